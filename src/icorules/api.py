@@ -1,0 +1,98 @@
+"""The whole flow in one call.
+
+proposal -> model -> graph -> facts -> engine -> findings -> report
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from icorules.engine import get_engine
+from icorules.facts import derive_facts
+from icorules.findings import build_findings
+from icorules.graph import build_graph
+from icorules.model import Proposal, load_proposal
+from icorules.report import ProposalInfo, Report, RulesetInfo, Summary
+from icorules.rules.loader import RuleBundle, load_rulesets
+
+ProposalSource = str | Path | dict[str, Any] | Proposal
+RulesetSource = RuleBundle | Iterable[str | Path] | None
+
+_default_bundle: RuleBundle | None = None
+
+
+def default_rulesets() -> RuleBundle:
+    """The bundled prospectus-2008 rulesets, loaded once per process."""
+    global _default_bundle
+    if _default_bundle is None:
+        _default_bundle = load_rulesets()
+    return _default_bundle
+
+
+def resolve_rulesets(rulesets: RulesetSource, params: Mapping[str, Any] | None) -> RuleBundle:
+    if isinstance(rulesets, RuleBundle):
+        if params:
+            raise ValueError("pass params to load_rulesets() when giving a loaded RuleBundle")
+        return rulesets
+    if rulesets is None and not params:
+        return default_rulesets()
+    return load_rulesets(None if rulesets is None else list(rulesets), params)
+
+
+def check(
+    proposal: ProposalSource,
+    *,
+    rulesets: RulesetSource = None,
+    params: Mapping[str, Any] | None = None,
+    timing: bool = False,
+) -> Report:
+    """Check one proposal. Raises InputError (with every problem located) for bad input.
+
+    `proposal` is a path to JSON/YAML, a dict, or a Proposal. `rulesets` is a loaded
+    RuleBundle (fastest for many checks), paths to ruleset files or directories, or None for
+    the bundled ruleset; `params` overrides ruleset parameters by name.
+    """
+    started = time.perf_counter()
+    bundle = resolve_rulesets(rulesets, params)
+    model = load_proposal(proposal)
+    facts = derive_facts(build_graph(model))
+    by_key = {f.engine_key(): f for f in facts}
+    matches = get_engine().run(bundle, [f.engine_dict() for f in facts])
+    findings = build_findings(matches, bundle, by_key)
+    fired = {f.rule for f in findings}
+    passed = [r.id for r in bundle.rules if r.id not in fired]
+    return Report(
+        proposal=ProposalInfo(
+            id=model.id,
+            name=model.name,
+            file=str(proposal) if isinstance(proposal, str | Path) else "",
+        ),
+        rulesets=[
+            RulesetInfo(name=r.name, version=r.version, file=_short(r.file))
+            for r in bundle.rulesets
+        ],
+        findings=findings,
+        passed=passed,
+        summary=Summary(
+            error=sum(f.severity == "error" for f in findings),
+            warning=sum(f.severity == "warning" for f in findings),
+            info=sum(f.severity == "info" for f in findings),
+            passed=len(passed),
+        ),
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
+    )
+
+
+def _short(file: str) -> str:
+    """Bundled ruleset files are reported relative to the bundle, so reports do not vary by
+    install location."""
+    from icorules.rules.loader import bundled_ruleset_dir
+
+    path = Path(file)
+    try:
+        return f"<bundled>/{path.resolve().relative_to(bundled_ruleset_dir().resolve())}"
+    except ValueError:
+        return file

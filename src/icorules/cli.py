@@ -1,0 +1,253 @@
+"""Command line: `icorules check`, `rules list`, `schema`, `facts`, `graph`.
+
+Exit codes follow linters: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input,
+3 an internal engine failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from icorules.api import check as run_check
+from icorules.api import resolve_rulesets
+from icorules.engine import EngineError
+from icorules.errors import InputError, Problem
+from icorules.facts import FACT_KINDS, fact_catalogue_markdown, field_types
+from icorules.graph import build_graph, export_graph
+from icorules.model import load_proposal, proposal_schema
+from icorules.report import Report, render_json, render_text
+from icorules.rules.loader import RuleBundle
+
+EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
+
+
+def _fail(problems: Sequence[Problem | str]) -> None:
+    for problem in problems:
+        click.echo(f"icorules: {problem}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _parse_params(values: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{item}' should look like NAME=VALUE", param_hint="--param")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def _bundle(rulesets: Sequence[str], params: Sequence[str]) -> RuleBundle:
+    try:
+        return resolve_rulesets(list(rulesets) or None, _parse_params(params))
+    except InputError as exc:
+        _fail(exc.problems)
+        raise  # unreachable: _fail exits
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print, or replace `output` atomically so a failed write never leaves half a file."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    if target.is_dir():
+        _fail([f"{output}: is a directory; give a file name for --output"])
+    directory = target.resolve().parent
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        _fail([f"{output}: cannot write ({exc.strerror})"])
+
+
+ruleset_option = click.option(
+    "--ruleset",
+    "-r",
+    "rulesets",
+    multiple=True,
+    type=click.Path(),
+    help="Ruleset file or directory (repeatable). Default: the bundled prospectus-2008 set.",
+)
+param_option = click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a ruleset parameter, e.g. --param max_pct_population_share=0.5.",
+)
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file (replaced atomically) instead of standard output.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="icorules")
+def cli() -> None:
+    """Check integrated care pilot proposals against the 2008 prospectus rules."""
+
+
+@cli.command()
+@click.argument("proposals", nargs=-1, required=True, type=click.Path())
+@ruleset_option
+@param_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 if any finding is at or above this severity.",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text report (default: only on a terminal)."
+)
+@click.option("--timing", is_flag=True, help="Include how long each check took.")
+@output_option
+def check(
+    proposals: tuple[str, ...],
+    rulesets: tuple[str, ...],
+    params: tuple[str, ...],
+    fmt: str,
+    fail_on: str,
+    color: bool | None,
+    timing: bool,
+    output: str | None,
+) -> None:
+    """Check one or more PROPOSAL files (JSON or YAML)."""
+    bundle = _bundle(rulesets, params)
+    reports: list[Report] = []
+    problems: list[Problem] = []
+    for path in proposals:
+        try:
+            reports.append(run_check(path, rulesets=bundle, timing=timing))
+        except InputError as exc:
+            problems.extend(exc.problems)
+        except EngineError as exc:
+            click.echo(f"icorules: internal error while checking {path}: {exc}", err=True)
+            sys.exit(EXIT_INTERNAL)
+    if reports:
+        if fmt == "json":
+            text = render_json(reports)
+        else:
+            use_color = sys.stdout.isatty() and output is None if color is None else color
+            use_color = use_color and "NO_COLOR" not in os.environ
+            text = render_text(reports, color=use_color)
+        write_output(text, output)
+    if problems:
+        _fail(problems)
+    if any(r.fails(fail_on) for r in reports):  # type: ignore[arg-type]
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.group()
+def rules() -> None:
+    """Work with rulesets."""
+
+
+@rules.command("list")
+@ruleset_option
+@param_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def rules_list(rulesets: tuple[str, ...], params: tuple[str, ...], fmt: str) -> None:
+    """List the loaded rules: id, severity, title (and fact kind and ruleset)."""
+    bundle = _bundle(rulesets, params)
+    rows = [
+        {
+            "id": r.id,
+            "severity": r.severity,
+            "title": r.title,
+            "fact": r.fact,
+            "ruleset": r.ruleset,
+            "source": r.source,
+        }
+        for r in bundle.rules
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        click.echo(f"{r['id']:<{width}}  {r['severity']:<7}  {r['title']}")
+
+
+@rules.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@param_option
+def rules_check(paths: tuple[str, ...], params: tuple[str, ...]) -> None:
+    """Validate ruleset files without running them (for editors and CI)."""
+    bundle = _bundle(paths, params)
+    click.echo(f"{len(bundle.rules)} rules in {len(bundle.rulesets)} rulesets: OK")
+
+
+@cli.command()
+@output_option
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of the proposal format."""
+    write_output(json.dumps(proposal_schema(), indent=2, sort_keys=True) + "\n", output)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+@output_option
+def facts(fmt: str, output: str | None) -> None:
+    """Print the fact catalogue: the kinds and fields rule conditions may use."""
+    if fmt == "markdown":
+        write_output(fact_catalogue_markdown() + "\n", output)
+        return
+    data: dict[str, Any] = {
+        kind: {name: t.label for name, t in field_types(kind).items()} for kind in FACT_KINDS
+    }
+    write_output(json.dumps(data, indent=2) + "\n", output)
+
+
+@cli.command()
+@click.argument("proposal", type=click.Path())
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "graphml"]), default="json", show_default=True
+)
+@output_option
+def graph(proposal: str, fmt: str, output: str | None) -> None:
+    """Export the partner graph of PROPOSAL (node-link JSON or GraphML)."""
+    try:
+        model = load_proposal(proposal)
+    except InputError as exc:
+        _fail(exc.problems)
+    write_output(export_graph(build_graph(model), fmt), output)
+
+
+def main() -> None:
+    try:
+        cli(prog_name="icorules")
+    except KeyboardInterrupt:
+        sys.exit(130)

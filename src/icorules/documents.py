@@ -1,0 +1,240 @@
+"""Reading JSON and YAML input safely, and pointing back at line:column when it is wrong.
+
+Every input (proposal, market file, ruleset) goes through `load_document`, so size and nesting
+limits, duplicate-key detection and error locations behave the same everywhere. Line numbers
+are worked out only when an error needs them, so the happy path parses JSON once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from icorules.errors import InputError, Problem
+
+MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 5_000_000
+
+Loc = tuple[str | int, ...]
+
+
+def json_path(loc: Iterable[str | int]) -> str:
+    """`('organisations', 2, 'type')` -> `organisations[2].type` (the form users see)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+@dataclass
+class Document:
+    """Parsed data plus what is needed to say where a part of it came from."""
+
+    name: str
+    text: str
+    data: Any
+    is_yaml: bool
+    _marks: dict[Loc, tuple[int, int]] | None = field(default=None, repr=False)
+
+    def position(self, loc: Iterable[str | int]) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of `loc`, or of its nearest ancestor that exists."""
+        if self._marks is None:
+            self._marks = _marks_of(self.text)
+        key = tuple(loc)
+        while key:
+            if key in self._marks:
+                return self._marks[key]
+            key = key[:-1]
+        return self._marks.get((), (None, None))
+
+    def problem(self, loc: Iterable[str | int], message: str) -> Problem:
+        loc = tuple(loc)
+        line, column = self.position(loc)
+        prefix = f"{json_path(loc)}: " if loc else ""
+        return Problem(self.name, line, column, prefix + message)
+
+
+def load_document(source: str | Path, *, text: str | None = None) -> Document:
+    """Parse a JSON or YAML file (chosen by extension, else by content)."""
+    path = Path(source)
+    name = str(source)
+    if text is None:
+        text = _read_text(path, name)
+    if not text.strip():
+        raise InputError.single(name, "the file is empty")
+    suffix = path.suffix.lower()
+    is_yaml = suffix in {".yaml", ".yml"} or (suffix != ".json" and text.lstrip()[:1] not in "{[")
+    data = _parse_yaml(text, name) if is_yaml else _parse_json(text, name)
+    _check_shape(data, name)
+    return Document(name=name, text=text, data=data, is_yaml=is_yaml)
+
+
+def _read_text(path: Path, name: str) -> str:
+    try:
+        if path.is_dir():
+            raise InputError.single(name, "is a directory, not a file")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError.single(
+                name, f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError.single(name, "no such file") from None
+    except PermissionError:
+        raise InputError.single(name, "permission denied") from None
+    except OSError as exc:
+        raise InputError.single(name, f"cannot read the file ({exc.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError.single(
+            name, f"is not UTF-8 text (bad byte at offset {exc.start})"
+        ) from None
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _parse_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]
+        ) from None
+    except _DuplicateKey as exc:
+        line, column = _first_key_position(text, exc.key)
+        raise InputError([Problem(name, line, column, f"duplicate key '{exc.key}'")]) from None
+    except RecursionError:
+        raise InputError.single(name, f"nesting is deeper than {MAX_DEPTH} levels") from None
+
+
+def _parse_yaml(text: str, name: str) -> Any:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError.single(name, "the file is empty")
+        _check_yaml_keys(node, name, 0)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise InputError([Problem(name, line, column, f"invalid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError.single(name, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise InputError.single(name, f"nesting is deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+
+
+def _check_yaml_keys(node: yaml.Node, name: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        mark = node.start_mark
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    mark.line + 1,
+                    mark.column + 1,
+                    f"nesting is deeper than {MAX_DEPTH} levels",
+                )
+            ]
+        )
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    mark = key.start_mark
+                    raise InputError(
+                        [
+                            Problem(
+                                name, mark.line + 1, mark.column + 1, f"duplicate key '{key.value}'"
+                            )
+                        ]
+                    )
+                seen.add(key.value)
+            _check_yaml_keys(value, name, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_yaml_keys(item, name, depth + 1)
+
+
+def _check_shape(data: Any, name: str) -> None:
+    """Depth and size limits on the parsed data (YAML aliases can multiply it)."""
+    budget = MAX_NODES
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise InputError.single(name, f"the document has more than {MAX_NODES:,} values")
+        if depth > MAX_DEPTH:
+            raise InputError.single(name, f"nesting is deeper than {MAX_DEPTH} levels")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _first_key_position(text: str, key: str) -> tuple[int | None, int | None]:
+    needle = json.dumps(key)
+    first = text.find(needle)
+    second = text.find(needle, first + 1) if first >= 0 else -1
+    at = second if second >= 0 else first
+    if at < 0:
+        return None, None
+    line = text.count("\n", 0, at) + 1
+    return line, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+def _marks_of(text: str) -> dict[Loc, tuple[int, int]]:
+    """Map every path in the document to the line:column of its key (or item)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    marks: dict[Loc, tuple[int, int]] = {}
+    if root is None:
+        return marks
+    marks[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*loc, str(key.value))
+                marks[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
+                stack.append((value, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = (*loc, index)
+                marks[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
+                stack.append((item, child))
+    return marks

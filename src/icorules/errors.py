@@ -1,0 +1,44 @@
+"""Input errors that the CLI reports as `file:line:col: message` and exit code 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one input, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+class InputError(Exception):
+    """Raised for bad input (a proposal, market file or ruleset); carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, file: str, message: str, line: int | None = None) -> InputError:
+        return cls([Problem(file, line, None, message)])
+
+
+def did_you_mean(word: str, choices: object) -> str:
+    """A ' (did you mean 'x'?)' suffix for the closest choice, or ''."""
+    import difflib
+
+    options = [str(c) for c in choices]  # type: ignore[attr-defined]
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

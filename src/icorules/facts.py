@@ -1,0 +1,438 @@
+"""The rule vocabulary: flat, typed facts derived from the partner graph.
+
+Rules never see the proposal or the graph, only these facts. Each kind is a pydantic model, so
+the ruleset loader can check every field a condition names, and `docs/facts.md` is generated
+from the same definitions. Absent values are written as "" or 0 with a `has_*` flag beside them,
+because the engine treats a comparison on a missing field as false.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import typing
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from icorules.graph import PartnerGraph
+from icorules.model import (
+    SERVICE_LINES,
+    AgreementType,
+    OrgType,
+    Setting,
+)
+
+
+class Fact(BaseModel):
+    """Base of every fact kind. `id` names the subject; `path` points into the proposal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: ClassVar[str]
+    derived: ClassVar[bool] = False
+
+    id: str = Field(description="The subject's id (organisation, agreement, PCT code, ...).")
+    path: str = Field("", description="Where the subject is in the proposal (not for rules).")
+
+    def engine_key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def engine_dict(self) -> dict[str, Any]:
+        """The fact as the engine sees it: unique `id`, own id as `ref`, no absent values."""
+        out: dict[str, Any] = {"kind": self.kind, "id": self.engine_key(), "ref": self.id}
+        for name, value in self:
+            if name not in META_FIELDS and name != "id" and value is not None:
+                out[name] = engine_value(value)
+        return out
+
+
+class ProposalFact(Fact):
+    """The bid as a whole (one per check)."""
+
+    kind: ClassVar[str] = "proposal"
+    name: str = Field(description="Name of the pilot.")
+    population_basis: Literal["registered_list", "geographic"] = Field(
+        description="How the pilot's population is defined."
+    )
+    registered_population: int = Field(description="Sum of partner practices' list sizes.")
+    practice_count: int = Field(description="Number of partner GP practices.")
+    practices_without_list: int = Field(
+        description="Partner GP practices that give no list size, or zero."
+    )
+    partner_count: int = Field(description="Number of partner organisations.")
+    lead: str = Field(description="Id of the lead organisation.")
+    lead_type: OrgType = Field(description="Type of the lead organisation.")
+    legal_vehicle_type: str = Field(description="Type of the legal vehicle, or '' if none.")
+    care_category_count: int = Field(description="Care categories plus named pathways.")
+    has_implementation_date: bool = Field(description="An earliest implementation date is given.")
+    implementation_date: dt.date | None = Field(description="Earliest implementation date.")
+    has_board: bool = Field(description="A governance board is described.")
+    has_clinical_lead: bool = Field(description="A clinical lead is named.")
+    clinical_lead_profession: str = Field(description="The clinical lead's profession, or ''.")
+    clinical_lead_organisation: str = Field(description="The clinical lead's organisation, or ''.")
+    has_dispute_procedure: bool = Field(description="A dispute-resolution procedure is stated.")
+    has_risk_management: bool = Field(description="Risk management arrangements are stated.")
+    budget_model: Literal["indicative_pbc", "pooled", "hard", "none"] = Field(
+        description="The budget model, or 'none' if not stated."
+    )
+    risk_sharing_party_count: int = Field(
+        description="Partners named in the risk-sharing agreement."
+    )
+    has_independent_evaluation: bool = Field(description="Commits to the independent evaluation.")
+    evaluation_years: int = Field(description="Years of evaluation committed to (0 if none).")
+    data_submission_party_count: int = Field(description="Partners that will submit data.")
+    has_it_support: bool = Field(description="IT support is stated.")
+    has_patient_engagement_plan: bool = Field(description="A patient-engagement plan is stated.")
+    has_patient_group: bool = Field(description="A patient group is a partner.")
+    outcome_measure_count: int = Field(description="Number of outcome measures stated.")
+    component_count: int = Field(
+        description="Groups of partners connected by agreements (1 means one connected whole)."
+    )
+    provides_primary: bool = Field(description="A partner provides a primary-care service line.")
+    provides_community: bool = Field(description="A partner provides a community service line.")
+    provides_acute: bool = Field(description="A partner provides an acute service line.")
+    provides_mental_health: bool = Field(description="A partner provides mental-health services.")
+    provides_social_care: bool = Field(description="A partner provides social care.")
+    commissions_acute: bool = Field(description="A partner commissions an acute service line.")
+    has_social_care_partner: bool = Field(
+        description="A local authority or care trust is a partner."
+    )
+    pct_area_count: int = Field(description="PCT areas in which the registered population lives.")
+    has_lead_commissioner: bool = Field(description="A lead commissioner is named.")
+
+
+class PartnerFact(Fact):
+    """One partner organisation."""
+
+    kind: ClassVar[str] = "partner"
+    name: str = Field(description="Organisation name.")
+    type: OrgType = Field(description="Organisation type.")
+    pct: str = Field(description="PCT area code, or ''.")
+    list_size: int = Field(description="Registered list size (0 unless a practice gives one).")
+    is_practice: bool = Field(description="The partner is a GP practice.")
+    is_lead: bool = Field(description="The partner leads the bid.")
+    provides_care: bool = Field(description="The partner provides at least one service line.")
+    provides_acute: bool = Field(description="The partner provides an acute service line.")
+    service_count: int = Field(description="Service lines the partner provides.")
+    agreement_count: int = Field(description="Other partners it has an agreement with.")
+    on_board: bool = Field(description="Represented on the governance board.")
+    agreement_with_board_member: bool = Field(
+        description="Has an agreement with a partner that sits on the board."
+    )
+    in_dispute_procedure: bool = Field(description="Party to the dispute-resolution procedure.")
+    in_information_sharing: bool = Field(description="Party to information sharing.")
+    in_data_submission: bool = Field(description="Named to submit evaluation data.")
+    in_risk_sharing: bool = Field(description="Named in the risk-sharing agreement.")
+    has_conflict_cover: bool = Field(description="Covered by the conflict-of-interest arrangement.")
+    commissions_and_provides: bool = Field(
+        description="Commissions and provides at least one same service line."
+    )
+    conflicted_services: str = Field(description="Service lines it both commissions and provides.")
+    in_lead_component: bool = Field(
+        description="Connected to the lead organisation through agreements."
+    )
+
+
+class AgreementFact(Fact):
+    """One agreement between partners."""
+
+    kind: ClassVar[str] = "agreement"
+    type: AgreementType = Field(description="Agreement type.")
+    party_count: int = Field(description="Number of parties.")
+    parties: str = Field(description="Party ids, comma-separated.")
+    services: str = Field(description="Service lines covered, comma-separated.")
+    exclusive_referral: bool = Field(description="Restricts referrals to partners only.")
+    unsafeguarded_services: str = Field(
+        description="Covered service lines with no choice safeguard, comma-separated."
+    )
+    unsafeguarded_count: int = Field(description="How many covered services lack a safeguard.")
+    involves_acute: bool = Field(description="A party provides acute services.")
+    involves_practice: bool = Field(description="A party is a GP practice.")
+
+
+class PctAreaFact(Fact):
+    """One PCT area declared in the bid."""
+
+    kind: ClassVar[str] = "pct_area"
+    name: str = Field(description="PCT area name.")
+    population: int = Field(description="The PCT's population.")
+    registered_population: int = Field(description="The pilot's registered patients in this area.")
+    population_share: float = Field(description="registered_population / population (0.6 is 60%).")
+    practice_count: int = Field(description="Partner practices in this area.")
+    commissioner: str = Field(description="Id of the commissioning PCT, or ''.")
+    has_commissioner: bool = Field(description="A commissioning PCT is named.")
+    supports_bid: bool = Field(description="The named commissioner supports the bid.")
+
+
+class ServiceLineFact(Fact):
+    """One service line that partners provide within the pilot."""
+
+    kind: ClassVar[str] = "service_line"
+    setting: Setting = Field(description="Care setting of the service line.")
+    provider_count: int = Field(description="Partners that provide it.")
+    providers: str = Field(description="Ids of partners that provide it, comma-separated.")
+    has_choice_safeguard: bool = Field(description="The bid states a choice safeguard for it.")
+    safeguard_mechanisms: str = Field(description="Safeguard mechanisms, comma-separated.")
+
+
+class ClassificationFact(Fact):
+    """Derived by rules: what model of integration the pilot follows."""
+
+    kind: ClassVar[str] = "classification"
+    derived: ClassVar[bool] = True
+    name: str = Field(description="'horizontal', 'vertical', 'hmo', 'social_enterprise', ...")
+
+
+FACT_KINDS: dict[str, type[Fact]] = {
+    cls.kind: cls
+    for cls in (
+        ProposalFact,
+        PartnerFact,
+        AgreementFact,
+        PctAreaFact,
+        ServiceLineFact,
+        ClassificationFact,
+    )
+}
+
+META_FIELDS = frozenset({"path"})
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """What the rule compiler needs to know about a fact field."""
+
+    base: type  # bool, int, float, str or dt.date
+    choices: tuple[str, ...] = ()
+    nullable: bool = False
+
+    @property
+    def label(self) -> str:
+        name = {dt.date: "date"}.get(self.base, self.base.__name__)
+        return f"text (one of: {', '.join(self.choices)})" if self.choices else name
+
+
+def field_types(kind: str) -> dict[str, FieldType]:
+    """The fields a rule may read on a fact kind."""
+    hints = typing.get_type_hints(FACT_KINDS[kind])
+    out: dict[str, FieldType] = {}
+    for name in FACT_KINDS[kind].model_fields:
+        if name in META_FIELDS:
+            continue
+        out[name] = _field_type(hints[name])
+    return out
+
+
+def _field_type(annotation: Any) -> FieldType:
+    args = typing.get_args(annotation)
+    nullable = type(None) in args
+    if nullable:
+        annotation = next(a for a in args if a is not type(None))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return FieldType(str, tuple(m.value for m in annotation), nullable)
+    if typing.get_origin(annotation) is Literal:
+        return FieldType(str, tuple(str(a) for a in typing.get_args(annotation)), nullable)
+    return FieldType(annotation, (), nullable)
+
+
+def engine_value(value: Any) -> Any:
+    """A fact value as the engine must see it (see DURABLE_RULES_NOTES: floats, dates)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dt.date):
+        return value.year * 10_000 + value.month * 100 + value.day
+    return value
+
+
+def derive_facts(partners: PartnerGraph) -> list[Fact]:
+    """All facts for one check, in a stable order."""
+    p = partners.proposal
+    orgs = {o.id: o for o in p.organisations}
+    g = p.governance
+    settings_provided = {SERVICE_LINES[s.value] for o in p.organisations for s in o.provides}
+    lead_component = partners.component_of[p.lead]
+    safeguards: dict[str, list[str]] = {}
+    for s in p.choice_safeguards:
+        safeguards.setdefault(s.service.value, []).extend(m.value for m in s.mechanisms)
+    safeguard_paths = {
+        s.service.value: f"choice_safeguards[{i}]"
+        for i, s in reversed(list(enumerate(p.choice_safeguards)))
+    }
+    acute_partners = {
+        o.id
+        for o in p.organisations
+        if any(SERVICE_LINES[s.value] is Setting.acute for s in o.provides)
+    }
+
+    facts: list[Fact] = [
+        ProposalFact(
+            id=p.id,
+            path="",
+            name=p.name,
+            population_basis=p.population_basis,
+            registered_population=sum(partners.registered_population.values()),
+            practice_count=sum(1 for o in p.organisations if o.type is OrgType.gp_practice),
+            practices_without_list=sum(
+                1 for o in p.organisations if o.type is OrgType.gp_practice and not o.list_size
+            ),
+            partner_count=len(p.organisations),
+            lead=p.lead,
+            lead_type=orgs[p.lead].type,
+            legal_vehicle_type=orgs[p.legal_vehicle].type.value if p.legal_vehicle else "",
+            care_category_count=len(p.care_categories) + len(p.pathways),
+            has_implementation_date=p.implementation_date is not None,
+            implementation_date=p.implementation_date,
+            has_board=g.board is not None,
+            has_clinical_lead=g.clinical_lead is not None,
+            clinical_lead_profession=g.clinical_lead.profession.value if g.clinical_lead else "",
+            clinical_lead_organisation=g.clinical_lead.organisation if g.clinical_lead else "",
+            has_dispute_procedure=g.dispute_resolution is not None,
+            has_risk_management=g.risk_management is not None,
+            budget_model=g.budget.model.value if g.budget else "none",
+            risk_sharing_party_count=len(partners.members["risk_sharing"]),
+            has_independent_evaluation=bool(g.evaluation and g.evaluation.independent),
+            evaluation_years=g.evaluation.years if g.evaluation else 0,
+            data_submission_party_count=len(partners.members["data_submission"]),
+            has_it_support=g.it_support is not None,
+            has_patient_engagement_plan=g.patient_engagement is not None,
+            has_patient_group=any(o.type is OrgType.patient_group for o in p.organisations),
+            outcome_measure_count=len(g.outcome_measures),
+            component_count=len(partners.components),
+            provides_primary=Setting.primary in settings_provided,
+            provides_community=Setting.community in settings_provided,
+            provides_acute=Setting.acute in settings_provided,
+            provides_mental_health=Setting.mental_health in settings_provided,
+            provides_social_care=Setting.social_care in settings_provided,
+            commissions_acute=any(
+                SERVICE_LINES[s.value] is Setting.acute
+                for o in p.organisations
+                for s in o.commissions
+            ),
+            has_social_care_partner=any(
+                o.type in (OrgType.local_authority, OrgType.care_trust) for o in p.organisations
+            ),
+            pct_area_count=sum(1 for n in partners.registered_population.values() if n > 0),
+            has_lead_commissioner=g.lead_commissioner is not None,
+        )
+    ]
+
+    for i, org in enumerate(p.organisations):
+        provided = {s.value for s in org.provides}
+        conflicted = sorted(provided & {s.value for s in org.commissions})
+        facts.append(
+            PartnerFact(
+                id=org.id,
+                path=f"organisations[{i}]",
+                name=org.name,
+                type=org.type,
+                pct=org.pct or "",
+                list_size=org.list_size or 0,
+                is_practice=org.type is OrgType.gp_practice,
+                is_lead=org.id == p.lead,
+                provides_care=bool(provided),
+                provides_acute=org.id in acute_partners,
+                service_count=len(provided),
+                agreement_count=len(partners.agreement_neighbours[org.id]),
+                on_board=partners.is_member("board", org.id),
+                agreement_with_board_member=bool(
+                    partners.agreement_neighbours[org.id] & partners.members["board"]
+                ),
+                in_dispute_procedure=partners.is_member("dispute_resolution", org.id),
+                in_information_sharing=partners.is_member("information_sharing", org.id),
+                in_data_submission=partners.is_member("data_submission", org.id),
+                in_risk_sharing=partners.is_member("risk_sharing", org.id),
+                has_conflict_cover=partners.is_member("conflict_of_interest", org.id),
+                commissions_and_provides=bool(conflicted),
+                conflicted_services=", ".join(conflicted),
+                in_lead_component=partners.component_of[org.id] == lead_component,
+            )
+        )
+
+    for i, agreement in enumerate(p.agreements):
+        services = sorted({s.value for s in agreement.services})
+        unsafeguarded = [s for s in services if s not in safeguards]
+        facts.append(
+            AgreementFact(
+                id=agreement.id,
+                path=f"agreements[{i}]",
+                type=agreement.type,
+                party_count=len(set(agreement.parties)),
+                parties=", ".join(agreement.parties),
+                services=", ".join(services),
+                exclusive_referral=agreement.exclusive_referral,
+                unsafeguarded_services=", ".join(unsafeguarded),
+                unsafeguarded_count=len(unsafeguarded),
+                involves_acute=any(party in acute_partners for party in agreement.parties),
+                involves_practice=any(
+                    orgs[party].type is OrgType.gp_practice for party in agreement.parties
+                ),
+            )
+        )
+
+    for i, area in enumerate(p.pct_areas):
+        registered = partners.registered_population.get(area.code, 0)
+        facts.append(
+            PctAreaFact(
+                id=area.code,
+                path=f"pct_areas[{i}]",
+                name=area.name,
+                population=area.population,
+                registered_population=registered,
+                population_share=registered / area.population,
+                practice_count=partners.practices_in.get(area.code, 0),
+                commissioner=area.commissioner or "",
+                has_commissioner=area.commissioner is not None,
+                supports_bid=area.commissioner is not None and area.supports_bid,
+            )
+        )
+
+    providers: dict[str, list[str]] = {}
+    for org in p.organisations:
+        for s in org.provides:
+            providers.setdefault(s.value, []).append(org.id)
+    for service in sorted(providers):
+        facts.append(
+            ServiceLineFact(
+                id=service,
+                path=safeguard_paths.get(service, "choice_safeguards"),
+                setting=SERVICE_LINES[service],
+                provider_count=len(providers[service]),
+                providers=", ".join(providers[service]),
+                has_choice_safeguard=service in safeguards,
+                safeguard_mechanisms=", ".join(sorted(set(safeguards.get(service, [])))),
+            )
+        )
+    return facts
+
+
+def fact_catalogue_markdown() -> str:
+    """The generated reference page `docs/facts.md`."""
+    lines = [
+        "# Fact catalogue",
+        "",
+        "<!-- Generated by `icorules facts --format markdown`; do not edit by hand. -->",
+        "",
+        "Rules read facts, never the proposal itself. Each fact has a *kind*; a rule names the",
+        "kind it is about (`fact: partner`) and its condition may use the fields listed here.",
+        "Every fact also has `id`, the id of its subject (an organisation id, agreement id,",
+        "PCT code, service line or, for `proposal`, the bid's id).",
+        "",
+    ]
+    for kind, cls in FACT_KINDS.items():
+        lines += [f"## `{kind}`", "", (cls.__doc__ or "").strip()]
+        if cls.derived:
+            lines += ["", "Only rules create these facts (with `derive:`)."]
+        lines += ["", "| field | type | meaning |", "|---|---|---|"]
+        types = field_types(kind)
+        for name, info in cls.model_fields.items():
+            if name in META_FIELDS:
+                continue
+            label = types[name].label + (" or absent" if types[name].nullable else "")
+            lines.append(f"| `{name}` | {label} | {info.description or ''} |")
+        lines.append("")
+    return "\n".join(lines)

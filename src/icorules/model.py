@@ -1,0 +1,476 @@
+"""The proposal format: pydantic models that validate a bid and export its JSON Schema.
+
+The model says what a bid *is*; whether a bid is *eligible* is for the rulesets. So the model
+accepts things the prospectus rules out (an organisation type that may not take part, a
+geographic population basis) and leaves the rules to report them with a citation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from icorules.documents import Document, Loc, load_document
+from icorules.errors import InputError, Problem, did_you_mean
+
+FORMAT = "icorules/proposal/1"
+
+
+class OrgType(StrEnum):
+    """Kinds of organisation; Box 1 of the 2008 prospectus plus those named in bids."""
+
+    gp_practice = "gp_practice"
+    pct = "pct"
+    nhs_trust = "nhs_trust"
+    foundation_trust = "foundation_trust"
+    mental_health_trust = "mental_health_trust"
+    care_trust = "care_trust"
+    ambulance_trust = "ambulance_trust"
+    health_professionals_group = "health_professionals_group"
+    pbc_consortium = "pbc_consortium"
+    local_authority = "local_authority"
+    social_enterprise = "social_enterprise"
+    independent_sector = "independent_sector"
+    voluntary_organisation = "voluntary_organisation"
+    patient_group = "patient_group"
+    school = "school"
+    other = "other"
+
+
+class Setting(StrEnum):
+    """Where in the system a service line sits; classification rules reason about these."""
+
+    primary = "primary"
+    community = "community"
+    acute = "acute"
+    mental_health = "mental_health"
+    social_care = "social_care"
+    ambulance = "ambulance"
+
+
+SERVICE_LINES: dict[str, Setting] = {
+    "general_practice": Setting.primary,
+    "out_of_hours": Setting.primary,
+    "community_pharmacy": Setting.primary,
+    "community_nursing": Setting.community,
+    "community_hospital": Setting.community,
+    "intermediate_care": Setting.community,
+    "therapies": Setting.community,
+    "specialist_nursing": Setting.community,
+    "palliative_care": Setting.community,
+    "urgent_care": Setting.community,
+    "outpatients": Setting.acute,
+    "diagnostics": Setting.acute,
+    "elective_care": Setting.acute,
+    "acute_medicine": Setting.acute,
+    "emergency_care": Setting.acute,
+    "maternity": Setting.acute,
+    "mental_health": Setting.mental_health,
+    "psychological_therapies": Setting.mental_health,
+    "social_care": Setting.social_care,
+    "domiciliary_care": Setting.social_care,
+    "ambulance": Setting.ambulance,
+}
+
+ServiceLine = StrEnum("ServiceLine", {name: name for name in SERVICE_LINES})  # type: ignore[misc]
+ServiceLine.__doc__ = "A service line; each belongs to one care setting (see SERVICE_LINES)."
+
+
+class Role(StrEnum):
+    commissioner = "commissioner"
+    provider = "provider"
+    supporter = "supporter"
+    host = "host"
+
+
+class CareCategory(StrEnum):
+    long_term_conditions = "long_term_conditions"
+    older_people = "older_people"
+    urgent_care = "urgent_care"
+    mental_health = "mental_health"
+    childrens_services = "childrens_services"
+    end_of_life = "end_of_life"
+
+
+class Profession(StrEnum):
+    gp = "gp"
+    hospital_doctor = "hospital_doctor"
+    nurse = "nurse"
+    allied_health_professional = "allied_health_professional"
+    pharmacist = "pharmacist"
+    psychologist = "psychologist"
+    social_worker = "social_worker"
+    manager = "manager"
+    other = "other"
+
+
+class AgreementType(StrEnum):
+    service_contract = "service_contract"
+    subcontract = "subcontract"
+    referral = "referral"
+    alliance = "alliance"
+    joint_venture = "joint_venture"
+    memorandum_of_understanding = "memorandum_of_understanding"
+    cross_boundary_commissioning = "cross_boundary_commissioning"
+    other = "other"
+
+
+class BudgetModel(StrEnum):
+    indicative_pbc = "indicative_pbc"
+    pooled = "pooled"
+    hard = "hard"
+
+
+class ChoiceMechanism(StrEnum):
+    choice_at_referral = "choice_at_referral"
+    opt_out = "opt_out"
+    any_willing_provider = "any_willing_provider"
+    other = "other"
+
+
+OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
+PctCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,5}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Organisation(Strict):
+    """A partner organisation in the bid."""
+
+    id: OrgId
+    name: Name
+    type: OrgType
+    type_description: Name | None = Field(None, description="What an 'other' type is.")
+    pct: PctCode | None = Field(None, description="PCT area the organisation sits in.")
+    list_size: int | None = Field(
+        None, ge=0, le=2_000_000, description="Registered list size (GP practices)."
+    )
+    provides: list[ServiceLine] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="Service lines it provides within the pilot."
+    )
+    commissions: list[ServiceLine] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="Service lines it commissions within the pilot."
+    )
+    roles: list[Role] = Field(default_factory=list)
+
+
+class Agreement(Strict):
+    id: OrgId
+    type: AgreementType
+    parties: list[OrgId] = Field(min_length=2)
+    services: list[ServiceLine] = Field(default_factory=list)  # type: ignore[valid-type]
+    exclusive_referral: bool = Field(
+        False, description="Referrals for these services go to partners only."
+    )
+    description: Text | None = None
+
+
+class BoardMember(Strict):
+    organisation: OrgId
+    name: Name | None = None
+    role: Name | None = None
+
+
+class Board(Strict):
+    name: Name | None = None
+    members: list[BoardMember] = Field(min_length=1)
+
+
+class ClinicalLead(Strict):
+    name: Name
+    organisation: OrgId
+    profession: Profession
+
+
+class Arrangement(Strict):
+    """A written arrangement that some partners are party to."""
+
+    description: Text
+    parties: list[OrgId] = Field(default_factory=list)
+
+
+class RiskSharing(Strict):
+    description: Text | None = None
+    parties: list[OrgId] = Field(min_length=1)
+
+
+class Budget(Strict):
+    model: BudgetModel
+    description: Text | None = None
+    risk_sharing: RiskSharing | None = None
+
+
+class Evaluation(Strict):
+    independent: bool = Field(description="Commits to the national independent evaluation.")
+    years: int = Field(ge=0, le=20)
+    data_submission_parties: list[OrgId] = Field(default_factory=list)
+
+
+class Governance(Strict):
+    board: Board | None = None
+    clinical_lead: ClinicalLead | None = None
+    dispute_resolution: Arrangement | None = None
+    risk_management: Text | None = None
+    budget: Budget | None = None
+    conflict_of_interest: Arrangement | None = None
+    information_sharing: Arrangement | None = None
+    it_support: Text | None = None
+    patient_engagement: Text | None = None
+    evaluation: Evaluation | None = None
+    outcome_measures: list[Name] = Field(default_factory=list)
+    lead_commissioner: OrgId | None = Field(
+        None, description="The PCT that leads commissioning where several are involved."
+    )
+
+
+class ChoiceSafeguard(Strict):
+    service: ServiceLine  # type: ignore[valid-type]
+    mechanisms: list[ChoiceMechanism] = Field(min_length=1)
+    description: Text
+
+
+class PctArea(Strict):
+    code: PctCode
+    name: Name
+    population: int = Field(gt=0, le=20_000_000)
+    commissioner: OrgId | None = Field(
+        None, description="The PCT (partner organisation) that commissions for this area."
+    )
+    supports_bid: bool = False
+
+
+class Proposal(Strict):
+    """A bid to become an integrated care pilot."""
+
+    format: Literal["icorules/proposal/1"] = FORMAT
+    id: OrgId
+    name: Name
+    lead: OrgId = Field(description="Id of the lead organisation.")
+    legal_vehicle: OrgId | None = Field(
+        None, description="Organisation that is the pilot's legal vehicle, if any."
+    )
+    population_basis: Literal["registered_list", "geographic"]
+    implementation_date: dt.date | None = None
+    care_categories: list[CareCategory] = Field(default_factory=list)
+    pathways: list[Name] = Field(
+        default_factory=list, description="Other named care pathways (e.g. COPD, diabetes)."
+    )
+    pct_areas: list[PctArea] = Field(min_length=1)
+    organisations: list[Organisation] = Field(min_length=1)
+    agreements: list[Agreement] = Field(default_factory=list)
+    governance: Governance = Field(default_factory=Governance)
+    choice_safeguards: list[ChoiceSafeguard] = Field(default_factory=list)
+
+    def organisation(self, org_id: str) -> Organisation:
+        return next(o for o in self.organisations if o.id == org_id)
+
+
+def reference_problems(proposal: Proposal) -> list[tuple[Loc, str]]:
+    """Cross-references that JSON Schema cannot express: ids must exist and be unique."""
+    problems: list[tuple[Loc, str]] = []
+    ids: dict[str, int] = {}
+    for i, org in enumerate(proposal.organisations):
+        if org.id in ids:
+            problems.append(
+                (
+                    ("organisations", i, "id"),
+                    f"organisation id '{org.id}' is used twice"
+                    f" (first at organisations[{ids[org.id]}])",
+                )
+            )
+        ids.setdefault(org.id, i)
+    pct_codes: dict[str, int] = {}
+    for i, area in enumerate(proposal.pct_areas):
+        if area.code in pct_codes:
+            problems.append((("pct_areas", i, "code"), f"PCT area '{area.code}' is listed twice"))
+        pct_codes.setdefault(area.code, i)
+    agreement_ids: set[str] = set()
+    for i, agreement in enumerate(proposal.agreements):
+        if agreement.id in agreement_ids:
+            problems.append(
+                (("agreements", i, "id"), f"agreement id '{agreement.id}' is used twice")
+            )
+        agreement_ids.add(agreement.id)
+
+    for loc, ref in _org_references(proposal):
+        if ref not in ids:
+            problems.append((loc, f"unknown organisation id '{ref}'{did_you_mean(ref, ids)}"))
+    for i, org in enumerate(proposal.organisations):
+        if org.pct is not None and org.pct not in pct_codes:
+            problems.append(
+                (
+                    ("organisations", i, "pct"),
+                    f"PCT area '{org.pct}' is not declared in pct_areas"
+                    f"{did_you_mean(org.pct, pct_codes) or _declared(pct_codes)}",
+                )
+            )
+        if org.type is OrgType.gp_practice and org.pct is None:
+            problems.append((("organisations", i), "a GP practice needs its 'pct' area"))
+        if org.type is OrgType.other and org.type_description is None:
+            problems.append(
+                (
+                    ("organisations", i, "type_description"),
+                    "say what the organisation is when its type is 'other'",
+                )
+            )
+    for i, area in enumerate(proposal.pct_areas):
+        if area.commissioner in ids:
+            org = proposal.organisations[ids[area.commissioner]]
+            if org.type not in (OrgType.pct, OrgType.care_trust):
+                problems.append(
+                    (
+                        ("pct_areas", i, "commissioner"),
+                        f"'{org.id}' is a {org.type.value};"
+                        " an area's commissioner is a PCT or care trust",
+                    )
+                )
+    for i, agreement in enumerate(proposal.agreements):
+        if len(set(agreement.parties)) < 2:
+            problems.append(
+                (("agreements", i, "parties"), "an agreement needs two different parties")
+            )
+    return problems
+
+
+def _declared(codes: dict[str, int]) -> str:
+    return f" (declared: {', '.join(sorted(codes))})"
+
+
+def _org_references(p: Proposal) -> Iterator[tuple[Loc, str]]:
+    yield ("lead",), p.lead
+    if p.legal_vehicle is not None:
+        yield ("legal_vehicle",), p.legal_vehicle
+    for i, area in enumerate(p.pct_areas):
+        if area.commissioner is not None:
+            yield ("pct_areas", i, "commissioner"), area.commissioner
+    for i, agreement in enumerate(p.agreements):
+        for j, party in enumerate(agreement.parties):
+            yield ("agreements", i, "parties", j), party
+    g = p.governance
+    if g.board is not None:
+        for i, member in enumerate(g.board.members):
+            yield ("governance", "board", "members", i, "organisation"), member.organisation
+    if g.clinical_lead is not None:
+        yield ("governance", "clinical_lead", "organisation"), g.clinical_lead.organisation
+    if g.lead_commissioner is not None:
+        yield ("governance", "lead_commissioner"), g.lead_commissioner
+    for field in ("dispute_resolution", "conflict_of_interest", "information_sharing"):
+        arrangement = getattr(g, field)
+        if arrangement is not None:
+            for i, party in enumerate(arrangement.parties):
+                yield ("governance", field, "parties", i), party
+    if g.budget is not None and g.budget.risk_sharing is not None:
+        for i, party in enumerate(g.budget.risk_sharing.parties):
+            yield ("governance", "budget", "risk_sharing", "parties", i), party
+    if g.evaluation is not None:
+        for i, party in enumerate(g.evaluation.data_submission_parties):
+            yield ("governance", "evaluation", "data_submission_parties", i), party
+
+
+def parse_proposal(data: Any, document: Document | None = None) -> Proposal:
+    """Validate parsed data as a proposal; every problem is reported, each with its path."""
+    name = document.name if document else "<proposal>"
+    if not isinstance(data, dict):
+        raise InputError.single(name, "a proposal is a JSON/YAML object (a mapping of fields)")
+    try:
+        proposal = Proposal.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(pydantic_problems(exc, Proposal, document, name)) from None
+    refs = reference_problems(proposal)
+    if refs:
+        raise InputError([_problem(document, name, loc, msg) for loc, msg in refs])
+    return proposal
+
+
+def load_proposal(source: str | Path | dict[str, Any] | Proposal) -> Proposal:
+    """A proposal from a file path (JSON or YAML), a dict, or an existing model."""
+    if isinstance(source, Proposal):
+        refs = reference_problems(source)
+        if refs:
+            raise InputError([_problem(None, "<proposal>", loc, m) for loc, m in refs])
+        return source
+    if isinstance(source, dict):
+        return parse_proposal(source)
+    document = load_document(source)
+    return parse_proposal(document.data, document)
+
+
+def _problem(document: Document | None, name: str, loc: Loc, message: str) -> Problem:
+    if document is not None:
+        return document.problem(loc, message)
+    from icorules.documents import json_path
+
+    return Problem(name, None, None, f"{json_path(loc)}: {message}")
+
+
+def pydantic_problems(
+    exc: ValidationError, root: type[BaseModel], document: Document | None, name: str
+) -> list[Problem]:
+    """Turn pydantic's errors into one plain-language line each, located in the file."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if isinstance(p, int | str))
+        problems.append(_problem(document, name, loc, _explain(error, root, loc)))
+    return problems
+
+
+def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
+    kind = error["type"]
+    field = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        model = _model_at(root, loc[:-1])
+        known = sorted(model.model_fields) if model else []
+        hint = did_you_mean(str(field), known) or (
+            f" (allowed: {', '.join(known)})" if known else ""
+        )
+        return f"unknown field '{field}'{hint}"
+    if kind == "missing":
+        return f"required field '{field}' is missing"
+    if kind in ("enum", "literal_error"):
+        expected = error.get("ctx", {}).get("expected", "")
+        import re
+
+        choices = re.findall(r"'([^']*)'", expected)
+        got = error.get("input")
+        hint = did_you_mean(str(got), choices)
+        return f"'{got}' is not allowed here{hint}; expected one of: {', '.join(choices)}"
+    if kind == "string_pattern_mismatch":
+        return f"'{error.get('input')}' is not a valid identifier or code here"
+    message = str(error["msg"])
+    return message[0].lower() + message[1:] if message else kind
+
+
+def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class found at a path, following list and optional annotations."""
+    import typing
+
+    model: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return None
+        model = info.annotation
+        while typing.get_origin(model) is not None:
+            args = [a for a in typing.get_args(model) if a is not type(None)]
+            model = args[0] if args else None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def proposal_schema() -> dict[str, Any]:
+    schema = Proposal.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"icorules proposal ({FORMAT})"
+    return schema

@@ -1,0 +1,120 @@
+"""The report of one check, and how it is written out (text for people, JSON for tools)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
+from rich.markup import escape
+
+from icorules.findings import SEVERITY_RANK, Finding
+
+FailOn = Literal["error", "warning", "info", "never"]
+
+
+class RulesetInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    version: str
+    file: str
+
+
+class ProposalInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    file: str = Field("", description="Where the proposal was read from, if a file.")
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    error: int = 0
+    warning: int = 0
+    info: int = 0
+    passed: int = 0
+
+
+class Report(BaseModel):
+    """Everything one check found. Same input, same report: no timestamps unless asked."""
+
+    model_config = ConfigDict(frozen=True)
+    proposal: ProposalInfo
+    rulesets: list[RulesetInfo]
+    findings: list[Finding]
+    passed: list[str] = Field(description="Ids of rules that ran and did not fire.")
+    summary: Summary
+    elapsed_ms: float | None = Field(None, description="Only when timing was asked for.")
+
+    def fails(self, fail_on: FailOn) -> bool:
+        """True if any finding is at or above the `fail_on` severity."""
+        if fail_on == "never":
+            return False
+        limit = SEVERITY_RANK[fail_on]
+        return any(SEVERITY_RANK[f.severity] <= limit for f in self.findings)
+
+    def by_rule(self, rule_id: str) -> list[Finding]:
+        return [f for f in self.findings if f.rule == rule_id]
+
+
+def render_json(reports: Sequence[Report]) -> str:
+    """One report as an object; several as a list (so one file stays simple to consume)."""
+    data = [r.model_dump(mode="json", exclude_none=True) for r in reports]
+    payload = data[0] if len(data) == 1 else data
+    return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_HEADING = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
+
+
+def render_text(reports: Sequence[Report], *, color: bool = False, width: int = 100) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+    )
+    for index, report in enumerate(reports):
+        if index:
+            console.print()
+        _render_one(console, report)
+    return buffer.getvalue()
+
+
+def _render_one(console: Console, report: Report) -> None:
+    p = report.proposal
+    where = f"{p.file}: " if p.file else ""
+    console.print(f"[bold]{escape(where)}{escape(p.name)}[/] ({escape(p.id)})")
+    for severity in ("error", "warning", "info"):
+        group = [f for f in report.findings if f.severity == severity]
+        if not group:
+            continue
+        style = _STYLE[severity]
+        console.print()
+        console.print(f"[{style}]{_HEADING[severity]} ({len(group)})[/]")
+        for f in group:
+            console.print(f"  [{style}]{f.rule}[/]  {escape(f.message)}")
+            at = f.subject.path or "the proposal as a whole"
+            console.print(f"      [dim]at[/] {escape(at)}  [dim]·  {escape(f.title)}[/]")
+            console.print(f"      [dim]fix:[/] {escape(f.fix)}")
+            console.print(f"      [dim]source: {escape(f.source)}[/]")
+    s = report.summary
+    console.print()
+    counts = ", ".join(
+        f"{n} {label}"
+        for n, label in (
+            (s.error, "error" if s.error == 1 else "errors"),
+            (s.warning, "warning" if s.warning == 1 else "warnings"),
+            (s.info, "note" if s.info == 1 else "notes"),
+        )
+    )
+    verdict = "[bold red]✗[/]" if s.error else "[bold green]✓[/]"
+    console.print(f"{verdict} {counts}; {s.passed} rules passed")

@@ -1,0 +1,450 @@
+"""Loading ruleset files: validate everything up front, so a ruleset that loads cannot fail later.
+
+A ruleset file is YAML with metadata, parameters and rules (see docs/rulesets.md). Every problem
+in every file is collected and reported as `file:line:col: message`, not just the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from icorules.documents import Document, load_document
+from icorules.errors import InputError, Problem, did_you_mean
+from icorules.facts import FACT_KINDS, FieldType, field_types
+from icorules.model import pydantic_problems
+from icorules.rules.expr import ExpressionError, compile_condition
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$")]
+ParamValue = bool | int | float | str | dt.date | list[bool | int | float | str]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParameterSpec(_Spec):
+    default: ParamValue
+    description: str = ""
+
+
+class DeriveSpec(_Spec):
+    kind: str
+    fields: dict[str, bool | int | float | str] = Field(default_factory=dict)
+
+
+class RuleSpec(_Spec):
+    id: RuleId
+    title: str = Field(min_length=1)
+    severity: Severity
+    source: str = Field(min_length=1, description="Citation: seed article and quote.")
+    fact: str
+    condition: str
+    message: str = Field(min_length=1)
+    fix: str = Field(min_length=1)
+    given: dict[str, str] = Field(
+        default_factory=dict, description="Other facts that must exist: kind -> condition."
+    )
+    derive: DeriveSpec | None = None
+
+
+class RulesetSpec(_Spec):
+    ruleset: str = Field(pattern=r"^[a-z0-9][a-z0-9_./-]*$")
+    version: str = Field(min_length=1)
+    description: str = ""
+    parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
+    rules: list[RuleSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Derive:
+    kind: str
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule ready to run: its text fields plus the compiled durable_rules patterns."""
+
+    id: str
+    title: str
+    severity: Severity
+    source: str
+    fact: str
+    condition: str
+    message: str
+    fix: str
+    ruleset: str
+    file: str
+    line: int | None
+    patterns: tuple[tuple[str, dict[str, Any]], ...]  # (alias, condition), subject last
+    reads: tuple[str, ...]
+    params: Mapping[str, Any]
+    derive: Derive | None = None
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    name: str
+    version: str
+    description: str
+    file: str
+    parameters: Mapping[str, Any]
+    parameter_docs: Mapping[str, str]
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class RuleBundle:
+    """Rulesets that run together in one engine ruleset (so derived facts reach every rule)."""
+
+    rulesets: tuple[Ruleset, ...]
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(sorted((r for rs in self.rulesets for r in rs.rules), key=lambda r: r.id))
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+SUBJECT = "subject"
+
+
+def bundled_ruleset_dir() -> Path:
+    """The ruleset that ships with icorules (rulesets/ in the repository)."""
+    spec = importlib.util.find_spec("icorules.bundled")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[3] / "rulesets"
+
+
+def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand directories into their *.yaml/*.yml files (recursively, sorted)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            if not found:
+                raise InputError.single(str(path), "the directory holds no .yaml ruleset files")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def load_rulesets(
+    paths: Iterable[str | Path] | None = None, params: Mapping[str, Any] | None = None
+) -> RuleBundle:
+    """Load and compile rulesets (the bundled ones if `paths` is None).
+
+    `params` overrides parameter defaults by name: `{"share_of_supply": 0.3}` sets it in every
+    ruleset that declares it; `{"market/share_of_supply": 0.3}` in one ruleset only.
+    """
+    files = ruleset_files([bundled_ruleset_dir()] if paths is None else paths)
+    problems: list[Problem] = []
+    rulesets: list[Ruleset] = []
+    for file in files:
+        try:
+            document = load_document(file)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        ruleset, found = _load_one(document, params or {})
+        problems.extend(found)
+        if ruleset is not None:
+            rulesets.append(ruleset)
+    problems.extend(_cross_file_problems(rulesets, params or {}))
+    if problems:
+        raise InputError(problems)
+    return RuleBundle(tuple(sorted(rulesets, key=lambda r: r.name)))
+
+
+def _cross_file_problems(rulesets: list[Ruleset], params: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_rules: dict[str, Rule] = {}
+    seen_sets: dict[str, Ruleset] = {}
+    for rs in rulesets:
+        if rs.name in seen_sets:
+            problems.append(
+                Problem(
+                    rs.file,
+                    1,
+                    None,
+                    f"ruleset name '{rs.name}' is also used by {seen_sets[rs.name].file}",
+                )
+            )
+        seen_sets.setdefault(rs.name, rs)
+        for rule in rs.rules:
+            if rule.id in seen_rules:
+                first = seen_rules[rule.id]
+                problems.append(
+                    Problem(
+                        rule.file,
+                        rule.line,
+                        None,
+                        f"duplicate rule id '{rule.id}' (also at {first.file}:{first.line})",
+                    )
+                )
+            seen_rules.setdefault(rule.id, rule)
+    known = {name for rs in rulesets for name in rs.parameters}
+    known |= {f"{rs.name}/{name}" for rs in rulesets for name in rs.parameters}
+    for name in params:
+        if name not in known:
+            problems.append(
+                Problem(
+                    "--param",
+                    None,
+                    None,
+                    f"no loaded ruleset has a parameter '{name}'{did_you_mean(name, known)}",
+                )
+            )
+    return problems
+
+
+def _load_one(
+    document: Document, overrides: Mapping[str, Any]
+) -> tuple[Ruleset | None, list[Problem]]:
+    if not isinstance(document.data, dict):
+        return None, [
+            document.problem(
+                (), "a ruleset file is a YAML mapping with 'ruleset', 'version' and 'rules'"
+            )
+        ]
+    try:
+        spec = RulesetSpec.model_validate(document.data)
+    except ValidationError as exc:
+        return None, pydantic_problems(exc, RulesetSpec, document, document.name)
+
+    problems: list[Problem] = []
+    params: dict[str, Any] = {}
+    for name, p in spec.parameters.items():
+        value = p.default
+        for key in (name, f"{spec.ruleset}/{name}"):
+            if key in overrides:
+                try:
+                    value = coerce_param(overrides[key], p.default)
+                except ValueError as exc:
+                    problems.append(Problem("--param", None, None, f"{key}: {exc}"))
+        params[name] = value
+
+    rules: list[Rule] = []
+    for index, rule_spec in enumerate(spec.rules):
+        rule, found = _compile_rule(rule_spec, ("rules", index), document, spec.ruleset, params)
+        problems.extend(found)
+        if rule is not None:
+            rules.append(rule)
+    ruleset = Ruleset(
+        name=spec.ruleset,
+        version=spec.version,
+        description=spec.description,
+        file=document.name,
+        parameters=params,
+        parameter_docs={n: p.description for n, p in spec.parameters.items()},
+        rules=tuple(rules),
+    )
+    return ruleset, problems
+
+
+def _compile_rule(
+    spec: RuleSpec,
+    loc: tuple[str | int, ...],
+    document: Document,
+    ruleset: str,
+    params: dict[str, Any],
+) -> tuple[Rule | None, list[Problem]]:
+    problems: list[Problem] = []
+
+    def problem(at: tuple[str | int, ...], message: str) -> None:
+        problems.append(document.problem((*loc, *at), f"rule {spec.id}: {message}"))
+
+    fields = _fields_of(spec.fact, problem, ("fact",))
+    if fields is None:
+        return None, problems
+    if FACT_KINDS[spec.fact].derived and spec.derive is not None and spec.derive.kind == spec.fact:
+        problem(("derive",), "a rule cannot derive the kind of fact it matches (it would loop)")
+
+    patterns: list[tuple[str, dict[str, Any]]] = []
+    for kind, text in spec.given.items():
+        given_fields = _fields_of(kind, problem, ("given", kind))
+        if given_fields is None:
+            continue
+        if kind == spec.fact:
+            problem(("given", kind), "'given' must name a different kind from 'fact'")
+            continue
+        compiled = _compile(text, given_fields, params, kind, problem, ("given", kind))
+        if compiled is not None:
+            patterns.append((f"given_{kind}", {"$and": [{"kind": kind}, compiled.condition]}))
+
+    compiled = _compile(spec.condition, fields, params, spec.fact, problem, ("condition",))
+    if compiled is not None:
+        patterns.append((SUBJECT, {"$and": [{"kind": spec.fact}, compiled.condition]}))
+
+    _check_template(spec.message, fields, params, problem, ("message",))
+    _check_template(spec.fix, fields, params, problem, ("fix",))
+    derive = _check_derive(spec, problem)
+
+    if problems or compiled is None:
+        return None, problems
+    line, _ = document.position(loc)
+    return Rule(
+        id=spec.id,
+        title=spec.title,
+        severity=spec.severity,
+        source=spec.source,
+        fact=spec.fact,
+        condition=spec.condition.strip(),
+        message=spec.message.strip(),
+        fix=spec.fix.strip(),
+        ruleset=ruleset,
+        file=document.name,
+        line=line,
+        patterns=tuple(patterns),
+        reads=tuple(compiled.reads),
+        params=params,
+        derive=derive,
+    ), []
+
+
+def _fields_of(kind: str, problem: Any, at: tuple[str, ...]) -> dict[str, FieldType] | None:
+    if kind not in FACT_KINDS:
+        problem(
+            at,
+            f"unknown fact kind '{kind}'{did_you_mean(kind, FACT_KINDS)}; "
+            f"known kinds: {', '.join(FACT_KINDS)}",
+        )
+        return None
+    return field_types(kind)
+
+
+def _compile(
+    text: str,
+    fields: dict[str, FieldType],
+    params: dict[str, Any],
+    kind: str,
+    problem: Any,
+    at: tuple[str, ...],
+) -> Any:
+    try:
+        return compile_condition(text, fields, params, kind)
+    except ExpressionError as exc:
+        where = f" (at character {exc.column} of the condition)" if exc.column else ""
+        problem(at, f"{exc.message}{where}")
+        return None
+
+
+_SAMPLES: dict[type, Any] = {bool: True, int: 1, float: 0.5, str: "x", dt.date: dt.date(2008, 1, 1)}
+
+
+def _check_template(
+    template: str,
+    fields: dict[str, FieldType],
+    params: dict[str, Any],
+    problem: Any,
+    at: tuple[str, ...],
+) -> None:
+    """Placeholders must name fields (or params.NAME) and their format specs must work."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        problem(at, f"the text has a stray brace: {exc} (write {{{{ or }}}} for a literal brace)")
+        return
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if conversion:
+            problem(at, f"'!{conversion}' is not allowed in '{{{name}}}'")
+            continue
+        if name.startswith("params."):
+            key = name.removeprefix("params.")
+            if key not in params:
+                problem(at, f"'{{{name}}}' names an undefined parameter{did_you_mean(key, params)}")
+                continue
+            sample = params[key]
+        elif name in fields or name == "id":
+            sample = _SAMPLES[fields[name].base] if name in fields else "x"
+        else:
+            problem(at, f"'{{{name}}}' is not a field of this fact{did_you_mean(name, fields)}")
+            continue
+        try:
+            format(sample, spec or "")
+        except (ValueError, TypeError):
+            problem(at, f"the format '{spec}' does not suit '{{{name}}}'")
+
+
+def _check_derive(spec: RuleSpec, problem: Any) -> Derive | None:
+    if spec.derive is None:
+        return None
+    kind = spec.derive.kind
+    if kind not in FACT_KINDS or not FACT_KINDS[kind].derived:
+        derivable = [k for k, c in FACT_KINDS.items() if c.derived]
+        problem(
+            ("derive", "kind"),
+            f"'{kind}' is not a kind rules can derive; derivable kinds: {', '.join(derivable)}",
+        )
+        return None
+    types = field_types(kind)
+    for name, value in spec.derive.fields.items():
+        if name not in types or name == "id":
+            problem(
+                ("derive", "fields", name),
+                f"'{kind}' facts have no field '{name}'{did_you_mean(name, types)}",
+            )
+        elif not _fits(value, types[name]):
+            problem(("derive", "fields", name), f"'{name}' must be {types[name].label}")
+    missing = sorted(set(types) - set(spec.derive.fields) - {"id"})
+    if missing:
+        problem(("derive", "fields"), f"missing field(s) for '{kind}': {', '.join(missing)}")
+    return Derive(kind, dict(spec.derive.fields))
+
+
+def _fits(value: Any, ftype: FieldType) -> bool:
+    if ftype.base is bool:
+        return isinstance(value, bool)
+    if ftype.base in (int, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if ftype.base is str:
+        return isinstance(value, str) and (not ftype.choices or value in ftype.choices)
+    return False
+
+
+def coerce_param(value: Any, default: Any) -> Any:
+    """An override (often a CLI string) converted to the type of the parameter's default."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "1"):
+            return True
+        if text in ("false", "no", "0"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if isinstance(default, int | float):
+        try:
+            number = float(value) if isinstance(default, float) else int(value)
+        except (TypeError, ValueError):
+            kind = "a number" if isinstance(default, float) else "a whole number"
+            raise ValueError(f"expected {kind}, got {value!r}") from None
+        return number
+    if isinstance(default, dt.date):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"expected a date like 2008-12-31, got {value!r}") from None
+    if isinstance(default, list):
+        items = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
+        sample = default[0] if default else ""
+        return [coerce_param(v, sample) for v in items if v != ""]
+    return str(value)
