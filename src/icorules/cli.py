@@ -53,10 +53,10 @@ def _bundle(rulesets: Sequence[str], params: Sequence[str]) -> RuleBundle:
         raise  # unreachable: _fail exits
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str, output: str | None, *, color: bool = False) -> None:
     """Print, or replace `output` atomically so a failed write never leaves half a file."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color)
         return
     target = Path(output)
     if target.is_dir():
@@ -152,10 +152,10 @@ def check(
         if fmt == "json":
             text = render_json(reports)
         else:
-            use_color = sys.stdout.isatty() and output is None if color is None else color
-            use_color = use_color and "NO_COLOR" not in os.environ
-            text = render_text(reports, color=use_color)
-        write_output(text, output)
+            if color is None:  # colour only on a terminal, and never with NO_COLOR set
+                color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            text = render_text(reports, color=color)
+        write_output(text, output, color=bool(color))
     if problems:
         _fail(problems)
     if any(r.fails(fail_on) for r in reports):  # type: ignore[arg-type]

@@ -13,7 +13,10 @@ durable_rules has sharp edges (see shared/design/DURABLE_RULES_NOTES.md); each i
 - exceptions inside actions are swallowed by the engine, so actions catch everything and the
   error is re-raised after the run;
 - `$or` fires once per true branch: matches are de-duplicated on (rule, matched fact ids);
-- `set_rulesets` mutates its argument, so it gets a fresh copy.
+- `set_rulesets` mutates its argument, so it gets a fresh copy;
+- found here: with a join rule in the ruleset, `delete_state` segfaults for a session in which
+  no action ran. Every session therefore asserts a `~session` fact that a no-op rule matches,
+  so at least one action always runs (tests/test_engine.py covers it).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from typing import Any
 from icorules.rules.loader import SUBJECT, Rule, RuleBundle
 
 CAP = 1000  # matches handed to one action call
+SENTINEL = {"kind": "~session", "id": "~session"}
+SENTINEL_RULE = "~session"
 
 
 class EngineError(RuntimeError):
@@ -87,7 +92,8 @@ class Engine:
             self._matches, self._seen, self._errors = [], set(), []
             try:
                 try:
-                    self._host.assert_facts(name, [{**f, "sid": sid} for f in facts])
+                    batch = [{**SENTINEL, "sid": sid}, *({**f, "sid": sid} for f in facts)]
+                    self._host.assert_facts(name, batch)
                 except self._not_handled:
                     self._host.update_state(name, {"sid": sid})
             finally:
@@ -101,6 +107,7 @@ class Engine:
             rule.id: {"all": [{alias: cond} for alias, cond in rule.patterns], "cap": CAP}
             for rule in bundle.rules
         }
+        definition[SENTINEL_RULE] = {"all": [{"session": {"kind": SENTINEL["kind"]}}], "cap": CAP}
         digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
         if digest in self._registered:
             return self._registered[digest]
@@ -108,6 +115,7 @@ class Engine:
         runnable = copy.deepcopy(definition)
         for rule in bundle.rules:
             runnable[rule.id]["run"] = self._action(rule)
+        runnable[SENTINEL_RULE]["run"] = _no_action
         self._host.set_rulesets({name: runnable})
         self._registered[digest] = name
         return name
@@ -144,6 +152,10 @@ class Engine:
         # If no rule reads this derived fact the engine complains; it is still reported.
         with contextlib.suppress(self._not_handled):
             c.assert_fact(fact)
+
+
+def _no_action(c: Any) -> None:
+    """The sentinel rule's action: its only job is to have run."""
 
 
 _ENGINE: Engine | None = None

@@ -76,7 +76,7 @@ def render_text(reports: Sequence[Report], *, color: bool = False, width: int = 
     console = Console(
         file=buffer,
         force_terminal=color,
-        no_color=not color,
+        color_system="standard" if color else None,
         width=width,
         highlight=False,
         soft_wrap=True,

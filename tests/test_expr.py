@@ -1,0 +1,111 @@
+"""The condition compiler: what compiles to what, and what is refused (with a reason)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from icorules.facts import field_types
+from icorules.rules.expr import ExpressionError, compile_condition
+
+PARAMS: dict[str, Any] = {
+    "share": 0.6,
+    "types": ["pct", "school"],
+    "start": dt.date(2008, 12, 31),
+    "limit": 3,
+}
+
+
+def compile_(text: str, kind: str = "partner") -> dict[str, Any]:
+    return compile_condition(text, field_types(kind), PARAMS, kind).condition
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("is_practice", {"is_practice": True}),
+        ("not is_practice", {"is_practice": False}),
+        ("list_size == 0", {"list_size": 0}),
+        ("list_size != 0", {"$neq": {"list_size": 0}}),
+        ("0 < list_size", {"$gt": {"list_size": 0}}),
+        ("not list_size >= 5", {"$lt": {"list_size": 5}}),
+        ("is_practice and not on_board", {"$and": [{"is_practice": True}, {"on_board": False}]}),
+        ("not (is_practice or on_board)", {"$and": [{"is_practice": False}, {"on_board": False}]}),
+        ("1 < list_size <= 9", {"$and": [{"$gt": {"list_size": 1}}, {"$lte": {"list_size": 9}}]}),
+        ("type in ['pct', 'school']", {"$or": [{"type": "pct"}, {"type": "school"}]}),
+        (
+            "type not in params.types",
+            {"$and": [{"$neq": {"type": "pct"}}, {"$neq": {"type": "school"}}]},
+        ),
+        ("agreement_count > params.limit", {"$gt": {"agreement_count": 3}}),
+        ("agreement_count > service_count", {"$gt": {"agreement_count": {"$m": "service_count"}}}),
+        (
+            "list_size > service_count * 2",
+            {"$gt": {"list_size": {"$mul": {"$l": {"$m": "service_count"}, "$r": 2}}}},
+        ),
+        ("list_size > params.limit * 1000", {"$gt": {"list_size": 3000}}),
+        ("id == 'GP1'", {"ref": "GP1"}),
+    ],
+)
+def test_compiles(text: str, expected: dict[str, Any]) -> None:
+    assert compile_(text) == expected
+
+
+def test_dates_and_floats_take_the_engine_form() -> None:
+    assert compile_("implementation_date > params.start", "proposal") == {
+        "$gt": {"implementation_date": 20081231}
+    }
+    assert compile_("population_share > params.share", "pct_area") == {
+        "$gt": {"population_share": 0.6}
+    }
+
+
+def test_reads_lists_fields_in_order() -> None:
+    compiled = compile_condition(
+        "on_board or (is_practice and on_board)", field_types("partner"), PARAMS, "partner"
+    )
+    assert compiled.reads == ["on_board", "is_practice"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("__import__('os').system('x')", "a function call is not allowed"),
+        ("on_bord", "no field 'on_bord' (did you mean 'on_board'?)"),
+        ("params.limt > 1", "undefined parameter 'params.limt' (did you mean 'limit'?)"),
+        ("list_size.real > 1", "only 'params.NAME' may use a dot"),
+        ("list_size > 'big'", "'list_size' is a number"),
+        ("type == 'gp_practise'", "did you mean 'gp_practice'?"),
+        ("name > 'a'", "'name' is text; use == != or in"),
+        ("is_practice == 1", "compare it with True or False"),
+        ("list_size", "compare it with something"),
+        ("1 < 2", "one side of a comparison must be a field"),
+        ("True", "always true or false"),
+        ("list_size >", "cannot read the condition"),
+        ("type in []", "the list after 'in' is empty"),
+        ("list_size is 3", "the operator 'is' is not allowed"),
+        ("[x for x in y]", "a comprehension is not allowed"),
+        ("list_size > 1 if on_board else 2", "an if-expression is not allowed"),
+        ("is_practice == true", "write True"),
+        ("", "the condition is empty"),
+        ("list_size > params.limit / 0", "division by zero"),
+        ("name + 1 > 2", "arithmetic needs numbers"),
+    ],
+)
+def test_refuses(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_(text)
+    assert message in caught.value.message
+
+
+def test_error_column_points_at_the_problem() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_("is_practice and on_bord")
+    assert caught.value.column == 17
+
+
+def test_date_fields_need_dates() -> None:
+    with pytest.raises(ExpressionError, match="is a date"):
+        compile_("implementation_date > 2008", "proposal")
