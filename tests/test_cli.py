@@ -159,5 +159,5 @@ def test_graph_export(bid: Path) -> None:
     data = json.loads(out)
     kinds = {e["kind"] for e in data["edges"]}
     assert code == 0
-    assert kinds == {"agreement", "member_of", "located_in", "commissions"}
+    assert kinds == {"party_to", "member_of", "located_in", "commissions"}
     assert "<graphml" in run("graph", str(bid), "--format", "graphml")[1]

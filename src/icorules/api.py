@@ -5,6 +5,7 @@ proposal -> model -> graph -> facts -> engine -> findings -> report
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -86,6 +87,7 @@ def check(
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _short(file: str) -> str:
     """Bundled ruleset files are reported relative to the bundle, so reports do not vary by
     install location."""

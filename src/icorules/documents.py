@@ -17,6 +17,9 @@ import yaml
 
 from icorules.errors import InputError, Problem
 
+# libyaml's loader when PyYAML was built with it (much faster); both only build plain data.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 5_000_000
@@ -132,7 +135,7 @@ def _parse_json(text: str, name: str) -> Any:
 
 
 def _parse_yaml(text: str, name: str) -> Any:
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -217,7 +220,7 @@ def _first_key_position(text: str, key: str) -> tuple[int | None, int | None]:
 def _marks_of(text: str) -> dict[Loc, tuple[int, int]]:
     """Map every path in the document to the line:column of its key (or item)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return {}
     marks: dict[Loc, tuple[int, int]] = {}

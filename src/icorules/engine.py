@@ -78,7 +78,8 @@ class Engine:
 
         self._host = _QuietHost()
         self._lock = threading.Lock()
-        self._registered: dict[str, str] = {}
+        self._registered: dict[str, str] = {}  # digest of compiled rules -> engine name
+        self._bundles: dict[int, tuple[RuleBundle, str]] = {}  # id(bundle) -> (bundle, name)
         self._sids = itertools.count(1)
         self._matches: list[Match] = []
         self._seen: set[tuple[str, ...]] = set()
@@ -103,22 +104,27 @@ class Engine:
             return list(self._matches)
 
     def _register(self, bundle: RuleBundle) -> str:
+        known = self._bundles.get(id(bundle))
+        if known is not None and known[0] is bundle:
+            return known[1]
         definition = {
             rule.id: {"all": [{alias: cond} for alias, cond in rule.patterns], "cap": CAP}
             for rule in bundle.rules
         }
         definition[SENTINEL_RULE] = {"all": [{"session": {"kind": SENTINEL["kind"]}}], "cap": CAP}
-        digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
-        if digest in self._registered:
-            return self._registered[digest]
-        name = f"icorules_{digest[:16]}"
-        runnable = copy.deepcopy(definition)
-        for rule in bundle.rules:
-            runnable[rule.id]["run"] = self._action(rule)
-        runnable[SENTINEL_RULE]["run"] = _no_action
-        self._host.set_rulesets({name: runnable})
-        self._registered[digest] = name
-        return name
+        derives = {r.id: [r.derive.kind, dict(r.derive.fields)] for r in bundle.rules if r.derive}
+        material = json.dumps([definition, derives], sort_keys=True).encode()
+        digest = hashlib.sha256(material).hexdigest()
+        if digest not in self._registered:
+            name = f"icorules_{digest[:16]}"
+            runnable = copy.deepcopy(definition)
+            for rule in bundle.rules:
+                runnable[rule.id]["run"] = self._action(rule)
+            runnable[SENTINEL_RULE]["run"] = _no_action
+            self._host.set_rulesets({name: runnable})
+            self._registered[digest] = name
+        self._bundles[id(bundle)] = (bundle, self._registered[digest])
+        return self._registered[digest]
 
     def _action(self, rule: Rule) -> Callable[[Any], None]:
         def action(c: Any) -> None:

@@ -115,10 +115,10 @@ class PartnerFact(Fact):
     provides_care: bool = Field(description="The partner provides at least one service line.")
     provides_acute: bool = Field(description="The partner provides an acute service line.")
     service_count: int = Field(description="Service lines the partner provides.")
-    agreement_count: int = Field(description="Other partners it has an agreement with.")
+    agreement_count: int = Field(description="Agreements it is a party to.")
     on_board: bool = Field(description="Represented on the governance board.")
     agreement_with_board_member: bool = Field(
-        description="Has an agreement with a partner that sits on the board."
+        description="Is party to an agreement that a board member is also party to."
     )
     in_dispute_procedure: bool = Field(description="Party to the dispute-resolution procedure.")
     in_information_sharing: bool = Field(description="Party to information sharing.")
@@ -337,11 +337,9 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
                 provides_care=bool(provided),
                 provides_acute=org.id in acute_partners,
                 service_count=len(provided),
-                agreement_count=len(partners.agreement_neighbours[org.id]),
+                agreement_count=len(partners.agreements_of[org.id]),
                 on_board=partners.is_member("board", org.id),
-                agreement_with_board_member=bool(
-                    partners.agreement_neighbours[org.id] & partners.members["board"]
-                ),
+                agreement_with_board_member=org.id in partners.tied_to_board,
                 in_dispute_procedure=partners.is_member("dispute_resolution", org.id),
                 in_information_sharing=partners.is_member("information_sharing", org.id),
                 in_data_submission=partners.is_member("data_submission", org.id),

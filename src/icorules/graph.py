@@ -1,18 +1,18 @@
 """The partnership as a networkx graph, and the measures rules need, computed once per check.
 
-Nodes are organisations, PCT areas and collective arrangements (the board, the dispute
-procedure, information sharing, risk sharing, data submission, conflict-of-interest cover).
-Edges are typed by `kind`: `agreement` (between two parties of an agreement), `member_of`
+Nodes are organisations, PCT areas, agreements and collective arrangements (the board, the
+dispute procedure, information sharing, risk sharing, data submission, conflict-of-interest
+cover). Edges are typed by `kind`: `party_to` (organisation to agreement), `member_of`
 (organisation to arrangement), `located_in` (organisation to PCT area) and `commissions`
-(commissioner to PCT area).
+(commissioner to PCT area). Agreements are nodes, not edges between every pair of parties, so
+an alliance of 500 partners costs 500 edges, not 125,000.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
-from itertools import combinations
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -41,6 +41,10 @@ def arrangement_node(name: str) -> str:
     return f"arrangement:{name}"
 
 
+def agreement_node(agreement_id: str) -> str:
+    return f"agreement:{agreement_id}"
+
+
 @dataclass
 class PartnerGraph:
     """The graph plus the measures derived from it."""
@@ -50,10 +54,10 @@ class PartnerGraph:
     members: dict[str, frozenset[str]]
     components: list[frozenset[str]]
     component_of: dict[str, int]
-    agreement_neighbours: dict[str, frozenset[str]]
+    agreements_of: dict[str, tuple[str, ...]]
+    tied_to_board: frozenset[str]
     registered_population: dict[str, int]
     practices_in: dict[str, int]
-    partner_services: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_member(self, arrangement: str, org_id: str) -> bool:
         return org_id in self.members[arrangement]
@@ -83,39 +87,44 @@ def build_graph(proposal: Proposal) -> PartnerGraph:
         )
         if org.pct:
             g.add_edge(org_node(org.id), pct_node(org.pct), kind="located_in")
-
-    for agreement in proposal.agreements:
-        for a, b in combinations(sorted(set(agreement.parties)), 2):
-            g.add_edge(
-                org_node(a),
-                org_node(b),
-                key=agreement.id,
-                kind="agreement",
-                agreement=agreement.id,
-                type=agreement.type.value,
-            )
     for area in proposal.pct_areas:
         if area.commissioner:
             g.add_edge(org_node(area.commissioner), pct_node(area.code), kind="commissions")
-
+    for agreement in proposal.agreements:
+        node = agreement_node(agreement.id)
+        g.add_node(node, kind="agreement", id=agreement.id, type=agreement.type.value)
+        g.add_edges_from(
+            (org_node(party), node, {"kind": "party_to"})
+            for party in sorted(set(agreement.parties))
+        )
     members = _arrangement_members(proposal)
     for name, orgs in members.items():
-        for org_id in orgs:
-            g.add_edge(org_node(org_id), arrangement_node(name), kind="member_of")
+        g.add_edges_from(
+            (org_node(org_id), arrangement_node(name), {"kind": "member_of"})
+            for org_id in sorted(orgs)
+        )
 
-    org_nodes = [org_node(o.id) for o in proposal.organisations]
-    agreements = nx.Graph()
-    agreements.add_nodes_from(org_nodes)
-    agreements.add_edges_from((u, v) for u, v, kind in g.edges(data="kind") if kind == "agreement")
+    # Who is linked to whom through agreements: components over organisations + agreements.
+    bound = nx.Graph()
+    bound.add_nodes_from(org_node(o.id) for o in proposal.organisations)
+    bound.add_edges_from((u, v) for u, v, kind in g.edges(data="kind") if kind == "party_to")
     components = sorted(
-        (frozenset(n.removeprefix("org:") for n in c) for c in nx.connected_components(agreements)),
+        (
+            frozenset(n.removeprefix("org:") for n in c if n.startswith("org:"))
+            for c in nx.connected_components(bound)
+        ),
         key=lambda c: (-len(c), sorted(c)),
     )
     component_of = {org: i for i, comp in enumerate(components) for org in comp}
-    neighbours = {
-        n.removeprefix("org:"): frozenset(m.removeprefix("org:") for m in agreements[n])
-        for n in org_nodes
-    }
+
+    agreements_of: dict[str, list[str]] = {o.id: [] for o in proposal.organisations}
+    tied_to_board: set[str] = set()
+    for agreement in proposal.agreements:
+        parties = set(agreement.parties)
+        for party in parties:
+            agreements_of[party].append(agreement.id)
+        if parties & members["board"]:
+            tied_to_board |= parties
 
     population: dict[str, int] = defaultdict(int)
     practices: dict[str, int] = defaultdict(int)
@@ -130,12 +139,10 @@ def build_graph(proposal: Proposal) -> PartnerGraph:
         members=members,
         components=components,
         component_of=component_of,
-        agreement_neighbours=neighbours,
+        agreements_of={org: tuple(ids) for org, ids in agreements_of.items()},
+        tied_to_board=frozenset(tied_to_board),
         registered_population=dict(population),
         practices_in=dict(practices),
-        partner_services={
-            o.id: frozenset(s.value for s in o.provides) for o in proposal.organisations
-        },
     )
 
 
