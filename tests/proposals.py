@@ -147,3 +147,52 @@ def edited(edit: Any) -> dict[str, Any]:
     p = copy.deepcopy(clean_proposal())
     edit(p)
     return p
+
+
+def clean_market() -> dict[str, Any]:
+    """The economy around the clean bid: enough other providers that no market rule fires.
+
+    Ten other practices of 8,000 patients make the partners' share of general practice 20%
+    (HHI 778 before, 1,040 after). Each other service has four outside providers of unknown
+    size, so shares are by head count. Area 5AB borders 5AA.
+    """
+    providers: list[dict[str, Any]] = [
+        {
+            "id": f"GPX{i}",
+            "name": f"Outside Practice {i}",
+            "type": "gp_practice",
+            "pct": "5AA",
+            "services": ["general_practice"],
+            "size": 8000,
+            "size_measure": "list_size",
+        }
+        for i in range(10)
+    ]
+    for service, kind in (
+        ("community_nursing", "nhs_trust"),
+        ("social_care", "voluntary_organisation"),
+        ("outpatients", "foundation_trust"),
+    ):
+        providers += [
+            {
+                "id": f"{service[:3].upper()}{i}",
+                "name": f"Other {service} provider {i}",
+                "type": kind,
+                "pct": "5AA",
+                "services": [service],
+            }
+            for i in range(4)
+        ]
+    return {
+        "format": "icorules/market/1",
+        "name": "Riverside health economy",
+        "pct_areas": [
+            {"code": "5AA", "name": "Riverside PCT", "population": 250_000, "adjacent": ["5AB"]},
+            {"code": "5AB", "name": "Hillside PCT", "population": 180_000, "adjacent": ["5AA"]},
+        ],
+        "providers": providers,
+    }
+
+
+def without_providers(market: dict[str, Any], prefix: str) -> None:
+    market["providers"] = [p for p in market["providers"] if not p["id"].startswith(prefix)]

@@ -15,11 +15,13 @@ import pytest
 import icorules
 from tests.proposals import (
     add_partner,
+    clean_market,
     clean_proposal,
     drop_organisation,
     edited,
     org,
     remove_party,
+    without_providers,
 )
 
 Edit = Callable[[dict[str, Any]], None]
@@ -96,11 +98,85 @@ def without_social_care(p: dict[str, Any]) -> None:
     p["choice_safeguards"] = [s for s in p["choice_safeguards"] if s["service"] != "social_care"]
 
 
+def second_area(p: dict[str, Any]) -> None:
+    """Extend the bid into Hillside PCT (5AB) with one practice and that PCT as commissioner."""
+    p["pct_areas"].append(
+        {
+            "code": "5AB",
+            "name": "Hillside PCT",
+            "population": 180_000,
+            "commissioner": "PCT2",
+            "supports_bid": True,
+        }
+    )
+    add_partner(p, {"id": "PCT2", "name": "Hillside PCT", "type": "pct", "pct": "5AB"})
+    add_partner(
+        p,
+        {
+            "id": "GP5",
+            "name": "Hill Top Surgery",
+            "type": "gp_practice",
+            "pct": "5AB",
+            "list_size": 6000,
+            "provides": ["general_practice"],
+        },
+    )
+
+
+def cross_boundary_arrangements(p: dict[str, Any]) -> None:
+    p["governance"]["lead_commissioner"] = "PCT1"
+    p["agreements"].append(
+        {"id": "XB1", "type": "cross_boundary_commissioning", "parties": ["PCT1", "PCT2"]}
+    )
+
+
+def vertical_with_referral_agreement(p: dict[str, Any]) -> None:
+    acute_partner(p)
+    p["agreements"].append(
+        {"id": "REF1", "type": "referral", "parties": ["GP1", "FT1"], "services": ["diagnostics"]}
+    )
+
+
+def safeguard(service: str) -> Edit:
+    def edit(p: dict[str, Any]) -> None:
+        p["choice_safeguards"].append(
+            {"service": service, "mechanisms": ["choice_at_referral"], "description": "x"}
+        )
+
+    return edit
+
+
+def no_safeguard(service: str) -> Edit:
+    def edit(p: dict[str, Any]) -> None:
+        p["choice_safeguards"] = [s for s in p["choice_safeguards"] if s["service"] != service]
+
+    return edit
+
+
+def market_without(*prefixes: str) -> Edit:
+    def edit(m: dict[str, Any]) -> None:
+        for prefix in prefixes:
+            without_providers(m, prefix)
+
+    return edit
+
+
+def moved_to_next_area(prefix: str) -> Edit:
+    def edit(m: dict[str, Any]) -> None:
+        for provider in m["providers"]:
+            if provider["id"].startswith(prefix):
+                provider["pct"] = "5AB"
+
+    return edit
+
+
 @dataclass(frozen=True)
 class Case:
     fire: Edit
     subject: str  # the subject id the finding must be about
     passing: Edit = no_change
+    market: Edit | None = None  # market context for firing (None: no market file)
+    passing_market: Edit | None = None
 
 
 CASES: dict[str, Case] = {
@@ -204,6 +280,45 @@ CASES: dict[str, Case] = {
         org_field("LA1", "type", "voluntary_organisation"), "clean-bid", passing=without_social_care
     ),
     "GOV-012": Case(setting("governance.outcome_measures", []), "clean-bid"),
+    "MKT-001": Case(
+        no_change, "5AA/community_nursing", market=market_without("COM"), passing_market=no_change
+    ),
+    "MKT-002": Case(no_change, "5AA", market=market_without("GPX"), passing_market=no_change),
+    "MKT-003": Case(
+        no_change,
+        "5AA/general_practice",
+        market=market_without("GPX1", "GPX2", "GPX3", "GPX4", "GPX5", "GPX6", "GPX7", "GPX8"),
+        passing_market=no_change,
+    ),
+    "MKT-004": Case(
+        no_change,
+        "5AA/general_practice",
+        market=market_without("GPX1", "GPX2", "GPX3", "GPX4"),
+        passing_market=market_without("GPX1", "GPX2"),
+    ),
+    "MKT-005": Case(
+        second_area, "clean-bid", passing=both(second_area, cross_boundary_arrangements)
+    ),
+    "CHOICE-001": Case(no_safeguard("social_care"), "social_care"),
+    "CHOICE-002": Case(
+        no_change,
+        "community_nursing",
+        market=market_without("COM"),
+        passing_market=moved_to_next_area("COM"),
+    ),
+    "CHOICE-003": Case(
+        both(
+            no_safeguard("social_care"),
+            lambda p: p["agreements"][0].update(exclusive_referral=True),
+        ),
+        "A1",
+        passing=lambda p: p["agreements"][0].update(exclusive_referral=True),
+    ),
+    "CHOICE-003a": Case(
+        vertical_with_referral_agreement,
+        "REF1",
+        passing=both(vertical_with_referral_agreement, safeguard("diagnostics")),
+    ),
     "CLASS-001": Case(no_change, "clean-bid", passing=acute_partner),
     "CLASS-002": Case(acute_partner, "clean-bid"),
     "CLASS-003": Case(org_field("GP1", "commissions", ["elective_care"]), "clean-bid"),
@@ -217,8 +332,18 @@ CASES: dict[str, Case] = {
 }
 
 
-def findings_of(proposal: dict[str, Any], rule: str) -> list[icorules.Finding]:
-    return icorules.check(proposal).by_rule(rule)
+def findings_of(
+    proposal: dict[str, Any], rule: str, market: Edit | None = None
+) -> list[icorules.Finding]:
+    return report_for(proposal, market).by_rule(rule)
+
+
+def report_for(proposal: dict[str, Any], market: Edit | None) -> icorules.Report:
+    context = None
+    if market is not None:
+        context = clean_market()
+        market(context)
+    return icorules.check(proposal, market=context)
 
 
 def test_every_rule_has_cases() -> None:
@@ -227,15 +352,19 @@ def test_every_rule_has_cases() -> None:
     assert set(CASES) - bundled == set(), "cases for rules that no longer exist"
 
 
-def test_clean_proposal_has_no_errors_or_warnings() -> None:
-    report = icorules.check(clean_proposal())
+@pytest.mark.parametrize("market", [None, no_change])
+def test_clean_proposal_has_no_errors_or_warnings(market: Edit | None) -> None:
+    report = report_for(clean_proposal(), market)
     assert [(f.rule, f.subject.id) for f in report.findings if f.severity != "info"] == []
+    assert report.not_evaluated == (
+        [] if market else ["CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-004"]
+    )
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
 def test_rule_fires(rule: str) -> None:
     case = CASES[rule]
-    found = findings_of(edited(case.fire), rule)
+    found = findings_of(edited(case.fire), rule, case.market)
     assert [f.subject.id for f in found] == [case.subject]
     finding = found[0]
     assert finding.message and "{" not in finding.message
@@ -245,7 +374,8 @@ def test_rule_fires(rule: str) -> None:
 
 @pytest.mark.parametrize("rule", sorted(CASES))
 def test_rule_passes(rule: str) -> None:
-    report = icorules.check(edited(CASES[rule].passing))
+    case = CASES[rule]
+    report = report_for(edited(case.passing), case.passing_market)
     assert report.by_rule(rule) == []
     assert rule in report.passed
 

@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from icorules.engine import get_engine
+from icorules.errors import InputError
 from icorules.facts import derive_facts
 from icorules.findings import build_findings
 from icorules.graph import build_graph
+from icorules.market import Market, load_market, reconcile
 from icorules.model import Proposal, load_proposal
 from icorules.report import ProposalInfo, Report, RulesetInfo, Summary
 from icorules.rules.loader import RuleBundle, load_rulesets
 
 ProposalSource = str | Path | dict[str, Any] | Proposal
 RulesetSource = RuleBundle | Iterable[str | Path] | None
+MarketSource = str | Path | dict[str, Any] | Market | None
 
 _default_bundle: RuleBundle | None = None
 
@@ -47,6 +50,7 @@ def check(
     proposal: ProposalSource,
     *,
     rulesets: RulesetSource = None,
+    market: MarketSource = None,
     params: Mapping[str, Any] | None = None,
     timing: bool = False,
 ) -> Report:
@@ -54,17 +58,25 @@ def check(
 
     `proposal` is a path to JSON/YAML, a dict, or a Proposal. `rulesets` is a loaded
     RuleBundle (fastest for many checks), paths to ruleset files or directories, or None for
-    the bundled ruleset; `params` overrides ruleset parameters by name.
+    the bundled ruleset; `market` is the optional market context (a path, dict or Market: the
+    other providers in the local health economy); `params` overrides ruleset parameters.
     """
     started = time.perf_counter()
     bundle = resolve_rulesets(rulesets, params)
     model = load_proposal(proposal)
-    facts = derive_facts(build_graph(model))
+    context = load_market(market) if market is not None else None
+    warnings: list[str] = []
+    if context is not None:
+        errors, warnings = reconcile(model, context)
+        if errors:
+            raise InputError(errors)
+    facts = derive_facts(build_graph(model, context))
     by_key = {f.engine_key(): f for f in facts}
     matches = get_engine().run(bundle, [f.engine_dict() for f in facts])
     findings = build_findings(matches, bundle, by_key)
     fired = {f.rule for f in findings}
-    passed = [r.id for r in bundle.rules if r.id not in fired]
+    skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
+    passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in skipped]
     return Report(
         proposal=ProposalInfo(
             id=model.id,
@@ -77,11 +89,14 @@ def check(
         ],
         findings=findings,
         passed=passed,
+        not_evaluated=skipped,
+        warnings=warnings,
         summary=Summary(
             error=sum(f.severity == "error" for f in findings),
             warning=sum(f.severity == "warning" for f in findings),
             info=sum(f.severity == "info" for f in findings),
             passed=len(passed),
+            not_evaluated=len(skipped),
         ),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )

@@ -1,4 +1,4 @@
-"""Command line: `icorules check`, `rules list`, `schema`, `facts`, `graph`.
+"""Command line: `icorules check`, `rules`, `market import`, `schema`, `facts`, `graph`.
 
 Exit codes follow linters: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input,
 3 an internal engine failure.
@@ -22,7 +22,9 @@ from icorules.engine import EngineError
 from icorules.errors import InputError, Problem
 from icorules.facts import FACT_KINDS, fact_catalogue_markdown, field_types
 from icorules.graph import build_graph, export_graph
+from icorules.market import Market, load_market
 from icorules.model import load_proposal, proposal_schema
+from icorules.ods import import_ods
 from icorules.report import Report, render_json, render_text
 from icorules.rules.loader import RuleBundle
 
@@ -43,6 +45,16 @@ def _parse_params(values: Sequence[str]) -> dict[str, str]:
             raise click.BadParameter(f"'{item}' should look like NAME=VALUE", param_hint="--param")
         params[name.strip()] = value.strip()
     return params
+
+
+def _market(path: str | None) -> Market | None:
+    if path is None:
+        return None
+    try:
+        return load_market(path)
+    except InputError as exc:
+        _fail(exc.problems)
+        raise  # unreachable: _fail exits
 
 
 def _bundle(rulesets: Sequence[str], params: Sequence[str]) -> RuleBundle:
@@ -87,6 +99,14 @@ param_option = click.option(
     metavar="NAME=VALUE",
     help="Override a ruleset parameter, e.g. --param max_pct_population_share=0.5.",
 )
+market_option = click.option(
+    "--market",
+    "-m",
+    "market_path",
+    type=click.Path(),
+    default=None,
+    help="Market context file: the other providers in the local health economy.",
+)
 output_option = click.option(
     "--output",
     "-o",
@@ -125,6 +145,7 @@ def cli() -> None:
     "--color/--no-color", default=None, help="Colour the text report (default: only on a terminal)."
 )
 @click.option("--timing", is_flag=True, help="Include how long each check took.")
+@market_option
 @output_option
 def check(
     proposals: tuple[str, ...],
@@ -134,15 +155,17 @@ def check(
     fail_on: str,
     color: bool | None,
     timing: bool,
+    market_path: str | None,
     output: str | None,
 ) -> None:
     """Check one or more PROPOSAL files (JSON or YAML)."""
     bundle = _bundle(rulesets, params)
+    market = _market(market_path)
     reports: list[Report] = []
     problems: list[Problem] = []
     for path in proposals:
         try:
-            reports.append(run_check(path, rulesets=bundle, timing=timing))
+            reports.append(run_check(path, rulesets=bundle, market=market, timing=timing))
         except InputError as exc:
             problems.extend(exc.problems)
         except EngineError as exc:
@@ -236,14 +259,80 @@ def facts(fmt: str, output: str | None) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "graphml"]), default="json", show_default=True
 )
+@market_option
 @output_option
-def graph(proposal: str, fmt: str, output: str | None) -> None:
+def graph(proposal: str, fmt: str, market_path: str | None, output: str | None) -> None:
     """Export the partner graph of PROPOSAL (node-link JSON or GraphML)."""
+    market = _market(market_path)
     try:
         model = load_proposal(proposal)
     except InputError as exc:
         _fail(exc.problems)
-    write_output(export_graph(build_graph(model), fmt), output)
+    write_output(export_graph(build_graph(model, market), fmt), output)
+
+
+@cli.group()
+def market() -> None:
+    """Work with market context files."""
+
+
+@market.command("import")
+@click.option(
+    "--practices",
+    type=click.Path(),
+    required=True,
+    help="GP practices in the ODS epraccur layout (no header row).",
+)
+@click.option(
+    "--pct-areas",
+    type=click.Path(),
+    required=True,
+    help="CSV with header code,name,population[,adjacent].",
+)
+@click.option(
+    "--trusts",
+    type=click.Path(),
+    default=None,
+    help="NHS trusts in the ODS etr layout (no header row).",
+)
+@click.option(
+    "--list-sizes",
+    type=click.Path(),
+    default=None,
+    help="CSV with PRACTICE_CODE,NUMBER_OF_PATIENTS (NHS Digital layout).",
+)
+@click.option(
+    "--services",
+    type=click.Path(),
+    default=None,
+    help="CSV with header code,services (';'-separated service lines).",
+)
+@click.option("--name", default="ODS extract", show_default=True, help="Name of the market.")
+@output_option
+def market_import(
+    practices: str,
+    pct_areas: str,
+    trusts: str | None,
+    list_sizes: str | None,
+    services: str | None,
+    name: str,
+    output: str | None,
+) -> None:
+    """Build a market context file from NHS Organisation Data Service CSV extracts."""
+    optional = {"trusts": trusts, "list_sizes": list_sizes, "services": services}
+    try:
+        built, warnings = import_ods(
+            practices=Path(practices),
+            pct_areas=Path(pct_areas),
+            name=name,
+            **{key: Path(value) for key, value in optional.items() if value},
+        )
+    except InputError as exc:
+        _fail(exc.problems)
+    for warning in warnings:
+        click.echo(f"icorules: warning: {warning}", err=True)
+    data = built.model_dump(mode="json", exclude_none=True)
+    write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
 
 
 def main() -> None:

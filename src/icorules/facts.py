@@ -100,6 +100,11 @@ class ProposalFact(Fact):
     )
     pct_area_count: int = Field(description="PCT areas in which the registered population lives.")
     has_lead_commissioner: bool = Field(description="A lead commissioner is named.")
+    cross_boundary_agreement: bool = Field(
+        description="A cross_boundary_commissioning agreement binds the commissioners of every "
+        "PCT area the registered population lives in."
+    )
+    has_market_data: bool = Field(description="A market context file was given.")
 
 
 class PartnerFact(Fact):
@@ -163,6 +168,16 @@ class PctAreaFact(Fact):
     commissioner: str = Field(description="Id of the commissioning PCT, or ''.")
     has_commissioner: bool = Field(description="A commissioning PCT is named.")
     supports_bid: bool = Field(description="The named commissioner supports the bid.")
+    has_market_data: bool = Field(description="The market context gives this area's practices.")
+    market_practice_count: int = Field(
+        description="GP practices in the area, partners or not (0 without market data)."
+    )
+    partner_practice_share: float = Field(
+        description="Share of the area's GP practices that are partners (0 without market data)."
+    )
+    all_practices_joined: bool = Field(
+        description="Every GP practice in the area is a partner (needs market data)."
+    )
 
 
 class ServiceLineFact(Fact):
@@ -174,6 +189,36 @@ class ServiceLineFact(Fact):
     providers: str = Field(description="Ids of partners that provide it, comma-separated.")
     has_choice_safeguard: bool = Field(description="The bid states a choice safeguard for it.")
     safeguard_mechanisms: str = Field(description="Safeguard mechanisms, comma-separated.")
+    has_market_data: bool = Field(description="A market context file was given.")
+    outside_providers_nearby: int = Field(
+        description="Non-partner providers of it in the pilot's PCT areas or adjacent ones "
+        "(0 without market data)."
+    )
+
+
+class MarketFact(Fact):
+    """One market: a service line in a PCT area that partners provide. Needs --market."""
+
+    kind: ClassVar[str] = "market"
+    name: str = Field(description="'<service> in <PCT area name>'.")
+    pct: str = Field(description="PCT area code.")
+    pct_name: str = Field(description="PCT area name.")
+    service: str = Field(description="Service line.")
+    setting: Setting = Field(description="Care setting of the service line.")
+    provider_count: int = Field(description="All providers in this market.")
+    partner_count: int = Field(description="Partners among them.")
+    outside_count: int = Field(description="Providers in this market that are not partners.")
+    partners: str = Field(description="Partner ids in this market, comma-separated.")
+    partner_share: float = Field(description="The partners' combined share of supply (0-1).")
+    share_basis: Literal["size", "count"] = Field(
+        description="'size' if every provider has a size, else shares are by head count."
+    )
+    hhi_pre: float = Field(description="HHI before the pilot (0-10000).")
+    hhi_post: float = Field(description="HHI treating all partners as one provider.")
+    hhi_delta: float = Field(description="hhi_post - hhi_pre.")
+    alternative_nearby: bool = Field(
+        description="A non-partner provides it in this area or an adjacent one."
+    )
 
 
 class ClassificationFact(Fact):
@@ -192,6 +237,7 @@ FACT_KINDS: dict[str, type[Fact]] = {
         AgreementFact,
         PctAreaFact,
         ServiceLineFact,
+        MarketFact,
         ClassificationFact,
     )
 }
@@ -252,6 +298,7 @@ def engine_value(value: Any) -> Any:
 def derive_facts(partners: PartnerGraph) -> list[Fact]:
     """All facts for one check, in a stable order."""
     p = partners.proposal
+    market_given = partners.market is not None
     orgs = {o.id: o for o in p.organisations}
     g = p.governance
     settings_provided = {SERVICE_LINES[s.value] for o in p.organisations for s in o.provides}
@@ -318,6 +365,8 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
             ),
             pct_area_count=sum(1 for n in partners.registered_population.values() if n > 0),
             has_lead_commissioner=g.lead_commissioner is not None,
+            cross_boundary_agreement=_cross_boundary_agreement(partners),
+            has_market_data=market_given,
         )
     ]
 
@@ -386,6 +435,7 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
                 commissioner=area.commissioner or "",
                 has_commissioner=area.commissioner is not None,
                 supports_bid=area.commissioner is not None and area.supports_bid,
+                **_area_market_fields(partners, area.code),
             )
         )
 
@@ -403,9 +453,65 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
                 providers=", ".join(providers[service]),
                 has_choice_safeguard=service in safeguards,
                 safeguard_mechanisms=", ".join(sorted(set(safeguards.get(service, [])))),
+                has_market_data=market_given,
+                outside_providers_nearby=partners.outside_nearby.get(service, 0),
+            )
+        )
+
+    area_names = {a.code: a.name for a in p.pct_areas}
+    first_provider = {}
+    for i, org in reversed(list(enumerate(p.organisations))):
+        for s in org.provides:
+            first_provider[s.value] = f"organisations[{i}]"
+    for (area, service), m in partners.markets.items():
+        c = m.concentration
+        facts.append(
+            MarketFact(
+                id=f"{area}/{service}",
+                path=first_provider.get(service, ""),
+                name=f"{service} in {area_names.get(area, area)}",
+                pct=area,
+                pct_name=area_names.get(area, area),
+                service=service,
+                setting=SERVICE_LINES[service],
+                provider_count=len(m.partners) + len(m.outside),
+                partner_count=len(m.partners),
+                outside_count=len(m.outside),
+                partners=", ".join(m.partners),
+                partner_share=c.partner_share,
+                share_basis=c.basis,
+                hhi_pre=c.hhi_pre,
+                hhi_post=c.hhi_post,
+                hhi_delta=c.hhi_delta,
+                alternative_nearby=m.alternative_nearby,
             )
         )
     return facts
+
+
+def _area_market_fields(partners: PartnerGraph, code: str) -> dict[str, Any]:
+    practices = partners.area_practices.get(code, frozenset())
+    joined = partners.practices_in.get(code, 0)
+    known = partners.market is not None and bool(practices)
+    return {
+        "has_market_data": known,
+        "market_practice_count": len(practices),
+        "partner_practice_share": joined / len(practices) if known else 0.0,
+        "all_practices_joined": known and joined >= len(practices),
+    }
+
+
+def _cross_boundary_agreement(partners: PartnerGraph) -> bool:
+    p = partners.proposal
+    commissioners = {
+        a.commissioner for a in p.pct_areas if partners.registered_population.get(a.code, 0) > 0
+    }
+    return any(
+        agreement.type is AgreementType.cross_boundary_commissioning
+        and None not in commissioners
+        and commissioners <= set(agreement.parties)
+        for agreement in p.agreements
+    )
 
 
 def fact_catalogue_markdown() -> str:

@@ -11,13 +11,16 @@ an alliance of 500 partners costs 500 edges, not 125,000.
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
-from icorules.model import OrgType, Proposal
+from icorules.market import Market, Provider
+from icorules.model import Organisation, OrgType, Proposal
 
 ARRANGEMENTS = (
     "board",
@@ -58,12 +61,16 @@ class PartnerGraph:
     tied_to_board: frozenset[str]
     registered_population: dict[str, int]
     practices_in: dict[str, int]
+    market: Market | None = None
+    markets: dict[tuple[str, str], MarketMeasure] = field(default_factory=dict)
+    outside_nearby: dict[str, int] = field(default_factory=dict)
+    area_practices: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_member(self, arrangement: str, org_id: str) -> bool:
         return org_id in self.members[arrangement]
 
 
-def build_graph(proposal: Proposal) -> PartnerGraph:
+def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGraph:
     g = nx.MultiDiGraph(proposal=proposal.id)
     for area in proposal.pct_areas:
         g.add_node(
@@ -133,7 +140,7 @@ def build_graph(proposal: Proposal) -> PartnerGraph:
             population[org.pct] += org.list_size or 0
             practices[org.pct] += 1
 
-    return PartnerGraph(
+    partners = PartnerGraph(
         proposal=proposal,
         graph=g,
         members=members,
@@ -144,6 +151,9 @@ def build_graph(proposal: Proposal) -> PartnerGraph:
         registered_population=dict(population),
         practices_in=dict(practices),
     )
+    if market is not None:
+        _add_market(partners, market)
+    return partners
 
 
 def _arrangement_members(p: Proposal) -> dict[str, frozenset[str]]:
@@ -178,3 +188,126 @@ def export_graph(partners: PartnerGraph, fmt: str) -> str:
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(ordered)) + "\n"
     raise ValueError(f"unknown graph format {fmt!r}")
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """Shares of supply in one market and its HHI before and after the partners combine."""
+
+    shares: dict[str, float]
+    basis: str  # "size" when every provider has a size > 0, else "count"
+    partner_share: float
+    hhi_pre: float
+    hhi_post: float
+
+    @property
+    def hhi_delta(self) -> float:
+        return self.hhi_post - self.hhi_pre
+
+
+def concentration(sizes: Mapping[str, float | None], partners: Collection[str]) -> Concentration:
+    """Shares by size where every provider has one (else by head count), and HHI in 0-10000.
+
+    HHI is the sum of squared percentage shares (reference fact R3); after the pilot the
+    partners count as one provider.
+    """
+    if not sizes:
+        raise ValueError("a market needs at least one provider")
+    by_size = all(size is not None and size > 0 for size in sizes.values())
+    weights = {p: float(s) if by_size else 1.0 for p, s in sizes.items()}  # type: ignore[arg-type]
+    total = math.fsum(weights.values())
+    shares = {p: w / total for p, w in sorted(weights.items())}
+    partner_share = math.fsum(s for p, s in shares.items() if p in partners)
+    outside = [s for p, s in shares.items() if p not in partners]
+    hhi_pre = math.fsum((100 * s) ** 2 for s in shares.values())
+    hhi_post = (100 * partner_share) ** 2 + math.fsum((100 * s) ** 2 for s in outside)
+    return Concentration(
+        shares=shares,
+        basis="size" if by_size else "count",
+        partner_share=partner_share,
+        hhi_pre=hhi_pre,
+        hhi_post=max(hhi_post, hhi_pre),  # equal up to rounding when partners hold one share
+    )
+
+
+@dataclass(frozen=True)
+class MarketMeasure:
+    """One market (a service line in a PCT area) touched by the partnership."""
+
+    area: str
+    service: str
+    partners: tuple[str, ...]
+    outside: tuple[str, ...]
+    concentration: Concentration
+    alternative_nearby: bool  # a non-partner provides it here or in an adjacent area
+
+
+def _add_market(partners: PartnerGraph, market: Market) -> None:
+    """Add the non-partner providers near the pilot, and measure every market it touches.
+
+    Only providers in the pilot's PCT areas and the areas next to them are added, so a national
+    market file costs one pass over its providers, not a graph of all of them.
+    """
+    p = partners.proposal
+    g = partners.graph
+    partner_ids = {o.id for o in p.organisations}
+    listed = {provider.id: provider for provider in market.providers}
+    adjacent = {area.code: set(area.adjacent) for area in market.pct_areas}
+    pilot_areas = {a for a, n in partners.registered_population.items() if n > 0}
+    pilot_areas |= {o.pct for o in p.organisations if o.pct}
+
+    sizes: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
+    for org in p.organisations:
+        size = _partner_size(org, listed.get(org.id))
+        for area in [org.pct] if org.pct else sorted(pilot_areas):
+            for service in org.provides:
+                sizes[(area, service.value)][org.id] = size
+
+    nearby = pilot_areas | {b for a in pilot_areas for b in adjacent.get(a, ())}
+    offered: set[tuple[str, str]] = set()
+    outside_nearby: dict[str, set[str]] = defaultdict(set)
+    practices: dict[str, set[str]] = defaultdict(set)
+    for provider in market.providers:
+        if provider.type is OrgType.gp_practice:
+            practices[provider.pct].add(provider.id)
+        if provider.id in partner_ids or provider.pct not in nearby:
+            continue
+        g.add_node(
+            org_node(provider.id),
+            kind="organisation",
+            id=provider.id,
+            name=provider.name,
+            type=provider.type.value,
+            pct=provider.pct,
+            partner=False,
+        )
+        g.add_edge(org_node(provider.id), pct_node(provider.pct), kind="located_in")
+        for service in provider.services:
+            offered.add((provider.pct, service.value))
+            outside_nearby[service.value].add(provider.id)
+            if (provider.pct, service.value) in sizes:
+                sizes[(provider.pct, service.value)][provider.id] = provider.size
+
+    for org in p.organisations:
+        if org.type is OrgType.gp_practice and org.pct:
+            practices[org.pct].add(org.id)
+    partners.market = market
+    partners.area_practices = {a: frozenset(ids) for a, ids in practices.items()}
+    partners.outside_nearby = {s: len(ids) for s, ids in outside_nearby.items()}
+    for (area, service), market_sizes in sorted(sizes.items()):
+        near = {area, *adjacent.get(area, ())}
+        partners.markets[(area, service)] = MarketMeasure(
+            area=area,
+            service=service,
+            partners=tuple(sorted(i for i in market_sizes if i in partner_ids)),
+            outside=tuple(sorted(i for i in market_sizes if i not in partner_ids)),
+            concentration=concentration(market_sizes, partner_ids),
+            alternative_nearby=any((b, service) in offered for b in near),
+        )
+
+
+def _partner_size(org: Organisation, listed: Provider | None) -> float | None:
+    """A partner's size: its list size for a practice, else what the market file says."""
+    if org.type is OrgType.gp_practice and org.list_size:
+        return float(org.list_size)
+    return listed.size if listed is not None else None

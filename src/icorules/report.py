@@ -36,6 +36,7 @@ class Summary(BaseModel):
     warning: int = 0
     info: int = 0
     passed: int = 0
+    not_evaluated: int = 0
 
 
 class Report(BaseModel):
@@ -46,6 +47,13 @@ class Report(BaseModel):
     rulesets: list[RulesetInfo]
     findings: list[Finding]
     passed: list[str] = Field(description="Ids of rules that ran and did not fire.")
+    not_evaluated: list[str] = Field(
+        default_factory=list,
+        description="Ids of rules that need a market context and none was given.",
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="Problems with the input that did not stop the check."
+    )
     summary: Summary
     elapsed_ms: float | None = Field(None, description="Only when timing was asked for.")
 
@@ -93,6 +101,8 @@ def _render_one(console: Console, report: Report) -> None:
     p = report.proposal
     where = f"{p.file}: " if p.file else ""
     console.print(f"[bold]{escape(where)}{escape(p.name)}[/] ({escape(p.id)})")
+    for warning in report.warnings:
+        console.print(f"  [yellow]input warning:[/] {escape(warning)}")
     for severity in ("error", "warning", "info"):
         group = [f for f in report.findings if f.severity == severity]
         if not group:
@@ -117,4 +127,7 @@ def _render_one(console: Console, report: Report) -> None:
         )
     )
     verdict = "[bold red]✗[/]" if s.error else "[bold green]✓[/]"
-    console.print(f"{verdict} {counts}; {s.passed} rules passed")
+    skipped = ""
+    if s.not_evaluated:
+        skipped = f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
+    console.print(f"{verdict} {counts}; {s.passed} rules passed{skipped}")

@@ -55,6 +55,9 @@ class RuleSpec(_Spec):
         default_factory=dict, description="Other facts that must exist: kind -> condition."
     )
     derive: DeriveSpec | None = None
+    needs_market: bool = Field(
+        False, description="Only meaningful with a market context (implied for fact: market)."
+    )
 
 
 class RulesetSpec(_Spec):
@@ -90,6 +93,7 @@ class Rule:
     reads: tuple[str, ...]
     params: Mapping[str, Any]
     derive: Derive | None = None
+    needs_market: bool = False
 
 
 @dataclass(frozen=True)
@@ -313,6 +317,7 @@ def _compile_rule(
         reads=tuple(compiled.reads),
         params=params,
         derive=derive,
+        needs_market=spec.needs_market or spec.fact == "market",
     ), []
 
 
