@@ -71,7 +71,7 @@ def load_document(source: str | Path, *, text: str | None = None) -> Document:
     path = Path(source)
     name = str(source)
     if text is None:
-        text = _read_text(path, name)
+        text = read_text(path, name)
     if not text.strip():
         raise InputError.single(name, "the file is empty")
     suffix = path.suffix.lower()
@@ -81,7 +81,7 @@ def load_document(source: str | Path, *, text: str | None = None) -> Document:
     return Document(name=name, text=text, data=data, is_yaml=is_yaml)
 
 
-def _read_text(path: Path, name: str) -> str:
+def read_text(path: Path, name: str) -> str:
     try:
         if path.is_dir():
             raise InputError.single(name, "is a directory, not a file")
@@ -128,8 +128,8 @@ def _parse_json(text: str, name: str) -> Any:
             [Problem(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]
         ) from None
     except _DuplicateKey as exc:
-        line, column = _first_key_position(text, exc.key)
-        raise InputError([Problem(name, line, column, f"duplicate key '{exc.key}'")]) from None
+        _locate_duplicate_key(text, name)  # raises with the exact position when it can
+        raise InputError.single(name, f"duplicate key '{exc.key}'") from None
     except RecursionError:
         raise InputError.single(name, f"nesting is deeper than {MAX_DEPTH} levels") from None
 
@@ -206,15 +206,14 @@ def _check_shape(data: Any, name: str) -> None:
             stack.extend((v, depth + 1) for v in item)
 
 
-def _first_key_position(text: str, key: str) -> tuple[int | None, int | None]:
-    needle = json.dumps(key)
-    first = text.find(needle)
-    second = text.find(needle, first + 1) if first >= 0 else -1
-    at = second if second >= 0 else first
-    if at < 0:
-        return None, None
-    line = text.count("\n", 0, at) + 1
-    return line, at - (text.rfind("\n", 0, at) + 1) + 1
+def _locate_duplicate_key(text: str, name: str) -> None:
+    """JSON is YAML, and YAML's node tree knows where each key is: find the repeated one."""
+    try:
+        root = yaml.compose(text, Loader=_SafeLoader)
+    except yaml.YAMLError:
+        return
+    if root is not None:
+        _check_yaml_keys(root, name, 0)
 
 
 def _marks_of(text: str) -> dict[Loc, tuple[int, int]]:

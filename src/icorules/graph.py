@@ -243,16 +243,17 @@ class MarketMeasure:
 
 
 def _add_market(partners: PartnerGraph, market: Market) -> None:
-    """Add the non-partner providers near the pilot, and measure every market it touches.
+    """Add the non-partner providers that matter to the pilot, and measure its markets.
 
-    Only providers in the pilot's PCT areas and the areas next to them are added, so a national
-    market file costs one pass over its providers, not a graph of all of them.
+    A provider matters if it is in one of the pilot's PCT areas or an adjacent one and offers a
+    service line the partners provide: it is then a competitor in a market the pilot touches or
+    an alternative for patients. A national market file costs one pass over its providers.
     """
     p = partners.proposal
     g = partners.graph
     partner_ids = {o.id for o in p.organisations}
     listed = {provider.id: provider for provider in market.providers}
-    adjacent = {area.code: set(area.adjacent) for area in market.pct_areas}
+    adjacent = market.adjacency()
     pilot_areas = {a for a, n in partners.registered_population.items() if n > 0}
     pilot_areas |= {o.pct for o in p.organisations if o.pct}
 
@@ -262,31 +263,51 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
         for area in [org.pct] if org.pct else sorted(pilot_areas):
             for service in org.provides:
                 sizes[(area, service.value)][org.id] = size
+    pilot_services = {service for _, service in sizes}
 
     nearby = pilot_areas | {b for a in pilot_areas for b in adjacent.get(a, ())}
     offered: set[tuple[str, str]] = set()
     outside_nearby: dict[str, set[str]] = defaultdict(set)
     practices: dict[str, set[str]] = defaultdict(set)
+    nodes: list[tuple[str, dict[str, Any]]] = []
     for provider in market.providers:
         if provider.type is OrgType.gp_practice:
             practices[provider.pct].add(provider.id)
         if provider.id in partner_ids or provider.pct not in nearby:
             continue
-        g.add_node(
-            org_node(provider.id),
-            kind="organisation",
-            id=provider.id,
-            name=provider.name,
-            type=provider.type.value,
-            pct=provider.pct,
-            partner=False,
+        services = [s.value for s in provider.services if s.value in pilot_services]
+        if not services:
+            continue
+        nodes.append(
+            (
+                org_node(provider.id),
+                {
+                    "kind": "organisation",
+                    "id": provider.id,
+                    "name": provider.name,
+                    "type": provider.type.value,
+                    "pct": provider.pct,
+                    "partner": False,
+                },
+            )
         )
-        g.add_edge(org_node(provider.id), pct_node(provider.pct), kind="located_in")
-        for service in provider.services:
-            offered.add((provider.pct, service.value))
-            outside_nearby[service.value].add(provider.id)
-            if (provider.pct, service.value) in sizes:
-                sizes[(provider.pct, service.value)][provider.id] = provider.size
+        for service in services:
+            offered.add((provider.pct, service))
+            outside_nearby[service].add(provider.id)
+            if (provider.pct, service) in sizes:
+                sizes[(provider.pct, service)][provider.id] = provider.size
+    g.add_nodes_from(
+        (
+            pct_node(a.code),
+            {"kind": "pct_area", "code": a.code, "name": a.name, "population": a.population},
+        )
+        for a in market.pct_areas
+        if a.code in nearby and pct_node(a.code) not in g
+    )
+    g.add_nodes_from(nodes)
+    g.add_edges_from(
+        (node, pct_node(attrs["pct"]), {"kind": "located_in"}) for node, attrs in nodes
+    )
 
     for org in p.organisations:
         if org.type is OrgType.gp_practice and org.pct:

@@ -36,7 +36,7 @@ class MarketPctArea(Strict):
 
     code: PctCode
     name: Name
-    population: int = Field(gt=0, le=20_000_000)
+    population: int = Field(gt=0, le=20_000_000, strict=True)
     adjacent: list[PctCode] = Field(
         default_factory=list,
         description="Neighbouring PCT areas; adjacency is symmetric, so listing it once is enough.",
@@ -55,6 +55,7 @@ class Provider(Strict):
     )
     size: float | None = Field(
         None,
+        strict=True,
         ge=0,
         allow_inf_nan=False,
         description="List size for practices, else capacity or activity; weights shares.",
@@ -72,6 +73,14 @@ class Market(Strict):
 
     # Where the market came from, so that reconcile() can point into the file. Not a field.
     _document: Document | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are: where a market was read from does not change it."""
+        if not isinstance(other, Market):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # lists inside: not hashable anyway
 
     def area(self, code: str) -> MarketPctArea | None:
         return next((a for a in self.pct_areas if a.code == code), None)

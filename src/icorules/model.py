@@ -152,7 +152,7 @@ class Organisation(Strict):
     type_description: Name | None = Field(None, description="What an 'other' type is.")
     pct: PctCode | None = Field(None, description="PCT area the organisation sits in.")
     list_size: int | None = Field(
-        None, ge=0, le=2_000_000, description="Registered list size (GP practices)."
+        None, strict=True, ge=0, le=2_000_000, description="Registered list size (GP practices)."
     )
     provides: list[ServiceLine] = Field(  # type: ignore[valid-type]
         default_factory=list, description="Service lines it provides within the pilot."
@@ -211,7 +211,7 @@ class Budget(Strict):
 
 class Evaluation(Strict):
     independent: bool = Field(description="Commits to the national independent evaluation.")
-    years: int = Field(ge=0, le=20)
+    years: int = Field(ge=0, le=20, strict=True)
     data_submission_parties: list[OrgId] = Field(default_factory=list)
 
 
@@ -241,7 +241,7 @@ class ChoiceSafeguard(Strict):
 class PctArea(Strict):
     code: PctCode
     name: Name
-    population: int = Field(gt=0, le=20_000_000)
+    population: int = Field(gt=0, le=20_000_000, strict=True)
     commissioner: OrgId | None = Field(
         None, description="The PCT (partner organisation) that commissions for this area."
     )

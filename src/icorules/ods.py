@@ -29,7 +29,7 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from icorules.documents import _read_text
+from icorules.documents import read_text
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.market import FORMAT, Market, SizeMeasure, market_warnings
 from icorules.model import SERVICE_LINES, OrgType, pydantic_problems
@@ -84,7 +84,7 @@ class _Problems:
 def _rows(path: Path) -> tuple[str, Iterator[_Row]]:
     """Non-blank CSV records of a file, each with the line it starts on (stripped fields)."""
     name = str(path)
-    text = _read_text(path, name)
+    text = read_text(path, name)
     if not text.strip():
         raise InputError.single(name, "the file is empty")
 
@@ -142,7 +142,9 @@ def import_ods(
     warning if a PCT area has no practice (a mistyped code). Likewise trusts with no row in the
     services file are skipped with a warning (etr is national too). Closed practices and trusts
     (status not 'A', or a close date) and prescribing settings other than GP practice (4) are
-    skipped. Anything malformed is an error naming file, line and organisation.
+    skipped. Rows of the list-size file for other practices are ignored (it is national too).
+    Anything malformed, and anything the analyst wrote that does not fit (a trust placed in a
+    PCT area not in the PCT-areas file), is an error naming file, line and organisation.
     """
     problems = _Problems()
     warnings: list[str] = []
@@ -266,7 +268,7 @@ def _read_pct_areas(path: Path, problems: _Problems) -> dict[str, dict[str, Any]
                 f"{did_you_mean(other, areas)}",
             )
     if not areas and not problems.items:
-        problems.add(name, None, "no PCT areas are listed")
+        raise InputError.single(name, "no PCT areas are listed")
     return areas
 
 
@@ -383,10 +385,9 @@ def _read_epraccur(
             f" in the PCT-areas file: {listed}"
         )
     kept = Counter(org.pct for org in orgs.values() if org.pct is not None)
-    if not kept:
-        problems.add(
+    if not kept:  # raised at once: a problem with no line cannot be sorted among the others
+        raise InputError.single(
             name,
-            None,
             "no open GP practice is commissioned by a PCT area in the PCT-areas file"
             f" ({', '.join(areas)})",
         )
