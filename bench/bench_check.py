@@ -24,12 +24,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.reference import evaluate  # noqa: E402
-
 import icorules  # noqa: E402
 from icorules.engine import get_engine  # noqa: E402
 from icorules.facts import derive_facts  # noqa: E402
 from icorules.graph import build_graph  # noqa: E402
+from tests.reference import evaluate  # noqa: E402
 
 EXAMPLES = sorted(
     p

@@ -21,15 +21,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import icorules  # noqa: E402
 from bench.bench_check import rss_mb  # noqa: E402
 from bench.synthetic import large_proposal, national_market  # noqa: E402
-from tests.reference import evaluate  # noqa: E402
-
-import icorules  # noqa: E402
 from icorules.engine import get_engine  # noqa: E402
 from icorules.facts import derive_facts  # noqa: E402
 from icorules.graph import build_graph  # noqa: E402
 from icorules.market import reconcile  # noqa: E402
+from tests.reference import evaluate  # noqa: E402
 
 
 def median_ms(fn: Callable[[], Any], repeat: int) -> float:
@@ -58,15 +57,21 @@ def main() -> None:
     facts = derive_facts(partners)
     engine_facts = [f.engine_dict() for f in facts]
     report = icorules.check(proposal, market=market, rulesets=bundle)
-    print(f"market: {len(market.pct_areas)} PCT areas, {len(market.providers):,} providers; "
-          f"proposal: {len(proposal.organisations)} partners, {len(partners.markets)} markets, "
-          f"{len(facts)} facts, {len(report.findings)} findings")
+    print(
+        f"market: {len(market.pct_areas)} PCT areas, {len(market.providers):,} providers; "
+        f"proposal: {len(proposal.organisations)} partners, {len(partners.markets)} markets, "
+        f"{len(facts)} facts, {len(report.findings)} findings"
+    )
 
     rows = [
-        ("check (model + market, full)", lambda: icorules.check(proposal, market=market,
-                                                                 rulesets=bundle)),
-        ("check (dict + market, full)", lambda: icorules.check(data, market=market,
-                                                                rulesets=bundle)),
+        (
+            "check (model + market, full)",
+            lambda: icorules.check(proposal, market=market, rulesets=bundle),
+        ),
+        (
+            "check (dict + market, full)",
+            lambda: icorules.check(data, market=market, rulesets=bundle),
+        ),
         ("  validate proposal dict", lambda: icorules.load_proposal(data)),
         ("  reconcile with market", lambda: reconcile(proposal, market)),
         ("  graph + market measures", lambda: build_graph(proposal, market)),
@@ -83,8 +88,10 @@ def main() -> None:
     before = rss_mb()
     for _ in range(args.memory_checks):
         icorules.check(proposal, market=market, rulesets=bundle)
-    print(f"memory: RSS {rss_start:.0f} MB at start, {before:.0f} MB with market loaded and "
-          f"warmed up, {rss_mb():.0f} MB after {args.memory_checks} more checks")
+    print(
+        f"memory: RSS {rss_start:.0f} MB at start, {before:.0f} MB with market loaded and "
+        f"warmed up, {rss_mb():.0f} MB after {args.memory_checks} more checks"
+    )
 
 
 if __name__ == "__main__":

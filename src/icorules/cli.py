@@ -27,6 +27,8 @@ from icorules.model import load_proposal, proposal_schema
 from icorules.ods import import_ods
 from icorules.report import Report, render_json, render_text
 from icorules.rules.loader import RuleBundle
+from icorules.rules.reference import rules_markdown
+from icorules.rules.testing import run_tests
 
 EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
 
@@ -225,6 +227,34 @@ def rules_check(paths: tuple[str, ...], params: tuple[str, ...]) -> None:
     """Validate ruleset files without running them (for editors and CI)."""
     bundle = _bundle(paths, params)
     click.echo(f"{len(bundle.rules)} rules in {len(bundle.rulesets)} rulesets: OK")
+
+
+@rules.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@ruleset_option
+def rules_test(paths: tuple[str, ...], rulesets: tuple[str, ...]) -> None:
+    """Run ruleset tests: *.test.yaml files that name a proposal and the findings it must give."""
+    try:
+        results = run_tests(paths, list(rulesets) or None)
+    except InputError as exc:
+        _fail(exc.problems)
+    for result in results:
+        mark = "PASS" if result.passed else "FAIL"
+        click.echo(f"{mark}  {result.file}: {result.name}")
+        for failure in result.failures:
+            click.echo(f"      {failure}")
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        sys.exit(EXIT_FINDINGS)
+
+
+@rules.command("doc")
+@ruleset_option
+@output_option
+def rules_doc(rulesets: tuple[str, ...], output: str | None) -> None:
+    """Write the rule reference (Markdown): every rule, its condition, parameters and source."""
+    write_output(rules_markdown(_bundle(rulesets, ())) + "\n", output)
 
 
 @cli.command()

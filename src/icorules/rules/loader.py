@@ -94,6 +94,7 @@ class Rule:
     params: Mapping[str, Any]
     derive: Derive | None = None
     needs_market: bool = False
+    given: tuple[tuple[str, str], ...] = ()  # (fact kind, condition text) as written
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,11 @@ def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".yaml", ".yml") and not p.name.endswith(".test.yaml")
+            )
             if not found:
                 raise InputError.single(str(path), "the directory holds no .yaml ruleset files")
             files.extend(found)
@@ -318,6 +323,7 @@ def _compile_rule(
         params=params,
         derive=derive,
         needs_market=spec.needs_market or spec.fact == "market",
+        given=tuple((kind, " ".join(text.split())) for kind, text in spec.given.items()),
     ), []
 
 
