@@ -78,8 +78,9 @@ def test_loads_a_valid_market_from_json_yaml_dict_and_model(tmp_path: Path) -> N
 
     yaml_path = tmp_path / "market.yaml"
     yaml_path.write_text(yaml.safe_dump(base_market()), encoding="utf-8")
-    assert load_market(yaml_path).providers == market.providers
-    assert load_market(base_market()).providers == market.providers
+    assert load_market(yaml_path) == market  # where it was read from does not matter
+    assert load_market(base_market()) == market
+    assert load_market(base_market() | {"name": "Elsewhere"}) != market
     assert load_market(market) is market
     assert market.area("5AB") is not None and market.area("5ZZ") is None
 

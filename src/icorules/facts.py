@@ -94,7 +94,10 @@ class ProposalFact(Fact):
     provides_acute: bool = Field(description="A partner provides an acute service line.")
     provides_mental_health: bool = Field(description="A partner provides mental-health services.")
     provides_social_care: bool = Field(description="A partner provides social care.")
-    commissions_acute: bool = Field(description="A partner commissions an acute service line.")
+    commissions_acute: bool = Field(
+        description="The pilot itself commissions an acute service line: a partner other than a "
+        "PCT or care trust (the statutory commissioners) commissions it."
+    )
     has_social_care_partner: bool = Field(
         description="A local authority or care trust is a partner."
     )
@@ -243,6 +246,7 @@ FACT_KINDS: dict[str, type[Fact]] = {
 }
 
 META_FIELDS = frozenset({"path"})
+STATUTORY_COMMISSIONERS = (OrgType.pct, OrgType.care_trust)
 
 
 @dataclass(frozen=True)
@@ -358,6 +362,7 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
             commissions_acute=any(
                 SERVICE_LINES[s.value] is Setting.acute
                 for o in p.organisations
+                if o.type not in STATUTORY_COMMISSIONERS
                 for s in o.commissions
             ),
             has_social_care_partner=any(
