@@ -152,8 +152,8 @@ def edited(edit: Any) -> dict[str, Any]:
 def clean_market() -> dict[str, Any]:
     """The economy around the clean bid: enough other providers that no market rule fires.
 
-    Ten other practices of 8,000 patients make the partners' share of general practice 20%
-    (HHI 778 before, 1,040 after). Each other service has four outside providers of unknown
+    Twelve other practices of 8,000 patients make the partners' share of general practice 17%
+    (HHI 674 before, 868 after). Each other service has four outside providers of unknown
     size, so shares are by head count. Area 5AB borders 5AA.
     """
     providers: list[dict[str, Any]] = [
@@ -166,7 +166,7 @@ def clean_market() -> dict[str, Any]:
             "size": 8000,
             "size_measure": "list_size",
         }
-        for i in range(10)
+        for i in range(OUTSIDE_PRACTICES)
     ]
     for service, kind in (
         ("community_nursing", "nhs_trust"),
@@ -194,5 +194,16 @@ def clean_market() -> dict[str, Any]:
     }
 
 
+OUTSIDE_PRACTICES = 12
+
+
 def without_providers(market: dict[str, Any], prefix: str) -> None:
     market["providers"] = [p for p in market["providers"] if not p["id"].startswith(prefix)]
+
+
+def keep_outside_practices(market: dict[str, Any], count: int) -> None:
+    """Keep only the first `count` of the outside practices (each 8,000 patients)."""
+    keep = {f"GPX{i}" for i in range(count)}
+    market["providers"] = [
+        p for p in market["providers"] if not p["id"].startswith("GPX") or p["id"] in keep
+    ]

@@ -19,6 +19,7 @@ from tests.proposals import (
     clean_proposal,
     drop_organisation,
     edited,
+    keep_outside_practices,
     org,
     remove_party,
     without_providers,
@@ -161,6 +162,10 @@ def market_without(*prefixes: str) -> Edit:
     return edit
 
 
+def outside_practices(count: int) -> Edit:
+    return lambda m: keep_outside_practices(m, count)
+
+
 def moved_to_next_area(prefix: str) -> Edit:
     def edit(m: dict[str, Any]) -> None:
         for provider in m["providers"]:
@@ -284,18 +289,22 @@ CASES: dict[str, Case] = {
         no_change, "5AA/community_nursing", market=market_without("COM"), passing_market=no_change
     ),
     "MKT-002": Case(no_change, "5AA", market=market_without("GPX"), passing_market=no_change),
+    # Partners hold 20,000 patients; each outside practice 8,000 (see clean_market).
     "MKT-003": Case(
         no_change,
         "5AA/general_practice",
-        market=market_without("GPX1", "GPX2", "GPX3", "GPX4", "GPX5", "GPX6", "GPX7", "GPX8"),
-        passing_market=no_change,
-    ),
+        market=outside_practices(4),
+        passing_market=outside_practices(5),
+    ),  # HHI 2,426 (+969) vs 2,000 (+728)
+    "MKT-003a": Case(
+        no_change, "5AA/general_practice", market=outside_practices(6), passing_market=no_change
+    ),  # HHI 1,696 (+567) vs 868 (+194)
     "MKT-004": Case(
         no_change,
         "5AA/general_practice",
-        market=market_without("GPX1", "GPX2", "GPX3", "GPX4"),
-        passing_market=market_without("GPX1", "GPX2"),
-    ),
+        market=outside_practices(7),
+        passing_market=outside_practices(8),
+    ),  # share 26.3% vs 23.8%
     "MKT-005": Case(
         second_area, "clean-bid", passing=both(second_area, cross_boundary_arrangements)
     ),
@@ -357,7 +366,7 @@ def test_clean_proposal_has_no_errors_or_warnings(market: Edit | None) -> None:
     report = report_for(clean_proposal(), market)
     assert [(f.rule, f.subject.id) for f in report.findings if f.severity != "info"] == []
     assert report.not_evaluated == (
-        [] if market else ["CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-004"]
+        [] if market else ["CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-003a", "MKT-004"]
     )
 
 

@@ -267,7 +267,7 @@ def test_reconcile_warnings_population_list_size_type_and_missing_area(tmp_path:
     assert "providers[4]: provider 'RA1' has no service lines" in text
     # LA1 is a partner: its service lines come from the proposal, so no warning about them.
     assert "'LA1' has no service lines" not in text
-    assert "providers[5].type: 'LA1' is a other here but a local_authority" in text
+    assert "providers[5].type: 'LA1' has type other here but local_authority" in text
     assert f"pct_areas[1]: the proposal's PCT area '5AC' is not in the market file {path}" in text
     assert all("\n" not in w for w in warnings)
 

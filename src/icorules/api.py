@@ -70,7 +70,9 @@ def check(
         errors, warnings = reconcile(model, context)
         if errors:
             raise InputError(errors)
-    facts = derive_facts(build_graph(model, context))
+    partner_graph = build_graph(model, context)
+    warnings = [*warnings, *partner_graph.warnings]
+    facts = derive_facts(partner_graph)
     by_key = {f.engine_key(): f for f in facts}
     matches = get_engine().run(bundle, [f.engine_dict() for f in facts])
     findings = build_findings(matches, bundle, by_key)

@@ -92,6 +92,9 @@ class ProposalFact(Fact):
     provides_primary: bool = Field(description="A partner provides a primary-care service line.")
     provides_community: bool = Field(description="A partner provides a community service line.")
     provides_acute: bool = Field(description="A partner provides an acute service line.")
+    has_acute_trust: bool = Field(
+        description="An NHS trust or foundation trust partner provides acute services."
+    )
     provides_mental_health: bool = Field(description="A partner provides mental-health services.")
     provides_social_care: bool = Field(description="A partner provides social care.")
     commissions_acute: bool = Field(
@@ -155,7 +158,9 @@ class AgreementFact(Fact):
         description="Covered service lines with no choice safeguard, comma-separated."
     )
     unsafeguarded_count: int = Field(description="How many covered services lack a safeguard.")
-    involves_acute: bool = Field(description="A party provides acute services.")
+    involves_acute: bool = Field(
+        description="A party is an NHS or foundation trust that provides acute services."
+    )
     involves_practice: bool = Field(description="A party is a GP practice.")
 
 
@@ -247,6 +252,7 @@ FACT_KINDS: dict[str, type[Fact]] = {
 
 META_FIELDS = frozenset({"path"})
 STATUTORY_COMMISSIONERS = (OrgType.pct, OrgType.care_trust)
+ACUTE_TRUST_TYPES = (OrgType.nhs_trust, OrgType.foundation_trust)
 
 
 @dataclass(frozen=True)
@@ -319,6 +325,9 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
         for o in p.organisations
         if any(SERVICE_LINES[s.value] is Setting.acute for s in o.provides)
     }
+    acute_trusts = {
+        o.id for o in p.organisations if o.id in acute_partners and o.type in ACUTE_TRUST_TYPES
+    }
 
     facts: list[Fact] = [
         ProposalFact(
@@ -357,6 +366,7 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
             provides_primary=Setting.primary in settings_provided,
             provides_community=Setting.community in settings_provided,
             provides_acute=Setting.acute in settings_provided,
+            has_acute_trust=bool(acute_trusts),
             provides_mental_health=Setting.mental_health in settings_provided,
             provides_social_care=Setting.social_care in settings_provided,
             commissions_acute=any(
@@ -419,7 +429,7 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
                 exclusive_referral=agreement.exclusive_referral,
                 unsafeguarded_services=", ".join(unsafeguarded),
                 unsafeguarded_count=len(unsafeguarded),
-                involves_acute=any(party in acute_partners for party in agreement.parties),
+                involves_acute=any(party in acute_trusts for party in agreement.parties),
                 involves_practice=any(
                     orgs[party].type is OrgType.gp_practice for party in agreement.parties
                 ),

@@ -65,6 +65,7 @@ class PartnerGraph:
     markets: dict[tuple[str, str], MarketMeasure] = field(default_factory=dict)
     outside_nearby: dict[str, int] = field(default_factory=dict)
     area_practices: dict[str, frozenset[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def is_member(self, arrangement: str, org_id: str) -> bool:
         return org_id in self.members[arrangement]
@@ -247,23 +248,25 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
 
     A provider matters if it is in one of the pilot's PCT areas or an adjacent one and offers a
     service line the partners provide: it is then a competitor in a market the pilot touches or
-    an alternative for patients. A national market file costs one pass over its providers.
+    an alternative for patients. A partner's services outside the pilot (listed for it in the
+    market file but not in its `provides`) stay outside supply. A national market file costs
+    one pass over its providers.
     """
     p = partners.proposal
     g = partners.graph
-    partner_ids = {o.id for o in p.organisations}
+    orgs = {o.id: o for o in p.organisations}
     listed = {provider.id: provider for provider in market.providers}
     adjacent = market.adjacency()
     pilot_areas = {a for a, n in partners.registered_population.items() if n > 0}
     pilot_areas |= {o.pct for o in p.organisations if o.pct}
 
-    sizes: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
+    supply: dict[tuple[str, str], dict[str, _Supply]] = defaultdict(dict)
     for org in p.organisations:
         size = _partner_size(org, listed.get(org.id))
         for area in [org.pct] if org.pct else sorted(pilot_areas):
             for service in org.provides:
-                sizes[(area, service.value)][org.id] = size
-    pilot_services = {service for _, service in sizes}
+                supply[(area, service.value)][org.id] = size
+    pilot_services = {service for _, service in supply}
 
     nearby = pilot_areas | {b for a in pilot_areas for b in adjacent.get(a, ())}
     offered: set[tuple[str, str]] = set()
@@ -273,29 +276,38 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
     for provider in market.providers:
         if provider.type is OrgType.gp_practice:
             practices[provider.pct].add(provider.id)
-        if provider.id in partner_ids or provider.pct not in nearby:
+        if provider.pct not in nearby:
             continue
-        services = [s.value for s in provider.services if s.value in pilot_services]
+        partner = orgs.get(provider.id)
+        in_pilot = {s.value for s in partner.provides} if partner else set()
+        services = [
+            s.value
+            for s in provider.services
+            if s.value in pilot_services and s.value not in in_pilot
+        ]
         if not services:
             continue
-        nodes.append(
-            (
-                org_node(provider.id),
-                {
-                    "kind": "organisation",
-                    "id": provider.id,
-                    "name": provider.name,
-                    "type": provider.type.value,
-                    "pct": provider.pct,
-                    "partner": False,
-                },
+        # A partner's supply outside the pilot competes with it like anyone else's.
+        key = provider.id if partner is None else f"{provider.id} (outside the pilot)"
+        if partner is None:
+            nodes.append(
+                (
+                    org_node(provider.id),
+                    {
+                        "kind": "organisation",
+                        "id": provider.id,
+                        "name": provider.name,
+                        "type": provider.type.value,
+                        "pct": provider.pct,
+                        "partner": False,
+                    },
+                )
             )
-        )
         for service in services:
             offered.add((provider.pct, service))
-            outside_nearby[service].add(provider.id)
-            if (provider.pct, service) in sizes:
-                sizes[(provider.pct, service)][provider.id] = provider.size
+            outside_nearby[service].add(key)
+            if (provider.pct, service) in supply:
+                supply[(provider.pct, service)][key] = (provider.size, provider.size_measure)
     g.add_nodes_from(
         (
             pct_node(a.code),
@@ -315,20 +327,31 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
     partners.market = market
     partners.area_practices = {a: frozenset(ids) for a, ids in practices.items()}
     partners.outside_nearby = {s: len(ids) for s, ids in outside_nearby.items()}
-    for (area, service), market_sizes in sorted(sizes.items()):
+    for (area, service), entries in sorted(supply.items()):
+        measures = sorted({m for size, m in entries.values() if size is not None and m})
+        sizes = {key: size for key, (size, _) in entries.items()}
+        if len(measures) > 1:
+            partners.warnings.append(
+                f"{service} in {area}: provider sizes are in different units "
+                f"({', '.join(measures)}), so shares there are by number of providers"
+            )
+            sizes = dict.fromkeys(sizes)
         near = {area, *adjacent.get(area, ())}
         partners.markets[(area, service)] = MarketMeasure(
             area=area,
             service=service,
-            partners=tuple(sorted(i for i in market_sizes if i in partner_ids)),
-            outside=tuple(sorted(i for i in market_sizes if i not in partner_ids)),
-            concentration=concentration(market_sizes, partner_ids),
+            partners=tuple(sorted(k for k in sizes if k in orgs)),
+            outside=tuple(sorted(k for k in sizes if k not in orgs)),
+            concentration=concentration(sizes, orgs.keys()),
             alternative_nearby=any((b, service) in offered for b in near),
         )
 
 
-def _partner_size(org: Organisation, listed: Provider | None) -> float | None:
+_Supply = tuple[float | None, str | None]  # (size, what the size measures)
+
+
+def _partner_size(org: Organisation, listed: Provider | None) -> _Supply:
     """A partner's size: its list size for a practice, else what the market file says."""
     if org.type is OrgType.gp_practice and org.list_size:
-        return float(org.list_size)
-    return listed.size if listed is not None else None
+        return float(org.list_size), "list_size"
+    return (listed.size, listed.size_measure) if listed is not None else (None, None)

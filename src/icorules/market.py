@@ -257,7 +257,7 @@ def reconcile(proposal: Proposal, market: Market) -> tuple[list[Problem], list[s
                 str(
                     market.problem(
                         ("providers", j, "type"),
-                        f"'{provider.id}' is a {provider.type.value} here but a"
+                        f"'{provider.id}' has type {provider.type.value} here but"
                         f" {org.type.value} in the proposal ({where}.type); the proposal's is"
                         " used",
                     )
