@@ -53,6 +53,12 @@ def test_compiles(text: str, expected: dict[str, Any]) -> None:
     assert compile_(text) == expected
 
 
+def test_division_is_by_a_float_so_the_engine_does_not_truncate() -> None:
+    assert compile_("list_size >= service_count / 2") == {
+        "$gte": {"list_size": {"$div": {"$l": {"$m": "service_count"}, "$r": 2.0}}}
+    }
+
+
 def test_dates_and_floats_take_the_engine_form() -> None:
     assert compile_("implementation_date > params.start", "proposal") == {
         "$gt": {"implementation_date": 20081231}
@@ -91,6 +97,9 @@ def test_reads_lists_fields_in_order() -> None:
         ("is_practice == true", "write True"),
         ("", "the condition is empty"),
         ("list_size > params.limit / 0", "division by zero"),
+        ("list_size > service_count / 0", "division by zero"),
+        ("list_size > 100 / service_count", "not by a field (it could be zero)"),
+        ("list_size / 4 > 2000", "put the arithmetic on the other side from a single field"),
         ("name + 1 > 2", "arithmetic needs numbers"),
     ],
 )

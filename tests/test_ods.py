@@ -337,7 +337,7 @@ def test_too_long_a_name_is_located_at_its_row(ods: Path) -> None:
 def test_not_utf8_empty_missing_and_directory(ods: Path) -> None:
     (ods / "etr.csv").write_bytes(b'"R9A","CAF\xc9 NHS TRUST"\n')
     [problem] = problems(ods)
-    assert problem == f"{ods / 'etr.csv'}: is not UTF-8 text (bad byte at offset 10)"
+    assert problem == f"{ods / 'etr.csv'}:1:11: is not UTF-8 text (byte 0xc9)"
 
     (ods / "etr.csv").write_text("\n  \n")
     assert problems(ods) == [f"{ods / 'etr.csv'}: the file is empty"]

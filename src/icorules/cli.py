@@ -370,3 +370,10 @@ def main() -> None:
         cli(prog_name="icorules")
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug, not bad input: say so in one line, no traceback
+        click.echo(
+            f"icorules: internal error ({type(exc).__name__}: {exc}); please report it with "
+            "the input that caused it",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

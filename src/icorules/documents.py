@@ -8,6 +8,7 @@ are worked out only when an error needs them, so the happy path parses JSON once
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +101,10 @@ def read_text(path: Path, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError.single(
-            name, f"is not UTF-8 text (bad byte at offset {exc.start})"
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            [Problem(name, line, column, f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})")]
         ) from None
 
 
@@ -124,14 +127,41 @@ def _parse_json(text: str, name: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_reject_duplicates)
     except json.JSONDecodeError as exc:
-        raise InputError(
-            [Problem(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]
-        ) from None
+        raise InputError([_json_problem(text, name, exc)]) from None
     except _DuplicateKey as exc:
         _locate_duplicate_key(text, name)  # raises with the exact position when it can
         raise InputError.single(name, f"duplicate key '{exc.key}'") from None
     except RecursionError:
-        raise InputError.single(name, f"nesting is deeper than {MAX_DEPTH} levels") from None
+        raise InputError.single(name, f"nesting is deeper than {MAX_DEPTH} levels", 1) from None
+    except ValueError as exc:  # e.g. an integer longer than Python will convert
+        found = re.search(r"\d{1000,}", text)
+        at = found.start() if found else 0
+        line = text.count("\n", 0, at) + 1 if found else None
+        column = at - (text.rfind("\n", 0, at) + 1) + 1 if found else None
+        raise InputError([Problem(name, line, column, f"invalid number: {_plain(exc)}")]) from None
+
+
+def _json_problem(text: str, name: str, exc: json.JSONDecodeError) -> Problem:
+    """json's messages, made to say what a person would: trailing comma, unclosed bracket."""
+    before = text[: exc.pos].rstrip()
+    if exc.msg.startswith(("Expecting value", "Expecting property name")) and before.endswith(","):
+        at = len(before) - 1
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        return Problem(
+            name,
+            line,
+            column,
+            "invalid JSON: a comma before a closing bracket (JSON allows no trailing comma)",
+        )
+    if not text[exc.pos :].strip():
+        return Problem(
+            name,
+            exc.lineno,
+            exc.colno,
+            "invalid JSON: the file ends before every { and [ is closed",
+        )
+    return Problem(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")
 
 
 def _parse_yaml(text: str, name: str) -> Any:
@@ -152,41 +182,115 @@ def _parse_yaml(text: str, name: str) -> Any:
         raise InputError.single(name, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise InputError.single(name, f"nesting is deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # an impossible date (2009-02-30), an integer too long, ...
+        raise InputError([_bad_scalar(text, name, exc)]) from None
     finally:
         loader.dispose()
 
 
-def _check_yaml_keys(node: yaml.Node, name: str, depth: int) -> None:
-    if depth > MAX_DEPTH:
+def _plain(exc: ValueError) -> str:
+    if "digits" in str(exc):
+        return "the number has more digits than a count or size could ever need"
+    return str(exc)
+
+
+def _bad_scalar(text: str, name: str, exc: ValueError) -> Problem:
+    """Find the scalar YAML could not turn into a value: re-resolve each one on its own."""
+    root = yaml.compose(text, Loader=_SafeLoader)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except ValueError:
+                mark = node.start_mark
+                shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+                message = f"invalid value '{shown}': {_plain(exc)}"
+                return Problem(name, mark.line + 1, mark.column + 1, message)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(v for pair in reversed(node.value) for v in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return Problem(name, None, None, f"invalid value: {exc}")
+
+
+def _check_yaml_keys(root: yaml.Node, name: str, depth: int) -> None:
+    """Duplicate and non-text keys, depth, and size: each node once, however often an alias
+    repeats it (an alias bomb is refused on its size, not walked)."""
+    seen_nodes: set[int] = set()
+    problems: list[Problem] = []
+    expanded = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, depth)]
+    while stack:
+        node, level = stack.pop()
+        expanded += 1
+        if expanded > MAX_NODES:
+            raise InputError.single(
+                name,
+                f"the document has more than {MAX_NODES:,} values "
+                "(counting what its aliases repeat)",
+            )
         mark = node.start_mark
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    mark.line + 1,
-                    mark.column + 1,
-                    f"nesting is deeper than {MAX_DEPTH} levels",
-                )
-            ]
-        )
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    mark = key.start_mark
-                    raise InputError(
-                        [
-                            Problem(
-                                name, mark.line + 1, mark.column + 1, f"duplicate key '{key.value}'"
-                            )
-                        ]
+        if level > MAX_DEPTH:
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        mark.line + 1,
+                        mark.column + 1,
+                        f"nesting is deeper than {MAX_DEPTH} levels",
                     )
-                seen.add(key.value)
-            _check_yaml_keys(value, name, depth + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_yaml_keys(item, name, depth + 1)
+                ]
+            )
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                key_mark = key.start_mark
+                if not (isinstance(key, yaml.ScalarNode) and key.tag.endswith((":str", ":merge"))):
+                    shown = key.value if isinstance(key, yaml.ScalarNode) else "a collection"
+                    problems.append(
+                        Problem(
+                            name,
+                            key_mark.line + 1,
+                            key_mark.column + 1,
+                            f"the key {shown!r} is not text; put it in quotes",
+                        )
+                    )
+                elif key.value in keys:
+                    problems.append(
+                        Problem(
+                            name,
+                            key_mark.line + 1,
+                            key_mark.column + 1,
+                            f"duplicate key '{key.value}'",
+                        )
+                    )
+                keys.add(key.value)
+                children.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        for child in children:
+            if id(child) in seen_nodes:  # an alias: count its size, do not walk it again
+                expanded += _size(child)
+                continue
+            seen_nodes.add(id(child))
+            stack.append((child, level + 1))
+    if problems:
+        raise InputError(problems)
+
+
+def _size(node: yaml.Node, memo: dict[int, int] | None = None) -> int:
+    memo = {} if memo is None else memo
+    if id(node) not in memo:
+        if isinstance(node, yaml.MappingNode):
+            memo[id(node)] = 1 + sum(_size(v, memo) for _, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            memo[id(node)] = 1 + sum(_size(v, memo) for v in node.value)
+        else:
+            memo[id(node)] = 1
+    return memo[id(node)]
 
 
 def _check_shape(data: Any, name: str) -> None:

@@ -133,7 +133,7 @@ class Engine:
                     match = item._d
                     subject = dict(match[SUBJECT])
                     given = {k: dict(v) for k, v in match.items() if k != SUBJECT}
-                    key = (rule.id, subject["id"], *sorted(g["id"] for g in given.values()))
+                    key = (rule.id, subject["id"])  # `given` asks "is there one?": fire once
                     if key in self._seen:
                         continue
                     self._seen.add(key)

@@ -57,6 +57,16 @@ def display(value: Any) -> Scalar:
     return value  # type: ignore[no-any-return]
 
 
+def for_message(value: Any) -> Any:
+    """Values as a message template gets them: dates and numbers keep their type so format
+    specs like {share:.0%} or {date:%B %Y} work; true/false read as yes/no."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return value
+
+
 class _Params:
     def __init__(self, params: Mapping[str, Any]) -> None:
         self._params = params
@@ -65,7 +75,7 @@ class _Params:
         value = self._params[name]
         if isinstance(value, list):
             return ", ".join(str(display(v)) for v in value)
-        return display(value) if not isinstance(value, float) else value
+        return for_message(value)
 
 
 def build_findings(
@@ -88,8 +98,8 @@ def build_findings(
                 id=match.subject["ref"],
                 name=str(match.subject.get("name", "")),
             )
-        shown = {k: (v if isinstance(v, float) else display(v)) for k, v in values.items()}
-        fields = {**shown, "params": _Params(rule.params)}
+        fields = {k: for_message(v) for k, v in values.items()}
+        fields["params"] = _Params(rule.params)
         findings.append(
             Finding(
                 rule=rule.id,

@@ -13,7 +13,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from icorules.documents import Document, Loc, load_document
 from icorules.errors import InputError, Problem, did_you_mean
@@ -136,7 +143,21 @@ class ChoiceMechanism(StrEnum):
 OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
 PctCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,5}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00-\x1f]*$"
+    ),
+]
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("a date is written like 2008-12-31, not as a number")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
 
 
 class Strict(BaseModel):
@@ -259,7 +280,7 @@ class Proposal(Strict):
         None, description="Organisation that is the pilot's legal vehicle, if any."
     )
     population_basis: Literal["registered_list", "geographic"]
-    implementation_date: dt.date | None = None
+    implementation_date: Date | None = None
     care_categories: list[CareCategory] = Field(default_factory=list)
     pathways: list[Name] = Field(
         default_factory=list, description="Other named care pathways (e.g. COPD, diabetes)."
@@ -301,9 +322,12 @@ def reference_problems(proposal: Proposal) -> list[tuple[Loc, str]]:
             )
         agreement_ids.add(agreement.id)
 
+    hints = 20  # suggestions cost a comparison with every id: offer them for the first few
     for loc, ref in _org_references(proposal):
         if ref not in ids:
-            problems.append((loc, f"unknown organisation id '{ref}'{did_you_mean(ref, ids)}"))
+            hint = did_you_mean(ref, ids) if hints > 0 else ""
+            hints -= 1
+            problems.append((loc, f"unknown organisation id '{ref}'{hint}"))
     for i, org in enumerate(proposal.organisations):
         if org.pct is not None and org.pct not in pct_codes:
             problems.append(
@@ -380,7 +404,8 @@ def parse_proposal(data: Any, document: Document | None = None) -> Proposal:
     """Validate parsed data as a proposal; every problem is reported, each with its path."""
     name = document.name if document else "<proposal>"
     if not isinstance(data, dict):
-        raise InputError.single(name, "a proposal is a JSON/YAML object (a mapping of fields)")
+        message = "a proposal is a JSON/YAML object (a mapping of fields)"
+        raise InputError([_problem(document, name, (), message)])
     try:
         proposal = Proposal.model_validate(data)
     except ValidationError as exc:
@@ -413,13 +438,20 @@ def _problem(document: Document | None, name: str, loc: Loc, message: str) -> Pr
 
 
 def pydantic_problems(
-    exc: ValidationError, root: type[BaseModel], document: Document | None, name: str
+    exc: ValidationError,
+    root: type[BaseModel],
+    document: Document | None,
+    name: str,
+    prefix: Loc = (),
 ) -> list[Problem]:
-    """Turn pydantic's errors into one plain-language line each, located in the file."""
+    """Turn pydantic's errors into one plain-language line each, located in the file.
+
+    `prefix` is where `root` sits in the document when it validated only a part of it.
+    """
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(p for p in error["loc"] if isinstance(p, int | str))
-        problems.append(_problem(document, name, loc, _explain(error, root, loc)))
+        problems.append(_problem(document, name, (*prefix, *loc), _explain(error, root, loc)))
     return problems
 
 
@@ -443,10 +475,55 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
         got = error.get("input")
         hint = did_you_mean(str(got), choices)
         return f"'{got}' is not allowed here{hint}; expected one of: {', '.join(choices)}"
+    got = error.get("input")
     if kind == "string_pattern_mismatch":
-        return f"'{error.get('input')}' is not a valid identifier or code here"
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        form = _FORMS.get(pattern, "the expected form")
+        return f"{got!r} is not in the right form: use {form}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"should be an object (a mapping of fields), not {_kind_of(got)}"
+    if kind == "list_type":
+        return f"should be a list, not {_kind_of(got)}"
+    if kind == "string_type" and isinstance(got, dt.date):
+        return f"YAML read {got.isoformat()} as a date; put it in quotes to make it text"
     message = str(error["msg"])
-    return message[0].lower() + message[1:] if message else kind
+    for pydantic_words, plain in _PLAIN:
+        message = message.replace(pydantic_words, plain)
+    message = message[0].lower() + message[1:] if message else kind
+    if isinstance(got, str | int | float | bool) and len(str(got)) <= 60:
+        message = f"{got!r}: {message}"
+    return message
+
+
+_PLAIN = (
+    ("Value error, ", ""),
+    (" after validation", ""),
+    ("Input should", "should"),
+    ("a valid string", "text"),
+    ("a valid integer", "a whole number"),
+    ("a valid number", "a number"),
+    ("a valid boolean", "true or false"),
+    ("a valid list", "a list"),
+)
+
+_FORMS = {
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$": "letters, digits and _ . : - (starting with a letter or "
+    "digit, at most 64 characters), e.g. GP-P81001",
+    r"^[A-Z0-9]{3,5}$": "3 to 5 capital letters or digits, e.g. 5NE",
+    r"^[^\x00-\x1f]*$": "text on one line (no line breaks or tabs)",
+}
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
 
 
 def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:

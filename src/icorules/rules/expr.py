@@ -150,6 +150,12 @@ class _Compiler:
         a, b = self.operand(left), self.operand(right)
         if not isinstance(a, _Field):
             if not isinstance(b, _Field):
+                if _Arith in (type(a), type(b)):
+                    raise self.fail(
+                        left,
+                        "put the arithmetic on the other side from a single field, e.g. "
+                        "'list_size > 2000 * 4' rather than 'list_size / 4 > 2000'",
+                    )
                 raise self.fail(left, "one side of a comparison must be a field of the fact")
             a, b, code = b, a, _FLIP[code]
         self.check_types(a, b, code, right)
@@ -244,7 +250,20 @@ class _Compiler:
         op = type(node.op)
         if isinstance(left, _Const) and isinstance(right, _Const):
             return _Const(_fold(op, left.value, right.value, node))
-        return _Arith({_ARITH[op]: {"$l": self.value_json(left), "$r": self.value_json(right)}})
+        right_json = self.value_json(right)
+        if op is ast.Div:
+            # The engine divides integers as integers and dies on a zero divisor (SIGFPE), so
+            # only a non-zero constant may divide, and it is sent as a float.
+            if not isinstance(right, _Const):
+                raise self.fail(
+                    node.right,
+                    "you can only divide by a number or a parameter, "
+                    "not by a field (it could be zero)",
+                )
+            if right.value == 0:
+                raise ExpressionError("division by zero", node.col_offset + 1)
+            right_json = float(right.value)
+        return _Arith({_ARITH[op]: {"$l": self.value_json(left), "$r": right_json}})
 
     def value_json(self, operand: _Operand) -> Any:
         if isinstance(operand, _Field):

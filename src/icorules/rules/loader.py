@@ -65,7 +65,7 @@ class RulesetSpec(_Spec):
     version: str = Field(min_length=1)
     description: str = ""
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
-    rules: list[RuleSpec] = Field(min_length=1)
+    rules: list[dict[str, Any]] = Field(min_length=1)  # each validated on its own
 
 
 @dataclass(frozen=True)
@@ -247,10 +247,19 @@ def _load_one(
                     problems.append(Problem("--param", None, None, f"{key}: {exc}"))
         params[name] = value
 
+    overridden = {
+        n: v for n, v in params.items() if n in overrides or f"{spec.ruleset}/{n}" in overrides
+    }
     rules: list[Rule] = []
-    for index, rule_spec in enumerate(spec.rules):
-        rule, found = _compile_rule(rule_spec, ("rules", index), document, spec.ruleset, params)
-        problems.extend(found)
+    for index, raw in enumerate(spec.rules):
+        loc = ("rules", index)
+        try:  # one rule at a time, so a slip in one does not hide problems in the others
+            rule_spec = RuleSpec.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(exc, RuleSpec, document, document.name, loc))
+            continue
+        rule, found = _compile_rule(rule_spec, loc, document, spec.ruleset, params)
+        problems.extend(_blame_overrides(found, rule_spec, overridden))
         if rule is not None:
             rules.append(rule)
     ruleset = Ruleset(
@@ -263,6 +272,22 @@ def _load_one(
         rules=tuple(rules),
     )
     return ruleset, problems
+
+
+def _blame_overrides(
+    problems: list[Problem], spec: RuleSpec, overridden: Mapping[str, Any]
+) -> list[Problem]:
+    """A rule that compiled before a --param override and not after: the override is wrong."""
+    texts = [spec.condition, *spec.given.values()]
+    used = [n for n in overridden if any(f"params.{n}" in t for t in texts)]
+    if not problems or not used:
+        return problems
+    value = overridden[used[0]]
+    shown = ",".join(map(str, value)) if isinstance(value, list) else value
+    return [
+        Problem("--param", None, None, f"{used[0]}={shown}: {p.message} (in {p.file}:{p.line})")
+        for p in problems
+    ]
 
 
 def _compile_rule(
