@@ -98,13 +98,12 @@ PROPOSALS: dict[str, Expected] = {
         (21, 5, ["organisations[1].list_size", "whole number"]),
     ],
     # Unknown fields and values, with did-you-mean.
+    # A misspelt required field is one slip: no second line saying the real one is missing.
     "unknown_field_top.json": [
         (13, 3, ["unknown field 'organisatons'", "did you mean 'organisations'"]),
-        (1, 1, ["required field 'organisations' is missing"]),
     ],
     "unknown_field.yaml": [
         (11, 1, ["unknown field 'organisatons'", "did you mean 'organisations'"]),
-        (2, 1, ["required field 'organisations' is missing"]),
     ],
     "unknown_field_nested.json": [
         (15, 6, ["organisations[0].provdes", "unknown field 'provdes'", "did you mean 'provides'"])

@@ -69,6 +69,7 @@ class ProposalFact(Fact):
     implementation_date: dt.date | None = Field(description="Earliest implementation date.")
     has_board: bool = Field(description="A governance board is described.")
     has_clinical_lead: bool = Field(description="A clinical lead is named.")
+    clinical_lead_name: str = Field(description="The clinical lead's name, or ''.")
     clinical_lead_profession: str = Field(description="The clinical lead's profession, or ''.")
     clinical_lead_organisation: str = Field(description="The clinical lead's organisation, or ''.")
     has_dispute_procedure: bool = Field(description="A dispute-resolution procedure is stated.")
@@ -349,6 +350,7 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
             implementation_date=p.implementation_date,
             has_board=g.board is not None,
             has_clinical_lead=g.clinical_lead is not None,
+            clinical_lead_name=g.clinical_lead.name if g.clinical_lead else "",
             clinical_lead_profession=g.clinical_lead.profession.value if g.clinical_lead else "",
             clinical_lead_organisation=g.clinical_lead.organisation if g.clinical_lead else "",
             has_dispute_procedure=g.dispute_resolution is not None,

@@ -448,11 +448,32 @@ def pydantic_problems(
 
     `prefix` is where `root` sits in the document when it validated only a part of it.
     """
+    errors = exc.errors(include_url=False)
+    # 'organisatons' unknown and 'organisations' missing are one slip: report only the first.
+    misspelt = {
+        (tuple(e["loc"][:-1]), m)
+        for e in errors
+        if e["type"] == "extra_forbidden"
+        for m in [_closest_field(root, tuple(e["loc"]))]
+        if m
+    }
     problems = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         loc = tuple(p for p in error["loc"] if isinstance(p, int | str))
+        if error["type"] == "missing" and (loc[:-1], loc[-1]) in misspelt:
+            continue
         problems.append(_problem(document, name, (*prefix, *loc), _explain(error, root, loc)))
     return problems
+
+
+def _closest_field(root: type[BaseModel], loc: Loc) -> str | None:
+    import difflib
+
+    model = _model_at(root, loc[:-1])
+    if model is None or not loc:
+        return None
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
