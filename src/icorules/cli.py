@@ -18,6 +18,7 @@ import click
 
 from icorules.api import check as run_check
 from icorules.api import resolve_rulesets
+from icorules.ci_formats import render_junit, render_sarif
 from icorules.engine import EngineError
 from icorules.errors import InputError, Problem
 from icorules.facts import FACT_KINDS, fact_catalogue_markdown, field_types
@@ -131,7 +132,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "sarif", "junit"]),
     default="text",
     show_default=True,
     help="Report format.",
@@ -176,6 +177,10 @@ def check(
     if reports:
         if fmt == "json":
             text = render_json(reports)
+        elif fmt == "sarif":
+            text = render_sarif(reports)
+        elif fmt == "junit":
+            text = render_junit(reports, fail_on)  # type: ignore[arg-type]
         else:
             if color is None:  # colour only on a terminal, and never with NO_COLOR set
                 color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ

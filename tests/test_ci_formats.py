@@ -1,0 +1,96 @@
+"""SARIF and JUnit reports: structure, locations in the proposal file, and determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import junitparser
+import pytest
+from click.testing import CliRunner
+
+from icorules.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFECTS = "examples/church-view-defects.json"
+MARKET_BID = "examples/bay-all-providers.json"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout
+
+
+@pytest.fixture(autouse=True)
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def test_sarif_has_one_result_per_finding_with_levels_and_rules() -> None:
+    _, report_json = run("check", DEFECTS, "--format", "json")
+    findings = json.loads(report_json)["findings"]
+    code, out = run("check", DEFECTS, "--format", "sarif")
+    log = json.loads(out)
+    [sarif_run] = log["runs"]
+    assert code == 1 and log["version"] == "2.1.0"
+    assert sarif_run["tool"]["driver"]["name"] == "icorules"
+    results = sarif_run["results"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [
+        (f["rule"], {"error": "error", "warning": "warning", "info": "note"}[f["severity"]])
+        for f in findings
+    ]
+    described = [rule["id"] for rule in sarif_run["tool"]["driver"]["rules"]]
+    assert described == sorted({f["rule"] for f in findings})
+
+
+def test_sarif_locations_point_at_the_subject_in_the_file() -> None:
+    log = json.loads(run("check", DEFECTS, "--format", "sarif")[1])
+    lines = (ROOT / DEFECTS).read_text().splitlines()
+    for result in log["runs"][0]["results"]:
+        [location] = result["locations"]
+        [logical] = location["logicalLocations"]
+        line = location["physicalLocation"]["region"]["startLine"]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == DEFECTS
+        if logical["kind"] in ("partner", "agreement"):
+            # The subject's object starts here; its id is on this line or the next.
+            nearby = " ".join(lines[line - 1 : line + 1])
+            assert f'"{logical["name"]}"' in nearby, (result["ruleId"], line)
+
+
+def test_junit_makes_rules_test_cases() -> None:
+    code, out = run(
+        "check", MARKET_BID, "--market", "examples/market-morecambe-bay.json", "--format", "junit"
+    )
+    suites = junitparser.JUnitXml.fromstring(out)
+    [suite] = list(suites)
+    cases = {case.name: case for case in suite}
+    assert code == 1
+    assert cases["MKT-001"].is_failure  # error: at or above the default --fail-on
+    assert cases["MKT-003"].is_passed and "warning" in cases["MKT-003"].system_out
+    assert cases["GOV-001"].is_passed and not cases["GOV-001"].system_out
+    assert suite.failures == 1
+
+
+def test_junit_follows_fail_on_and_skips_unevaluated_rules() -> None:
+    _, strict = run("check", MARKET_BID, "--format", "junit", "--fail-on", "warning")
+    [suite] = list(junitparser.JUnitXml.fromstring(strict))
+    cases = {case.name: case for case in suite}
+    assert cases["MKT-001"].is_skipped  # no --market given
+    assert suite.skipped == 6
+    _, with_market = run(
+        "check",
+        MARKET_BID,
+        "--market",
+        "examples/market-morecambe-bay.json",
+        "--format",
+        "junit",
+        "--fail-on",
+        "warning",
+    )
+    [suite] = list(junitparser.JUnitXml.fromstring(with_market))
+    assert {case.name for case in suite if case.is_failure} == {"MKT-001", "MKT-003", "MKT-003a"}
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "junit"])
+def test_ci_formats_are_byte_identical_across_runs(fmt: str) -> None:
+    assert run("check", DEFECTS, "--format", fmt)[1] == run("check", DEFECTS, "--format", fmt)[1]
