@@ -20,10 +20,12 @@ from icorules.market import Market, load_market, reconcile
 from icorules.model import Proposal, load_proposal
 from icorules.report import ProposalInfo, Report, RulesetInfo, Summary
 from icorules.rules.loader import RuleBundle, load_rulesets
+from icorules.waivers import Waiver, load_waivers, split_waived
 
 ProposalSource = str | Path | dict[str, Any] | Proposal
 RulesetSource = RuleBundle | Iterable[str | Path] | None
 MarketSource = str | Path | dict[str, Any] | Market | None
+WaiverSource = str | Path | dict[str, Any] | list[Waiver] | None
 
 _default_bundle: RuleBundle | None = None
 
@@ -52,6 +54,7 @@ def check(
     rulesets: RulesetSource = None,
     market: MarketSource = None,
     params: Mapping[str, Any] | None = None,
+    waivers: WaiverSource = None,
     timing: bool = False,
 ) -> Report:
     """Check one proposal. Raises InputError (with every problem located) for bad input.
@@ -59,7 +62,8 @@ def check(
     `proposal` is a path to JSON/YAML, a dict, or a Proposal. `rulesets` is a loaded
     RuleBundle (fastest for many checks), paths to ruleset files or directories, or None for
     the bundled ruleset; `market` is the optional market context (a path, dict or Market: the
-    other providers in the local health economy); `params` overrides ruleset parameters.
+    other providers in the local health economy); `params` overrides ruleset parameters;
+    `waivers` (a path, dict or list of Waiver) accepts findings with a recorded reason.
     """
     started = time.perf_counter()
     bundle = resolve_rulesets(rulesets, params)
@@ -77,6 +81,13 @@ def check(
     matches = get_engine().run(bundle, [f.engine_dict() for f in facts])
     findings = build_findings(matches, bundle, by_key)
     fired = {f.rule for f in findings}
+    accepted = _waivers(waivers, bundle)
+    findings, waived, used = split_waived(model.id, findings, accepted)
+    warnings += [
+        f"waiver for {w.rule}{f' on {w.subject}' if w.subject else ''} matched no finding"
+        for i, w in enumerate(accepted)
+        if w.proposal == model.id and i not in used
+    ]
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in skipped]
     return Report(
@@ -90,6 +101,7 @@ def check(
             for r in bundle.rulesets
         ],
         findings=findings,
+        waived=waived,
         passed=passed,
         not_evaluated=skipped,
         warnings=warnings,
@@ -99,9 +111,18 @@ def check(
             info=sum(f.severity == "info" for f in findings),
             passed=len(passed),
             not_evaluated=len(skipped),
+            waived=len(waived),
         ),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )
+
+
+def _waivers(source: WaiverSource, bundle: RuleBundle) -> list[Waiver]:
+    if source is None:
+        return []
+    if isinstance(source, list):
+        return source
+    return load_waivers(source, bundle)
 
 
 @functools.lru_cache(maxsize=256)

@@ -30,6 +30,7 @@ from icorules.report import Report, render_json, render_text
 from icorules.rules.loader import RuleBundle
 from icorules.rules.reference import rules_markdown
 from icorules.rules.testing import run_tests
+from icorules.waivers import Waiver, load_waivers
 
 EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
 
@@ -149,6 +150,14 @@ def cli() -> None:
 )
 @click.option("--timing", is_flag=True, help="Include how long each check took.")
 @market_option
+@click.option(
+    "--waivers",
+    "-w",
+    "waivers_path",
+    type=click.Path(),
+    default=None,
+    help="Waiver file: findings accepted with a reason (they no longer fail the check).",
+)
 @output_option
 def check(
     proposals: tuple[str, ...],
@@ -159,16 +168,25 @@ def check(
     color: bool | None,
     timing: bool,
     market_path: str | None,
+    waivers_path: str | None,
     output: str | None,
 ) -> None:
     """Check one or more PROPOSAL files (JSON or YAML)."""
     bundle = _bundle(rulesets, params)
     market = _market(market_path)
+    waivers: list[Waiver] = []
+    if waivers_path is not None:
+        try:
+            waivers = load_waivers(waivers_path, bundle)
+        except InputError as exc:
+            _fail(exc.problems)
     reports: list[Report] = []
     problems: list[Problem] = []
     for path in proposals:
         try:
-            reports.append(run_check(path, rulesets=bundle, market=market, timing=timing))
+            reports.append(
+                run_check(path, rulesets=bundle, market=market, waivers=waivers, timing=timing)
+            )
         except InputError as exc:
             problems.extend(exc.problems)
         except EngineError as exc:
@@ -186,6 +204,15 @@ def check(
                 color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             text = render_text(reports, color=color)
         write_output(text, output, color=bool(color))
+    for i, waiver in enumerate(waivers):
+        if waiver.proposal is None and not any(
+            waiver.matches(r.proposal.id, w.finding) for r in reports for w in r.waived
+        ):
+            click.echo(
+                f"icorules: warning: {waivers_path}: waivers[{i}] ({waiver.rule}"
+                f"{' on ' + waiver.subject if waiver.subject else ''}) matched no finding",
+                err=True,
+            )
     if problems:
         _fail(problems)
     if any(r.fails(fail_on) for r in reports):  # type: ignore[arg-type]

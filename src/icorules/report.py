@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from icorules.findings import SEVERITY_RANK, Finding
+from icorules.waivers import WaivedFinding
 
 FailOn = Literal["error", "warning", "info", "never"]
 
@@ -37,6 +38,7 @@ class Summary(BaseModel):
     info: int = 0
     passed: int = 0
     not_evaluated: int = 0
+    waived: int = 0
 
 
 class Report(BaseModel):
@@ -46,6 +48,9 @@ class Report(BaseModel):
     proposal: ProposalInfo
     rulesets: list[RulesetInfo]
     findings: list[Finding]
+    waived: list[WaivedFinding] = Field(
+        default_factory=list, description="Findings accepted by a waiver, with its reason."
+    )
     passed: list[str] = Field(description="Ids of rules that ran and did not fire.")
     not_evaluated: list[str] = Field(
         default_factory=list,
@@ -127,7 +132,14 @@ def _render_one(console: Console, report: Report) -> None:
         )
     )
     verdict = "[bold red]✗[/]" if s.error else "[bold green]✓[/]"
-    skipped = ""
+    if report.waived:
+        console.print()
+        console.print(f"[dim]Waived ({len(report.waived)})[/]")
+        for w in report.waived:
+            by = f" (approved by {escape(w.approved_by)})" if w.approved_by else ""
+            console.print(f"  [dim]{w.finding.rule}[/]  {escape(w.finding.message)}")
+            console.print(f"      [dim]reason:[/] {escape(w.reason)}{by}")
+    extra = f"; {s.waived} waived" if s.waived else ""
     if s.not_evaluated:
-        skipped = f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
-    console.print(f"{verdict} {counts}; {s.passed} rules passed{skipped}")
+        extra += f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
+    console.print(f"{verdict} {counts}; {s.passed} rules passed{extra}")

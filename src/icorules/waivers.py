@@ -1,0 +1,97 @@
+"""Waivers: an assessor accepts a finding, with a reason, so it no longer fails the check.
+
+    waivers:
+      - rule: GOV-010
+        subject: AGE-CONCERN          # optional: without it, every finding of the rule
+        proposal: church-view-defects # optional: without it, any proposal
+        reason: Joins by letter of intent before the pilot starts; agreed at panel, 12 Feb.
+
+Waived findings stay in the report (under `waived`), so nothing is hidden; a waiver that
+matches nothing is reported, as a stale waiver usually means the bid or the rule changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from icorules.documents import load_document
+from icorules.errors import InputError, did_you_mean
+from icorules.findings import Finding
+from icorules.model import Name, Text, pydantic_problems
+from icorules.rules.loader import RuleBundle
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rule: str
+    subject: str | None = Field(None, description="Subject id; omit to waive every subject.")
+    proposal: str | None = Field(None, description="Proposal id; omit for any proposal.")
+    reason: Text = Field(description="Why the finding is accepted (required).")
+    approved_by: Name | None = None
+
+    def matches(self, proposal_id: str, finding: Finding) -> bool:
+        return (
+            finding.rule == self.rule
+            and self.subject in (None, finding.subject.id)
+            and self.proposal in (None, proposal_id)
+        )
+
+
+class WaiverFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    waivers: list[Waiver] = Field(min_length=1)
+
+
+class WaivedFinding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    finding: Finding
+    reason: str
+    approved_by: str | None = None
+
+
+def load_waivers(source: str | Path | dict[str, Any], bundle: RuleBundle) -> list[Waiver]:
+    """Waivers from a YAML/JSON file or dict; a rule id the rulesets lack is an error."""
+    document = None if isinstance(source, dict) else load_document(source)
+    data = source if isinstance(source, dict) else document.data  # type: ignore[union-attr]
+    name = document.name if document else "<waivers>"
+    try:
+        parsed = WaiverFile.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(pydantic_problems(exc, WaiverFile, document, name)) from None
+    known = {rule.id for rule in bundle.rules}
+    problems = []
+    for i, waiver in enumerate(parsed.waivers):
+        if waiver.rule not in known:
+            message = f"no loaded rule has the id '{waiver.rule}'{did_you_mean(waiver.rule, known)}"
+            loc = ("waivers", i, "rule")
+            problems.append(
+                document.problem(loc, message)
+                if document
+                else InputError.single(name, message).problems[0]
+            )
+    if problems:
+        raise InputError(problems)
+    return parsed.waivers
+
+
+def split_waived(
+    proposal_id: str, findings: list[Finding], waivers: list[Waiver]
+) -> tuple[list[Finding], list[WaivedFinding], set[int]]:
+    """Findings still open, those waived, and the indexes of the waivers that were used."""
+    open_findings: list[Finding] = []
+    waived: list[WaivedFinding] = []
+    used: set[int] = set()
+    for finding in findings:
+        index = next((i for i, w in enumerate(waivers) if w.matches(proposal_id, finding)), None)
+        if index is None:
+            open_findings.append(finding)
+        else:
+            used.add(index)
+            waiver = waivers[index]
+            waived.append(
+                WaivedFinding(finding=finding, reason=waiver.reason, approved_by=waiver.approved_by)
+            )
+    return open_findings, waived, used
