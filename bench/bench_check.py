@@ -30,11 +30,7 @@ from icorules.facts import derive_facts  # noqa: E402
 from icorules.graph import build_graph  # noqa: E402
 from tests.reference import evaluate  # noqa: E402
 
-EXAMPLES = sorted(
-    p
-    for p in (ROOT / "examples").iterdir()
-    if p.suffix in (".json", ".yaml") and not p.name.startswith("market")
-)
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".json", ".yaml"))
 
 
 def median_ms(fn: Callable[[], Any], repeat: int) -> float:

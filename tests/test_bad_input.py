@@ -430,7 +430,7 @@ RULESETS_RUN = {
 def test_these_rulesets_load(name: str) -> None:
     result = invoke("rules", "check", RULESETS / name)
     assert result.exit_code == 0, result.output
-    assert result.stdout == "1 rules in 1 rulesets: OK\n"
+    assert result.stdout == "1 rule in 1 ruleset: OK\n"
 
 
 def test_date_format_in_message_does_not_crash() -> None:

@@ -59,7 +59,7 @@ def test_sarif_locations_point_at_the_subject_in_the_file() -> None:
 
 def test_junit_makes_rules_test_cases() -> None:
     code, out = run(
-        "check", MARKET_BID, "--market", "examples/market-morecambe-bay.json", "--format", "junit"
+        "check", MARKET_BID, "--market", "examples/markets/morecambe-bay.json", "--format", "junit"
     )
     suites = junitparser.JUnitXml.fromstring(out)
     [suite] = list(suites)
@@ -81,7 +81,7 @@ def test_junit_follows_fail_on_and_skips_unevaluated_rules() -> None:
         "check",
         MARKET_BID,
         "--market",
-        "examples/market-morecambe-bay.json",
+        "examples/markets/morecambe-bay.json",
         "--format",
         "junit",
         "--fail-on",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -164,3 +165,55 @@ def test_graph_export(bid: Path) -> None:
     assert code == 0
     assert kinds == {"party_to", "member_of", "located_in", "commissions"}
     assert "<graphml" in run("graph", str(bid), "--format", "graphml")[1]
+
+
+def test_output_file_keeps_its_permissions(bad_bid: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    run("check", str(bad_bid), "--format", "json", "-o", str(target))
+    assert target.stat().st_mode & 0o777 == 0o640
+    fresh = tmp_path / "fresh.json"
+    run("check", str(bad_bid), "--format", "json", "-o", str(fresh))
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_own_rules_can_be_added_to_the_bundled_ones(bid: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "local.yaml").write_text(
+        "ruleset: local\nversion: '1'\nrules:\n"
+        "  - id: LOCAL-001\n    title: Practices are named\n    severity: info\n"
+        "    source: local policy\n    fact: partner\n    condition: is_practice\n"
+        "    message: '{name} is a practice'\n    fix: nothing to fix\n"
+    )
+    code, out, _ = run("rules", "check", "@bundled", str(extra))
+    assert code == 0 and "in 6 rulesets: OK" in out
+    code, out, _ = run("check", str(bid), "-r", "@bundled", "-r", str(extra), "--format", "json")
+    rules = {f["rule"] for f in json.loads(out)["findings"]}
+    assert "LOCAL-001" in rules and "GOV-001" in json.loads(out)["passed"]
+
+
+def test_timing_is_shown_only_when_asked(bid: Path) -> None:
+    assert "checked in" not in run("check", str(bid))[1]
+    assert re.search(r"checked in \d+\.\d ms", run("check", str(bid), "--timing")[1])
+
+
+def test_findings_follow_the_order_of_the_proposal(tmp_path: Path) -> None:
+    def many_practices(p: dict) -> None:
+        template = next(o for o in p["organisations"] if o["id"] == "GP1")
+        for i in range(4, 13):
+            p["organisations"].append({**template, "id": f"GP{i}", "name": f"Practice {i}"})
+
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(edited(many_practices)))
+    report = json.loads(run("check", str(path), "--format", "json")[1])
+    paths = [f["subject"]["path"] for f in report["findings"] if f["rule"] == "GOV-002"]
+    indexes = [int(re.search(r"\[(\d+)\]", p).group(1)) for p in paths]
+    assert len(indexes) == 9 and indexes == sorted(indexes)

@@ -150,3 +150,22 @@ def _facts(data: dict) -> list[dict]:
     from icorules.graph import build_graph
 
     return [f.engine_dict() for f in derive_facts(build_graph(icorules.load_proposal(data)))]
+
+
+def test_rules_that_need_a_market_stay_silent_without_one(tmp_path: Path) -> None:
+    bundle = ruleset(
+        tmp_path, "m", rule("MK-001", "partner", "is_practice", extra="    needs_market: true\n")
+    )
+    report = icorules.check(clean_proposal(), rulesets=bundle)
+    assert report.findings == [] and report.passed == []
+    assert report.not_evaluated == ["MK-001"]
+
+
+def test_input_errors_survive_a_process_boundary() -> None:
+    import pickle
+
+    from icorules.errors import InputError, Problem
+
+    error = InputError([Problem("bid.json", 3, 7, "bad"), Problem("bid.json", 1, 1, "worse")])
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.problems == error.problems and str(copy) == str(error)

@@ -101,6 +101,9 @@ def test_reads_lists_fields_in_order() -> None:
         ("list_size > 100 / service_count", "not by a field (it could be zero)"),
         ("list_size / 4 > 2000", "put the arithmetic on the other side from a single field"),
         ("name + 1 > 2", "arithmetic needs numbers"),
+        ("list_size > 0.12345", "more than 4 decimal places"),
+        ("list_size > 9007199254740993", "too large to compare reliably"),
+        ("type in [" + ", ".join(f"'t{i}'" for i in range(201)) + "]", "at most 200"),
     ],
 )
 def test_refuses(text: str, message: str) -> None:

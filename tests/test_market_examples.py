@@ -1,6 +1,6 @@
 """The Morecambe Bay examples: a market file and five bids, each with exactly the findings meant.
 
-`examples/market-morecambe-bay.json` is an invented north-west health economy of four PCT areas
+`examples/markets/morecambe-bay.json` is an invented north-west health economy of four PCT areas
 (South Cumbria 5NE, North Lancashire 5NF, Blackpool 5HG, Central Lancashire 5NG; North
 Lancashire borders the other three). The `examples/bay-*.json` bids are checked against it.
 The shares and HHIs asserted here are worked out from the JSON files with plain arithmetic, not
@@ -23,7 +23,7 @@ from icorules.model import SERVICE_LINES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-MARKET = EXAMPLES / "market-morecambe-bay.json"
+MARKET = EXAMPLES / "markets/morecambe-bay.json"
 
 # Every finding each bid gets with the market file: (rule, subject id).
 EXPECTED: dict[str, set[tuple[str, str]]] = {
@@ -289,7 +289,7 @@ def test_cli_all_providers_with_and_without_market(monkeypatch: pytest.MonkeyPat
     bid = "examples/bay-all-providers.json"
     runner = CliRunner()
     result = runner.invoke(
-        cli, ["check", bid, "--market", "examples/market-morecambe-bay.json", "--no-color"]
+        cli, ["check", bid, "--market", "examples/markets/morecambe-bay.json", "--no-color"]
     )
     assert result.exit_code == 1, result.output
     assert "MKT-001" in result.stdout

@@ -111,3 +111,20 @@ def test_rule_reference_lists_every_rule_with_its_source() -> None:
         assert f"### {rule.id}: {rule.title}" in text
     assert "Only when a `classification` fact has: `name == 'vertical'`" in text
     assert "| `share_of_supply` | 0.25 |" in text
+
+
+def test_a_misspelt_rule_id_in_a_test_is_an_error(tmp_path: Path) -> None:
+    path = write_cases(
+        tmp_path, "tests:\n  - name: x\n    proposal: bid.json\n    expect_absent: [GOV-02]\n"
+    )
+    result = CliRunner().invoke(cli, ["rules", "test", str(path)])
+    assert result.exit_code == 2
+    assert "no loaded rule has the id 'GOV-02' (did you mean" in result.stderr
+
+
+def test_a_malformed_rule_id_says_what_form_to_use(tmp_path: Path) -> None:
+    text = (ROOT / "rulesets/prospectus-2008/governance.yaml").read_text()
+    (tmp_path / "r.yaml").write_text(text.replace("id: GOV-001", "id: gov-1", 1))
+    result = CliRunner().invoke(cli, ["rules", "check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "'gov-1' is not in the right form: use capital letters, a hyphen" in result.stderr

@@ -79,7 +79,8 @@ def check(
     facts = derive_facts(partner_graph)
     by_key = {f.engine_key(): f for f in facts}
     matches = get_engine().run(bundle, [f.engine_dict() for f in facts])
-    findings = build_findings(matches, bundle, by_key)
+    skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
+    findings = [f for f in build_findings(matches, bundle, by_key) if f.rule not in skipped]
     fired = {f.rule for f in findings}
     accepted = _waivers(waivers, bundle)
     findings, waived, used = split_waived(model.id, findings, accepted)
@@ -88,7 +89,6 @@ def check(
         for i, w in enumerate(accepted)
         if w.proposal == model.id and i not in used
     ]
-    skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in skipped]
     return Report(
         proposal=ProposalInfo(

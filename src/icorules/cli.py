@@ -69,6 +69,16 @@ def _bundle(rulesets: Sequence[str], params: Sequence[str]) -> RuleBundle:
         raise  # unreachable: _fail exits
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_output(text: str, output: str | None, *, color: bool = False) -> None:
     """Print, or replace `output` atomically so a failed write never leaves half a file."""
     if output is None or output == "-":
@@ -82,6 +92,8 @@ def write_output(text: str, output: str | None, *, color: bool = False) -> None:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        # mkstemp makes the file private; give it the old file's mode, or the usual one.
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask())
         os.replace(tmp, target)
     except OSError as exc:
         _fail([f"{output}: cannot write ({exc.strerror})"])
@@ -93,7 +105,8 @@ ruleset_option = click.option(
     "rulesets",
     multiple=True,
     type=click.Path(),
-    help="Ruleset file or directory (repeatable). Default: the bundled prospectus-2008 set.",
+    help="Ruleset file or directory (repeatable); '@bundled' is the bundled prospectus-2008 set, "
+    "which is the default. Add your own rules with: -r @bundled -r my-rules/",
 )
 param_option = click.option(
     "--param",
@@ -258,7 +271,9 @@ def rules_list(rulesets: tuple[str, ...], params: tuple[str, ...], fmt: str) -> 
 def rules_check(paths: tuple[str, ...], params: tuple[str, ...]) -> None:
     """Validate ruleset files without running them (for editors and CI)."""
     bundle = _bundle(paths, params)
-    click.echo(f"{len(bundle.rules)} rules in {len(bundle.rulesets)} rulesets: OK")
+    click.echo(
+        f"{_count(len(bundle.rules), 'rule')} in {_count(len(bundle.rulesets), 'ruleset')}: OK"
+    )
 
 
 @rules.command("test")
@@ -311,7 +326,11 @@ def facts(fmt: str, output: str | None) -> None:
         write_output(fact_catalogue_markdown() + "\n", output)
         return
     data: dict[str, Any] = {
-        kind: {name: t.label for name, t in field_types(kind).items()} for kind in FACT_KINDS
+        kind: {
+            name: t.label + (" or absent" if t.nullable else "")
+            for name, t in field_types(kind).items()
+        }
+        for kind in FACT_KINDS
     }
     write_output(json.dumps(data, indent=2) + "\n", output)
 

@@ -12,11 +12,12 @@ durable_rules has sharp edges (see shared/design/DURABLE_RULES_NOTES.md); each i
   we catch it and flush them with `update_state`;
 - exceptions inside actions are swallowed by the engine, so actions catch everything and the
   error is re-raised after the run;
-- `$or` fires once per true branch: matches are de-duplicated on (rule, matched fact ids);
+- `$or` fires once per true branch (and `given` once per matching fact): matches are
+  de-duplicated on (rule, subject fact);
 - `set_rulesets` mutates its argument, so it gets a fresh copy;
-- found here: with a join rule in the ruleset, `delete_state` segfaults for a session in which
-  no action ran. Every session therefore asserts a `~session` fact that a no-op rule matches,
-  so at least one action always runs (tests/test_engine.py covers it).
+- found here: `delete_state` segfaults for a session in which no action ran (first seen with
+  a join rule; it happens with plain rules too). Every session therefore asserts a `~session`
+  fact that a no-op rule matches, so at least one action always runs (tests/test_engine.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import hashlib
 import itertools
 import json
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +81,8 @@ class Engine:
         self._host = _QuietHost()
         self._lock = threading.Lock()
         self._registered: dict[str, str] = {}  # digest of compiled rules -> engine name
-        self._bundles: dict[int, tuple[RuleBundle, str]] = {}  # id(bundle) -> (bundle, name)
+        # A weak cache, so bundles a caller drops are freed (their engine rulesets cannot be).
+        self._bundles: weakref.WeakKeyDictionary[RuleBundle, str] = weakref.WeakKeyDictionary()
         self._sids = itertools.count(1)
         self._matches: list[Match] = []
         self._seen: set[tuple[str, ...]] = set()
@@ -104,9 +107,8 @@ class Engine:
             return list(self._matches)
 
     def _register(self, bundle: RuleBundle) -> str:
-        known = self._bundles.get(id(bundle))
-        if known is not None and known[0] is bundle:
-            return known[1]
+        if bundle in self._bundles:
+            return self._bundles[bundle]
         definition = {
             rule.id: {"all": [{alias: cond} for alias, cond in rule.patterns], "cap": CAP}
             for rule in bundle.rules
@@ -123,7 +125,7 @@ class Engine:
             runnable[SENTINEL_RULE]["run"] = _no_action
             self._host.set_rulesets({name: runnable})
             self._registered[digest] = name
-        self._bundles[id(bundle)] = (bundle, self._registered[digest])
+        self._bundles[bundle] = self._registered[digest]
         return self._registered[digest]
 
     def _action(self, rule: Rule) -> Callable[[Any], None]:

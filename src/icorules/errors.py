@@ -34,6 +34,10 @@ class InputError(Exception):
         self.problems = sorted(problems, key=_order)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:
+        """So an InputError raised in a worker process reaches the parent intact."""
+        return (InputError, (self.problems,))
+
     @classmethod
     def single(cls, file: str, message: str, line: int | None = None) -> InputError:
         return cls([Problem(file, line, None, message)])

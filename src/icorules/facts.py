@@ -266,8 +266,15 @@ class FieldType:
 
     @property
     def label(self) -> str:
-        name = {dt.date: "date"}.get(self.base, self.base.__name__)
-        return f"text (one of: {', '.join(self.choices)})" if self.choices else name
+        if self.choices:
+            return f"text (one of: {', '.join(self.choices)})"
+        return {
+            bool: "true/false",
+            int: "whole number",
+            float: "number",
+            str: "text",
+            dt.date: "date",
+        }[self.base]
 
 
 def field_types(kind: str) -> dict[str, FieldType]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,7 +44,13 @@ class Finding(BaseModel):
     ruleset: str
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (SEVERITY_RANK[self.severity], self.rule, self.subject.path, self.subject.id)
+        """Severity, rule, then place in the proposal (organisations[9] before [10])."""
+        path = tuple(
+            (0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"[.\[\]]+", self.subject.path)
+            if part
+        )
+        return (SEVERITY_RANK[self.severity], self.rule, path, self.subject.id)
 
 
 def display(value: Any) -> Scalar:

@@ -499,7 +499,7 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
     got = error.get("input")
     if kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
-        form = _FORMS.get(pattern, "the expected form")
+        form = _FORMS.get(pattern, f"the pattern {pattern}")
         return f"{got!r} is not in the right form: use {form}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"should be an object (a mapping of fields), not {_kind_of(got)}"
@@ -507,6 +507,8 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
         return f"should be a list, not {_kind_of(got)}"
     if kind == "string_type" and isinstance(got, dt.date):
         return f"YAML read {got.isoformat()} as a date; put it in quotes to make it text"
+    if kind == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
+        return f'{got!r}: should be text; put it in quotes (e.g. "{got}")'
     message = str(error["msg"])
     for pydantic_words, plain in _PLAIN:
         message = message.replace(pydantic_words, plain)
@@ -532,6 +534,10 @@ _FORMS = {
     "digit, at most 64 characters), e.g. GP-P81001",
     r"^[A-Z0-9]{3,5}$": "3 to 5 capital letters or digits, e.g. 5NE",
     r"^[^\x00-\x1f]*$": "text on one line (no line breaks or tabs)",
+    r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$": "capital letters, a hyphen and three digits, with an "
+    "optional lower-case suffix, e.g. GOV-002 or MKT-003a",
+    r"^[a-z0-9][a-z0-9_./-]*$": "lower-case letters, digits and _ . / -, e.g. "
+    "prospectus-2008/governance",
 }
 
 

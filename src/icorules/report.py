@@ -142,4 +142,6 @@ def _render_one(console: Console, report: Report) -> None:
     extra = f"; {s.waived} waived" if s.waived else ""
     if s.not_evaluated:
         extra += f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
+    if report.elapsed_ms is not None:
+        extra += f"; checked in {report.elapsed_ms:.1f} ms"
     console.print(f"{verdict} {counts}; {s.passed} rules passed{extra}")

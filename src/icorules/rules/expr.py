@@ -18,6 +18,8 @@ from icorules.errors import did_you_mean
 from icorules.facts import FieldType, engine_value
 
 NUMBER = (int, float)
+MAX_IN_LIST = 200
+MAX_NUMBER = 2**53
 
 _FLIP = {"$lt": "$gt", "$lte": "$gte", "$gt": "$lt", "$gte": "$lte", "$eq": "$eq", "$neq": "$neq"}
 _NEGATE = {"$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt", "$eq": "$neq", "$neq": "$eq"}
@@ -177,6 +179,12 @@ class _Compiler:
             )
         if not choices.value:
             raise self.fail(right, "the list after 'in' is empty, so the test never changes")
+        if len(choices.value) > MAX_IN_LIST:
+            raise self.fail(
+                right,
+                f"the list after 'in' has {len(choices.value)} values; the "
+                f"engine allows at most {MAX_IN_LIST} (longer lists make it hang)",
+            )
         for item in choices.value:
             self.check_types(subject, _Const(item), "$eq", right)
         tests = [
@@ -212,11 +220,14 @@ class _Compiler:
                         f"{did_you_mean(node.attr, self.params)}; declare it under 'parameters:'",
                     )
                 value = self.params[node.attr]
+                for item in value if isinstance(value, list) else [value]:
+                    self.check_number(item, node)
                 return _Const(tuple(value) if isinstance(value, list) else value)
             raise self.fail(node, "only 'params.NAME' may use a dot; fact fields are plain names")
         if isinstance(node, ast.Constant):
             if node.value is None or isinstance(node.value, bytes | complex):
                 raise self.fail(node, f"the value {node.value!r} is not allowed")
+            self.check_number(node.value, node)
             return _Const(node.value)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             inner = self.operand(node.operand)
@@ -271,6 +282,19 @@ class _Compiler:
         if isinstance(operand, _Arith):
             return operand.json
         return engine_value(operand.value)
+
+    def check_number(self, value: Any, node: ast.AST) -> None:
+        """Numbers the engine compares faithfully: it keeps 4 decimal places and 53-bit ints."""
+        if isinstance(value, bool) or not isinstance(value, NUMBER):
+            return
+        if abs(value) > MAX_NUMBER:
+            raise self.fail(node, f"{value!r} is too large to compare reliably")
+        if isinstance(value, float) and round(value, 4) != value:
+            raise self.fail(
+                node,
+                f"{value!r} has more than 4 decimal places, which the engine "
+                "would round away; write it with at most 4 (e.g. 0.6 for 60%)",
+            )
 
     # -- types -----------------------------------------------------------------------
 

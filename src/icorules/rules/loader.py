@@ -108,7 +108,7 @@ class Ruleset:
     rules: tuple[Rule, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds dicts
 class RuleBundle:
     """Rulesets that run together in one engine ruleset (so derived facts reach every rule)."""
 
@@ -123,6 +123,8 @@ class RuleBundle:
 
 
 SUBJECT = "subject"
+BUNDLED = "@bundled"  # names the bundled rulesets among --ruleset paths, to add rules to them
+MAX_RULES = 400
 
 
 def bundled_ruleset_dir() -> Path:
@@ -134,10 +136,11 @@ def bundled_ruleset_dir() -> Path:
 
 
 def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories into their *.yaml/*.yml files (recursively, sorted)."""
+    """Expand directories into their *.yaml/*.yml files (recursively, sorted); `@bundled`
+    stands for the bundled rulesets."""
     files: list[Path] = []
     for raw in paths:
-        path = Path(raw)
+        path = bundled_ruleset_dir() if str(raw) == BUNDLED else Path(raw)
         if path.is_dir():
             found = sorted(
                 p
@@ -206,6 +209,17 @@ def _cross_file_problems(rulesets: list[Ruleset], params: Mapping[str, Any]) -> 
                     )
                 )
             seen_rules.setdefault(rule.id, rule)
+    total = sum(len(rs.rules) for rs in rulesets)
+    if total > MAX_RULES:
+        problems.append(
+            Problem(
+                rulesets[0].file,
+                None,
+                None,
+                f"{total} rules are loaded together; the engine allows at most "
+                f"{MAX_RULES} (more make it hang): split them into separate runs",
+            )
+        )
     known = {name for rs in rulesets for name in rs.parameters}
     known |= {f"{rs.name}/{name}" for rs in rulesets for name in rs.parameters}
     for name in params:

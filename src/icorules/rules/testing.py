@@ -5,7 +5,7 @@ A test file ends in `.test.yaml` (so it is never loaded as a ruleset):
     tests:
       - name: a partner outside the dispute procedure is caught
         proposal: ../../examples/church-view-defects.json   # relative to this file, or inline
-        market: ../../examples/market-morecambe-bay.json    # optional
+        market: ../../examples/markets/morecambe-bay.json    # optional
         params: {max_pct_population_share: 0.5}             # optional
         expect:
           - {rule: GOV-002, subject: SUN-IS}                # subject is optional
@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from icorules.documents import load_document
-from icorules.errors import InputError, Problem
+from icorules.errors import InputError, Problem, did_you_mean
 from icorules.model import pydantic_problems
 from icorules.rules.loader import RuleBundle, load_rulesets
 
@@ -94,6 +94,7 @@ def run_tests(
             key = tuple(sorted(case.params.items()))
             if key not in bundles:
                 bundles[key] = load_rulesets(ruleset_paths, case.params)
+            _check_rule_ids(case, index, document, bundles[key])
             where = document.problem(("tests", index), "")
             try:
                 report = check(
@@ -111,6 +112,22 @@ def run_tests(
                 ) from None
             results.append(TestResult(str(file), case.name, tuple(_failures(case, report))))
     return results
+
+
+def _check_rule_ids(case: TestCase, index: int, document: Any, bundle: RuleBundle) -> None:
+    """A misspelt rule id would make an expectation pass without testing anything."""
+    known = {rule.id for rule in bundle.rules}
+    named = [(("expect", i, "rule"), e.rule) for i, e in enumerate(case.expect)]
+    named += [(("expect_absent", i), rule) for i, rule in enumerate(case.expect_absent)]
+    problems = [
+        document.problem(
+            ("tests", index, *loc), f"no loaded rule has the id '{rule}'{did_you_mean(rule, known)}"
+        )
+        for loc, rule in named
+        if rule not in known
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def _resolve(source: str | dict[str, Any], test_file: Path) -> str | dict[str, Any]:
