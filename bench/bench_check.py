@@ -7,7 +7,7 @@ the same run, on the same facts:
   - `prepare`: parse + validate + graph + facts only (no rules run);
   - `engine`: durable_rules matching alone (icorules.engine.Engine.run);
   - `python`: the same compiled rules evaluated by a plain-Python interpreter
-    (tests/reference.py), i.e. what the engine costs over the simplest possible evaluator.
+    (icorules.reference_engine), i.e. what the engine costs over the simplest possible evaluator.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import icorules  # noqa: E402
 from icorules.engine import get_engine  # noqa: E402
 from icorules.facts import derive_facts  # noqa: E402
 from icorules.graph import build_graph  # noqa: E402
-from tests.reference import evaluate  # noqa: E402
+from icorules.reference_engine import evaluate  # noqa: E402
 
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".json", ".yaml"))
 

@@ -5,7 +5,7 @@
 The market is bench/synthetic.py's: 152 PCT areas, ~8,000 practices, ~1,500 other providers.
 Medians of `--repeat` in-process runs after a warm-up, with the stages timed separately and,
 as same-run baselines, the same proposal checked without the market file and the same facts
-evaluated by the plain-Python reference evaluator (tests/reference.py).
+evaluated by the plain-Python reference evaluator (icorules.reference_engine).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from icorules.engine import get_engine  # noqa: E402
 from icorules.facts import derive_facts  # noqa: E402
 from icorules.graph import build_graph  # noqa: E402
 from icorules.market import reconcile  # noqa: E402
-from tests.reference import evaluate  # noqa: E402
+from icorules.reference_engine import evaluate  # noqa: E402
 
 
 def median_ms(fn: Callable[[], Any], repeat: int) -> float:

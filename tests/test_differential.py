@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 import icorules
 from icorules.facts import derive_facts
 from icorules.graph import build_graph
+from icorules.reference_engine import evaluate
 from tests.proposals import ALL_ORGS, clean_proposal
-from tests.reference import evaluate
 
 SERVICES = [
     "general_practice",
@@ -89,3 +89,17 @@ def test_engine_agrees_with_reference_evaluator(data: dict[str, Any]) -> None:
     report = icorules.check(data, rulesets=bundle)
     got = {(f.rule, f"{f.subject.kind}:{f.subject.id}") for f in report.findings}
     assert got == expected
+
+
+def test_reference_backend_gives_the_same_reports_on_the_examples() -> None:
+    from pathlib import Path
+
+    from icorules.report import render_json
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    market = root / "markets" / "morecambe-bay.json"
+    for path in sorted(root.glob("*.json")) + sorted(root.glob("*.yaml")):
+        with_market = market if path.name.startswith("bay-") else None
+        durable = icorules.check(path, market=with_market)
+        reference = icorules.check(path, market=with_market, engine="reference")
+        assert render_json([reference]) == render_json([durable]), path.name

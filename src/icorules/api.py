@@ -9,7 +9,7 @@ import functools
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from icorules.engine import get_engine
 from icorules.errors import InputError
@@ -26,6 +26,7 @@ ProposalSource = str | Path | dict[str, Any] | Proposal
 RulesetSource = RuleBundle | Iterable[str | Path] | None
 MarketSource = str | Path | dict[str, Any] | Market | None
 WaiverSource = str | Path | dict[str, Any] | list[Waiver] | None
+Backend = Literal["durable_rules", "reference"]
 
 _default_bundle: RuleBundle | None = None
 
@@ -56,6 +57,7 @@ def check(
     params: Mapping[str, Any] | None = None,
     waivers: WaiverSource = None,
     timing: bool = False,
+    engine: Backend = "durable_rules",
 ) -> Report:
     """Check one proposal. Raises InputError (with every problem located) for bad input.
 
@@ -64,6 +66,8 @@ def check(
     the bundled ruleset; `market` is the optional market context (a path, dict or Market: the
     other providers in the local health economy); `params` overrides ruleset parameters;
     `waivers` (a path, dict or list of Waiver) accepts findings with a recorded reason.
+    `engine="reference"` evaluates the same compiled rules in plain Python instead of
+    durable_rules (same findings; see icorules.reference_engine).
     """
     started = time.perf_counter()
     bundle = resolve_rulesets(rulesets, params)
@@ -78,7 +82,7 @@ def check(
     warnings = [*warnings, *partner_graph.warnings]
     facts = derive_facts(partner_graph)
     by_key = {f.engine_key(): f for f in facts}
-    matches = get_engine().run(bundle, [f.engine_dict() for f in facts])
+    matches = _backend(engine).run(bundle, [f.engine_dict() for f in facts])
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     findings = [f for f in build_findings(matches, bundle, by_key) if f.rule not in skipped]
     fired = {f.rule for f in findings}
@@ -115,6 +119,16 @@ def check(
         ),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )
+
+
+def _backend(name: Backend) -> Any:
+    if name == "durable_rules":
+        return get_engine()
+    if name == "reference":
+        from icorules.reference_engine import ReferenceEngine
+
+        return ReferenceEngine()
+    raise ValueError(f"unknown engine {name!r}: use 'durable_rules' or 'reference'")
 
 
 def _waivers(source: WaiverSource, bundle: RuleBundle) -> list[Waiver]:

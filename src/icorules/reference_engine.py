@@ -1,5 +1,10 @@
-"""A plain-Python evaluator of compiled rules: the oracle for differential tests, and the
-baseline the benchmark compares durable_rules against. Not used by icorules itself."""
+"""The same compiled rules evaluated in plain Python, without durable_rules.
+
+A second backend (`icorules.check(..., engine="reference")`): the oracle the durable_rules
+backend is tested against, the floor benchmarks compare it with, and a fallback where the
+durable_rules C extension cannot load. It is quadratic in the facts a join rule reads, which
+the bundled rules keep small.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Sequence
 from itertools import product
 from typing import Any
 
+from icorules.engine import Match
 from icorules.rules.loader import SUBJECT, RuleBundle
 
 _CMP = {
@@ -55,9 +61,22 @@ def holds(condition: dict[str, Any], fact: dict[str, Any]) -> bool:
 
 
 def evaluate(bundle: RuleBundle, facts: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(rule id, subject engine id) for every match, chaining derived facts to a fixpoint."""
+    """(rule id, subject engine id) for every match."""
+    return {(m.rule, m.subject["id"]) for m in ReferenceEngine().run(bundle, facts)}
+
+
+class ReferenceEngine:
+    """Stateless, so safe from any number of threads at once."""
+
+    def run(self, bundle: RuleBundle, facts: Sequence[dict[str, Any]]) -> list[Match]:
+        """Every rule match, chaining derived facts to a fixpoint, one per (rule, subject)."""
+        return _run(bundle, facts)
+
+
+def _run(bundle: RuleBundle, facts: Sequence[dict[str, Any]]) -> list[Match]:
     known = list(facts)
     fired: set[tuple[str, str]] = set()
+    matches: list[Match] = []
     changed = True
     while changed:
         changed = False
@@ -71,6 +90,8 @@ def evaluate(bundle: RuleBundle, facts: Sequence[dict[str, Any]]) -> set[tuple[s
                     continue
                 fired.add(key)
                 changed = True
+                given = {a: f for a, f in zip(aliases, combo, strict=True) if a != SUBJECT}
+                matches.append(Match(rule.id, subject, given))
                 if rule.derive is not None:
                     ref = f"{rule.id}/{subject['ref']}"
                     known.append(
@@ -81,4 +102,4 @@ def evaluate(bundle: RuleBundle, facts: Sequence[dict[str, Any]]) -> set[tuple[s
                             "ref": ref,
                         }
                     )
-    return fired
+    return matches
