@@ -227,60 +227,193 @@ def large_proposal(
     trusts of the areas join too, up to a tenth of the partners. Trusts and others provide in
     the pilot only the service lines someone else also offers in their area.
     """
-    if partners < 3:
-        raise ValueError("a large proposal needs at least 3 partners")
-    rng = random.Random(seed)
-    by_area: dict[str, list[Provider]] = {a.code: [] for a in market.pct_areas}
-    for provider in market.providers:
-        by_area[provider.pct].append(provider)
-    neighbours = market.adjacency()
-    start = rng.choice(sorted(by_area))
-    order, queue, seen = [], deque([start]), {start}
-    while queue:
-        code = queue.popleft()
-        order.append(code)
-        for other in sorted(neighbours[code]):
-            if other not in seen:
-                seen.add(other)
-                queue.append(other)
+    return ProposalFactory(market).proposal(partners, seed, practice_share)
 
-    chosen_areas: list[str] = []
-    commissioners: list[Provider] = []
-    others: list[Provider] = []
-    pools: list[list[Provider]] = []  # per chosen area: the practices it may contribute
-    for code in order:
-        local = by_area[code]
-        pct = next((p for p in local if p.type is OrgType.pct), None)
-        if pct is None:
-            continue
-        chosen_areas.append(code)
-        commissioners.append(pct)
-        wanted = [OrgType.mental_health_trust]
-        if len(chosen_areas) == 1:
-            wanted += [OrgType.foundation_trust, OrgType.nhs_trust, OrgType.local_authority]
-            wanted += [OrgType.voluntary_organisation]
-        for p in local:
-            if p.type in wanted and len(others) < partners // 10:
-                contested = _contested(p, local, {c.id for c in (*commissioners, *others)})
-                if contested:
-                    others.append(p.model_copy(update={"services": contested}))
-        gps = [p for p in local if p.type is OrgType.gp_practice]
-        rng.shuffle(gps)
-        pools.append(gps[: int(len(gps) * practice_share)])
-        if len(commissioners) + len(others) + sum(map(len, pools)) >= partners:
-            break
-    need = partners - len(commissioners) - len(others)
-    if need < len(pools) or sum(map(len, pools)) < need:
-        raise ValueError(f"cannot find {partners} partners in neighbouring PCT areas")
-    # Round-robin over the areas, so every chosen area has practices and none gives too many.
-    practices: list[Provider] = []
-    taken = 0
-    while len(practices) < need:
-        for pool in pools:
-            if taken < len(pool) and len(practices) < need:
-                practices.append(pool[taken])
-        taken += 1
-    return _proposal(market, chosen_areas, commissioners, others, practices)
+
+class ProposalFactory:
+    """Many proposals from one market: the market is indexed once, not once per proposal."""
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self.by_area: dict[str, list[Provider]] = {a.code: [] for a in market.pct_areas}
+        for provider in market.providers:
+            self.by_area[provider.pct].append(provider)
+        self.neighbours = market.adjacency()
+
+    def proposal(
+        self, partners: int = 500, seed: int = 0, practice_share: float = 0.35
+    ) -> dict[str, Any]:
+        """See `large_proposal`."""
+        if partners < 3:
+            raise ValueError("a large proposal needs at least 3 partners")
+        rng = random.Random(seed)
+        by_area = self.by_area
+        start = rng.choice(sorted(by_area))
+        order, queue, seen = [], deque([start]), {start}
+        while queue:
+            code = queue.popleft()
+            order.append(code)
+            for other in sorted(self.neighbours[code]):
+                if other not in seen:
+                    seen.add(other)
+                    queue.append(other)
+
+        chosen_areas: list[str] = []
+        commissioners: list[Provider] = []
+        others: list[Provider] = []
+        pools: list[list[Provider]] = []  # per chosen area: the practices it may contribute
+        for code in order:
+            local = by_area[code]
+            pct = next((p for p in local if p.type is OrgType.pct), None)
+            if pct is None:
+                continue
+            chosen_areas.append(code)
+            commissioners.append(pct)
+            wanted = [OrgType.mental_health_trust]
+            if len(chosen_areas) == 1:
+                wanted += [OrgType.foundation_trust, OrgType.nhs_trust, OrgType.local_authority]
+                wanted += [OrgType.voluntary_organisation]
+            for p in local:
+                if p.type in wanted and len(others) < partners // 10:
+                    contested = _contested(p, local, {c.id for c in (*commissioners, *others)})
+                    if contested:
+                        others.append(p.model_copy(update={"services": contested}))
+            gps = [p for p in local if p.type is OrgType.gp_practice]
+            rng.shuffle(gps)
+            pools.append(gps[: int(len(gps) * practice_share)])
+            if len(commissioners) + len(others) + sum(map(len, pools)) >= partners:
+                break
+        need = partners - len(commissioners) - len(others)
+        if need < len(pools) or sum(map(len, pools)) < need:
+            raise ValueError(f"cannot find {partners} partners in neighbouring PCT areas")
+        # Round-robin over the areas, so every chosen area has practices and none gives too many.
+        practices: list[Provider] = []
+        taken = 0
+        while len(practices) < need:
+            for pool in pools:
+                if taken < len(pool) and len(practices) < need:
+                    practices.append(pool[taken])
+            taken += 1
+        return _proposal(self.market, chosen_areas, commissioners, others, practices)
+
+    def typical(self, seed: int) -> dict[str, Any]:
+        """A bid of the usual size (5-60 partners, most near 25) with a few common defects,
+        so that checks find different things."""
+        rng = random.Random(seed)
+        partners = max(5, min(60, round(rng.gauss(25, 10))))
+        data = self.proposal(partners, seed=seed)
+        data["id"] = f"synthetic-{seed}"
+        return with_defects(data, rng)
+
+
+def with_defects(data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """Knock out a few of the things a well-prepared bid has (each independently)."""
+    g = data["governance"]
+    orgs = [o["id"] for o in data["organisations"]]
+    if rng.random() < 0.25:
+        del g["clinical_lead"]
+    if rng.random() < 0.2:
+        del g["dispute_resolution"]
+    if rng.random() < 0.3:
+        g["conflict_of_interest"]["parties"] = orgs[: len(orgs) // 2]
+    if rng.random() < 0.2:
+        g["information_sharing"]["parties"] = orgs[1:]
+    if rng.random() < 0.2:
+        data["agreements"][0]["exclusive_referral"] = True
+    if rng.random() < 0.2 and data["choice_safeguards"]:
+        data["choice_safeguards"].pop(rng.randrange(len(data["choice_safeguards"])))
+    if rng.random() < 0.15:
+        g["evaluation"]["years"] = 1
+    if rng.random() < 0.1:
+        g["board"]["members"] = g["board"]["members"][:2]
+    for key in ("risk_management", "it_support", "patient_engagement"):
+        if rng.random() < 0.1:
+            del g[key]
+    return data
+
+
+# -- synthetic rules -----------------------------------------------------------------------
+
+RULE_KINDS = ("partner", "service_line", "proposal", "agreement", "pct_area")
+_INTS = (0, 1, 2, 3, 5, 10, 50, 100, 1_000, 5_000, 10_000, 100_000)
+_FLOATS = (0.1, 0.25, 0.5, 0.6, 0.9)
+
+
+RANGE_POOL = 40  # distinct range tests per kind: the loader allows 64 across a whole run
+
+
+def _range_pool(kind: str) -> list[str]:
+    """The range tests (< <= > >= != and field against field) rules of `kind` may use: a fixed
+    few, as real rulebooks reuse a few thresholds (and the engine survives only 64 per kind)."""
+    from icorules.facts import field_types
+
+    rng = random.Random(kind)
+    numbers = [n for n, t in field_types(kind).items() if t.base in (int, float)]
+    pool: list[str] = []
+    while numbers and len(pool) < RANGE_POOL:
+        name = rng.choice(numbers)
+        op = rng.choice(["<", "<=", ">", ">=", "!="])
+        others = [n for n in numbers if n != name]
+        if others and rng.random() < 0.15:  # against another field, scaled
+            text = f"{name} {op} {rng.choice(others)} * {rng.choice((1, 2, 10, 100))}"
+        else:
+            base = field_types(kind)[name].base
+            text = f"{name} {op} {rng.choice(_INTS if base is int else _FLOATS)}"
+        if text not in pool:
+            pool.append(text)
+    return pool
+
+
+def _comparison(rng: random.Random, kind: str) -> str:
+    from icorules.facts import field_types
+
+    usable = [(n, t) for n, t in field_types(kind).items() if t.base in (bool, int, float, str)]
+    name, ftype = rng.choice(usable)
+    if ftype.base is bool:
+        return name if rng.random() < 0.5 else f"not {name}"
+    if ftype.base in (int, float):
+        if rng.random() < 0.5:
+            return rng.choice(_range_pool(kind))
+        return f"{name} == {rng.choice(_INTS if ftype.base is int else _FLOATS)}"
+    if ftype.choices:
+        if rng.random() < 0.3:
+            picked = rng.sample(ftype.choices, min(len(ftype.choices), rng.randint(2, 4)))
+            return f"{name} {'not in' if rng.random() < 0.3 else 'in'} {picked!r}"
+        return f"{name} == {rng.choice(ftype.choices)!r}"
+    return f"{name} == ''"
+
+
+def synthetic_condition(rng: random.Random, kind: str) -> str:
+    """One to three comparisons joined by and / or (no `not`: negation turns an equality
+    into a range test, of which a run may hold only 64 per kind)."""
+    parts = [_comparison(rng, kind) for _ in range(rng.randint(1, 3))]
+    return f" {rng.choice(['and', 'or'])} ".join(parts)
+
+
+def synthetic_rules(count: int, seed: int = 0) -> dict[str, Any]:
+    """A ruleset document of `count` random rules over partner, service line, proposal,
+    agreement and PCT area facts. Every 25th rule derives a classification that the next rule
+    needs (`given`), so derived facts must reach rules wherever the engine puts them."""
+    rng = random.Random(seed)
+    rules = []
+    for i in range(count):
+        kind = rng.choice(RULE_KINDS)
+        rule: dict[str, Any] = {
+            "id": f"S{chr(ord('A') + i // 1000)}-{i % 1000:03d}",
+            "title": f"Synthetic rule {i}",
+            "severity": rng.choice(["error", "warning", "info"]),
+            "source": "bench/synthetic.py",
+            "fact": kind,
+            "condition": synthetic_condition(rng, kind),
+            "message": "{id}: synthetic rule " + str(i),
+            "fix": "None: synthetic.",
+        }
+        if i % 25 == 0:
+            rule["derive"] = {"kind": "classification", "fields": {"name": f"syn{i}"}}
+        elif i % 25 == 1:
+            rule["given"] = {"classification": f"name == 'syn{i - 1}'"}
+        rules.append(rule)
+    return {"ruleset": f"synthetic/r{count}", "version": "1", "rules": rules}
 
 
 def _contested(provider: Provider, local: list[Provider], partners: set[str]) -> list[Any]:

@@ -1,35 +1,63 @@
-"""Bad proposals, rulesets and options: exit 2, no traceback, one plain located line per problem.
+"""Hostile and broken input: exit 2, no traceback, one exact located line per problem.
 
-Every stored file in tests/bad_input/ is a copy of valid.json / valid.yaml (or, under
-rulesets/, of valid.yaml) broken in one way (or, for the "several" files, in several). Huge and
-deeply nested inputs are generated into tmp_path instead of being stored.
+The stored corpus is tests/bad/; tests/bad/manifest.yaml says, for every file, the command that
+reads it and the exact lines icorules must print. Inputs too big to store (50 MB, nesting
+10,000 and 1,000,000 deep, 1,001 organisations, /dev/zero) are made here at run time; those that
+once crashed the process run in a child process with its memory capped at 1 GiB, so a crash, a
+hang or a memory blow-up fails the test instead of the test run.
 
-The expected line:column of each problem is written out literally and was checked by hand
-against the file. Tests of behaviour that is wrong today are marked xfail(strict=True) with the
-bug in the reason, so they flip to XPASS (and fail) when it is fixed.
+Tests of behaviour that is wrong today are marked xfail(strict=True) with the reason, so they
+flip to XPASS (and fail) when it is fixed.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import resource
+import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from icorules.cli import cli
-from icorules.documents import MAX_BYTES, MAX_DEPTH
+from icorules.limits import DEFAULT_LIMITS, Limits, parse_limits
 
 HERE = Path(__file__).resolve().parent
-BAD = HERE / "bad_input"
+BAD = HERE / "bad"
+PROPOSALS = BAD / "proposals"
 RULESETS = BAD / "rulesets"
 EXAMPLE = HERE.parent / "examples" / "south-lakeland.json"
+MANIFEST: list[dict[str, Any]] = yaml.safe_load((BAD / "manifest.yaml").read_text())
 
-# (line, column, [substrings the message must contain]); column None when only a line is given.
-Expected = list[tuple[int | None, int | None, list[str]]]
+DEFAULT_RUN = {
+    "proposals": ["check {file}"],
+    "rulesets": ["rules check {file}", "check proposals/valid.json --ruleset {file}"],
+    "markets": ["check proposals/valid.json --market {file}"],
+    "waivers": ["check proposals/valid.json --waivers {file}"],
+    "ruletests": ["test {file}"],
+}
+# Stored files that load (or are the bases the others break); tests below run each of them.
+NOT_IN_MANIFEST = {
+    "proposals/valid.json",
+    "proposals/valid.yaml",
+    "rulesets/valid.yaml",
+    "markets/valid.json",
+    "waivers/valid.yaml",
+    "ruletests/valid.test.yaml",
+    "rulesets/runtime_date_format.yaml",
+    "rulesets/runtime_integer_division.yaml",
+    "rulesets/given_many.yaml",
+    "rulesets/arithmetic_left.yaml",
+    "proposals/schema_and_reference_problems.json",
+}
+SECONDS = 10  # each corpus entry: far more than any takes, far less than a hang
 
 
 def invoke(*args: str | Path) -> Result:
@@ -43,7 +71,6 @@ def assert_input_error(result: Result, *names: str | Path) -> list[str]:
         result.exception
     )
     assert "Traceback" not in result.output
-    assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert lines, "no problem was reported"
     for line in lines:
@@ -52,269 +79,240 @@ def assert_input_error(result: Result, *names: str | Path) -> list[str]:
     return lines
 
 
-def assert_located(lines: list[str], path: Path, expected: Expected) -> None:
-    """Exactly one line per expected problem, each at the expected place, saying what is wrong."""
-    assert len(lines) == len(expected), "\n".join(lines)
-    for line_no, column, words in expected:
-        where = str(path)
-        if line_no is not None:
-            where += f":{line_no}"
-            if column is not None:
-                where += f":{column}"
-        prefix = f"icorules: {where}: "
-        matching = [line for line in lines if line.startswith(prefix)]
-        assert matching, f"nothing reported at {where}:\n" + "\n".join(lines)
-        assert any(all(w in line for w in words) for line in matching), (words, matching)
+def _entry_id(entry: dict[str, Any]) -> str:
+    return entry["file"] + (f" [{entry['run']}]" if "run" in entry else "")
 
 
-# -- proposals ------------------------------------------------------------------------------
-
-PROPOSALS: dict[str, Expected] = {
-    # Malformed files.
-    "trailing_comma.json": [(45, 113, ["invalid JSON", "trailing comma"])],
-    "unclosed_brace.json": [(47, 1, ["invalid JSON", "ends before every { and [ is closed"])],
-    "bad_indentation.yaml": [(13, 11, ["invalid YAML", "mapping values are not allowed"])],
-    "tab_indentation.yaml": [(14, 1, ["invalid YAML", "tab"])],
-    "empty.json": [(None, None, ["the file is empty"])],
-    "whitespace_only.yaml": [(None, None, ["the file is empty"])],
-    "not_utf8.json": [(4, 15, ["not UTF-8", "0xe9"])],
-    "array.json": [(1, 1, ["a proposal is a JSON/YAML object"])],
-    "non_string_keys.yaml": [
-        (50, 1, ["'1'", "not text", "quotes"]),
-        (51, 1, ["'null'", "not text", "quotes"]),
-    ],
-    "unquoted_date_id.yaml": [(3, 1, ["id", "2008-11-01", "quotes"])],
-    "date_as_number.json": [(7, 3, ["implementation_date", "0", "2008-12-31"])],
-    "huge_integer.json": [(17, 19, ["invalid number", "digits"])],
-    "impossible_date.yaml": [(7, 22, ["'2009-02-30'", "day is out of range"])],
-    "duplicate_key_top.json": [(5, 3, ["duplicate key 'name'"])],
-    "duplicate_key_nested.json": [(18, 49, ["duplicate key 'name'"])],
-    # Wrong types and values.
-    "list_size_text.json": [(17, 6, ["organisations[1].list_size", "'big'", "whole number"])],
-    "list_size_boolean.json": [(17, 6, ["organisations[1].list_size", "True", "whole number"])],
-    "population_negative.json": [(10, 46, ["pct_areas[0].population", "-5", "greater than 0"])],
-    "wrong_types.yaml": [
-        (10, 38, ["pct_areas[0].population", "greater than 0"]),
-        (21, 5, ["organisations[1].list_size", "whole number"]),
-    ],
-    # Unknown fields and values, with did-you-mean.
-    # A misspelt required field is one slip: no second line saying the real one is missing.
-    "unknown_field_top.json": [
-        (13, 3, ["unknown field 'organisatons'", "did you mean 'organisations'"]),
-    ],
-    "unknown_field.yaml": [
-        (11, 1, ["unknown field 'organisatons'", "did you mean 'organisations'"]),
-    ],
-    "unknown_field_nested.json": [
-        (15, 6, ["organisations[0].provdes", "unknown field 'provdes'", "did you mean 'provides'"])
-    ],
-    "unknown_org_type.json": [
-        (16, 52, ["organisations[1].type", "'gp_practise'", "did you mean 'gp_practice'"])
-    ],
-    "unknown_service.json": [
-        (19, 58, ["organisations[2].provides[1]", "'diagnostic'", "did you mean 'diagnostics'"])
-    ],
-    # Cross-references.
-    "unknown_org_in_agreement.json": [
-        (22, 65, ["agreements[0].parties[2]", "unknown organisation id 'GP3'", "'GP2'"])
-    ],
-    "unknown_org_on_board.json": [
-        (
-            27,
-            28,
-            ["governance.board.members[2].organisation", "unknown organisation id 'GP9'"],
-        )
-    ],
-    "unknown_org_in_dispute.json": [
-        (
-            30,
-            55,
-            ["governance.dispute_resolution.parties[2]", "'GP02'", "did you mean 'GP2'"],
-        )
-    ],
-    "duplicate_org_id.json": [
-        (20, 6, ["organisations[3].id", "'GP1' is used twice", "organisations[1]"])
-    ],
-    "undeclared_pct.json": [
-        (18, 72, ["organisations[2].pct", "'5AB' is not declared in pct_areas", "'5AA'"])
-    ],
-    # Several problems: every one reported, one line each, in file order.
-    "several_problems.json": [
-        (1, 1, ["required field 'name' is missing"]),
-        (9, 46, ["pct_areas[0].population", "greater than 0"]),
-        (16, 6, ["organisations[1].list_size", "whole number"]),
-        (17, 49, ["organisations[2].type", "'hospital'"]),
-        (38, 41, ["governance.evaluation.years", "whole number"]),
-    ],
-}
+# -- the corpus -----------------------------------------------------------------------------
 
 
-def test_the_base_files_are_valid() -> None:
+def test_the_corpus_is_big_enough_and_every_file_is_in_it() -> None:
+    stored = {p.relative_to(BAD).as_posix() for p in BAD.rglob("*") if p.is_file()}
+    stored.discard("manifest.yaml")
+    listed = {entry["file"] for entry in MANIFEST}
+    assert stored - NOT_IN_MANIFEST == listed - NOT_IN_MANIFEST
+    assert stored >= NOT_IN_MANIFEST
+    assert len(listed - NOT_IN_MANIFEST) >= 60
+
+
+def test_the_bases_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each bad file breaks a valid one, so its problems are the ones it was given."""
-    for name in ("valid.json", "valid.yaml"):
-        result = invoke("check", BAD / name)
-        assert result.exit_code == 0, result.output
-        assert result.stderr == ""
-    result = invoke("rules", "check", RULESETS / "valid.yaml")
-    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(BAD)
+    runs = [
+        ("check", "proposals/valid.json"),
+        ("check", "proposals/valid.yaml"),
+        ("rules", "check", "rulesets/valid.yaml"),
+        ("rules", "check", "rulesets/two_rules.yaml"),
+        ("check", "proposals/valid.json", "--market", "markets/valid.json"),
+        ("check", "proposals/valid.json", "--waivers", "waivers/valid.yaml"),
+        ("test", "ruletests/valid.test.yaml"),
+    ]
+    for args in runs:
+        result = invoke(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert result.stderr == "", args
 
 
-def test_every_stored_file_is_exercised() -> None:
-    stored = {str(p.relative_to(BAD)) for p in BAD.rglob("*") if p.is_file()}
-    stored -= {"valid.json", "valid.yaml", "rulesets/valid.yaml"}
-    covered = (
-        set(PROPOSALS) | set(XFAIL_PROPOSALS) | {"alias_bomb.yaml", "rulesets/impossible_date.yaml"}
+@pytest.mark.parametrize("entry", MANIFEST, ids=_entry_id)
+def test_corpus(entry: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(BAD)
+    file = entry["file"]
+    commands = [entry["run"]] if "run" in entry else DEFAULT_RUN[file.split("/")[0]]
+    expected = [f"icorules: {line.replace('{file}', file)}" for line in entry["expect"]]
+    for command in commands:
+        started = time.perf_counter()
+        result = invoke(*shlex.split(command.format(file=file)))
+        elapsed = time.perf_counter() - started
+        assert result.exit_code == 2, (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+            result.exception
+        )
+        assert "Traceback" not in result.output
+        assert result.stderr.splitlines() == expected, command
+        assert result.stdout == "", command
+        assert elapsed < SECONDS, (command, elapsed)
+
+
+def test_a_directory_of_bad_rulesets_reports_every_file(tmp_path: Path) -> None:
+    """Problems in every file of a directory are reported in one run, each as alone."""
+    single = [
+        e
+        for e in MANIFEST
+        if e["file"].startswith("rulesets/")
+        and "run" not in e
+        and e["file"] != "rulesets/range_tests_across_rules.yaml"  # a bundle-wide limit
+    ]
+    expected = []
+    for n, entry in enumerate(single):
+        name = Path(entry["file"]).name
+
+        def own(text: str, n: int = n, name: str = name) -> str:
+            """A ruleset name and rule ids of its own, so that the files do not clash."""
+            return text.replace("tests/bad-input", f"tests/{Path(name).stem}").replace(
+                "TEST-", f"T{n}X-"
+            )
+
+        (tmp_path / name).write_text(own((BAD / entry["file"]).read_text()))
+        path = str(tmp_path / name)
+        expected += [f"icorules: {own(line).replace('{file}', path)}" for line in entry["expect"]]
+    result = invoke("rules", "check", tmp_path)
+    assert result.exit_code == 2
+    assert sorted(result.stderr.splitlines()) == sorted(expected)
+
+
+# -- generated at run time ------------------------------------------------------------------
+
+
+def _bounded(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a child process with 1 GiB of address space and a minute to finish."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    code = "from icorules.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+        preexec_fn=cap,
     )
-    covered |= {f"rulesets/{name}" for name in set(RULESET_CASES) | RULESETS_RUN}
-    covered.add("rulesets/runtime_division_by_zero.yaml")
-    assert stored == covered
 
 
-@pytest.mark.parametrize("name", sorted(PROPOSALS))
-def test_bad_proposal(name: str) -> None:
-    path = BAD / name
-    lines = assert_input_error(invoke("check", path), path)
-    assert_located(lines, path, PROPOSALS[name])
+def _assert_refused(proc: subprocess.CompletedProcess[str], expected: list[str]) -> None:
+    assert proc.returncode == 2, f"exit {proc.returncode} (negative: killed by a signal)"
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == expected
 
 
-@pytest.mark.parametrize("name", ["several_problems.json", "unknown_org_in_agreement.json"])
-def test_graph_command_reports_the_same_problems(name: str) -> None:
-    path = BAD / name
-    by_check = assert_input_error(invoke("check", path), path)
-    by_graph = assert_input_error(invoke("graph", path), path)
-    assert by_graph == by_check
-
-
-def test_json_format_still_reports_problems_on_stderr() -> None:
-    path = BAD / "several_problems.json"
-    result = invoke("check", path, "--format", "json")
-    assert len(assert_input_error(result, path)) == 5
-    assert result.stdout == ""
-
-
-def test_directory_as_proposal(tmp_path: Path) -> None:
-    lines = assert_input_error(invoke("check", tmp_path), tmp_path)
-    assert lines == [f"icorules: {tmp_path}: is a directory, not a file"]
-
-
-def test_missing_file(tmp_path: Path) -> None:
-    path = tmp_path / "no-such-bid.json"
-    lines = assert_input_error(invoke("check", path), path)
-    assert lines == [f"icorules: {path}: no such file"]
-
-
-def test_good_and_bad_files_together(tmp_path: Path) -> None:
-    """The good proposal is still reported; the bad one makes the run exit 2."""
-    missing = tmp_path / "missing.json"
-    result = invoke("check", BAD / "valid.json", missing, BAD / "array.json")
-    lines = assert_input_error(result, missing, BAD / "array.json")
-    assert len(lines) == 2
-    assert "Riverside integrated care pilot" in result.stdout
-
-
-def test_deeply_nested_json(tmp_path: Path) -> None:
-    path = tmp_path / "deep.json"
-    path.write_text('{"id": ' + "[" * 10_000 + "]" * 10_000 + "}\n")
+def test_a_50_megabyte_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    size = 50 * 1024 * 1024
+    head, tail = '{"id": "big", "pathways": [', '"x"]}\n'
+    body = '"x", ' * ((size - len(head) - len(tail)) // 5)
+    text = head + body + tail
+    (tmp_path / "big.json").write_text(text + " " * (size - len(text)))
     started = time.perf_counter()
-    lines = assert_input_error(invoke("check", path), path)
-    assert time.perf_counter() - started < 5
-    assert len(lines) == 1
-    assert f"nesting is deeper than {MAX_DEPTH} levels" in lines[0]
+    proc = _bounded(["check", "big.json"], tmp_path)
+    _assert_refused(
+        proc,
+        [
+            "icorules: big.json: the file is 52,428,800 bytes; the input_bytes limit is "
+            "10,485,760 (raise it with --limit input_bytes=N)"
+        ],
+    )
+    assert time.perf_counter() - started < 30
 
 
-def test_deeply_nested_yaml(tmp_path: Path) -> None:
-    path = tmp_path / "deep.yaml"
-    path.write_text("id: " + "[" * 10_000 + "]" * 10_000 + "\n")
-    lines = assert_input_error(invoke("check", path), path)
-    assert len(lines) == 1
-    assert f"nesting is deeper than {MAX_DEPTH} levels" in lines[0]
-
-
-def test_nesting_just_over_the_limit(tmp_path: Path) -> None:
-    """Not only pathological depths: one level over MAX_DEPTH is refused too."""
-    path = tmp_path / "deep.json"
-    depth = MAX_DEPTH + 2
-    path.write_text('{"pathways": ' + "[" * depth + "]" * depth + "}\n")
-    lines = assert_input_error(invoke("check", path), path)
-    assert f"nesting is deeper than {MAX_DEPTH} levels" in lines[0]
-
-
-def test_file_over_the_size_limit(tmp_path: Path) -> None:
-    path = tmp_path / "huge.json"
-    with path.open("wb") as handle:  # sparse: no disk used, and never read
-        handle.write(b"{")
-        handle.truncate(MAX_BYTES + 1)
-    started = time.perf_counter()
-    lines = assert_input_error(invoke("check", path), path)
-    assert time.perf_counter() - started < 5
+def test_an_endless_file_is_read_only_up_to_the_limit() -> None:
+    """A device reports no size, so the read itself is what stops at the limit."""
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    lines = assert_input_error(invoke("check", "/dev/zero"), "/dev/zero")
     assert lines == [
-        f"icorules: {path}: the file is {MAX_BYTES + 1:,} bytes; the limit is {MAX_BYTES:,} bytes"
+        "icorules: /dev/zero: the file is more than 10,485,760 bytes; the input_bytes limit is "
+        "10,485,760 (raise it with --limit input_bytes=N)"
     ]
 
 
-@pytest.fixture(scope="module")
-def alias_bomb() -> tuple[Result, float]:
+def test_json_nested_10000_deep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("deep.json").write_text('{"id": ' + "[" * 10_000 + "]" * 10_000 + "}\n")
     started = time.perf_counter()
-    result = invoke("check", BAD / "alias_bomb.yaml")
-    return result, time.perf_counter() - started
+    lines = assert_input_error(invoke("check", "deep.json"), "deep.json")
+    assert time.perf_counter() - started < 5
+    assert lines == [
+        "icorules: deep.json:1: the document is nested too deeply; the depth limit is 64 "
+        "(raise it with --limit depth=N)"
+    ]
 
 
-def test_yaml_alias_bomb_is_refused(alias_bomb: tuple[Result, float]) -> None:
-    path = BAD / "alias_bomb.yaml"
-    lines = assert_input_error(alias_bomb[0], path)
-    assert len(lines) == 1
-    assert "values" in lines[0] or "alias" in lines[0]
+def test_yaml_nested_10000_deep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Located at the collection that goes one level too deep: the top mapping is level 1,
+    so the 64th `[` (column 4 + 64) is level 65."""
+    monkeypatch.chdir(tmp_path)
+    Path("deep.yaml").write_text("id: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    lines = assert_input_error(invoke("check", "deep.yaml"), "deep.yaml")
+    assert lines == [
+        "icorules: deep.yaml:1:68: the document is nested too deeply; the depth limit is 64 "
+        "(raise it with --limit depth=N)"
+    ]
 
 
-def test_yaml_alias_bomb_is_refused_quickly(alias_bomb: tuple[Result, float]) -> None:
-    assert alias_bomb[0].exit_code == 2
-    assert alias_bomb[1] < 1.0
+def test_yaml_nested_a_million_deep_does_not_crash(tmp_path: Path) -> None:
+    """libyaml composes recursively in C: 50,000 levels overflowed the stack (SIGSEGV) until
+    the depth was checked on the flat event stream first."""
+    for name, text in (
+        ("seq.yaml", "id: " + "[" * 1_000_000 + "]" * 1_000_000 + "\n"),
+        ("map.yaml", "id: " + "{a: " * 1_000_000 + "1" + "}" * 1_000_000 + "\n"),
+    ):
+        (tmp_path / name).write_text(text)
+        proc = _bounded(["check", name, "--limit", "input_bytes=10M"], tmp_path)
+        column = 68 if name == "seq.yaml" else 4 + 63 * 4 + 1
+        _assert_refused(
+            proc,
+            [
+                f"icorules: {name}:1:{column}: the document is nested too deeply; the depth "
+                "limit is 64 (raise it with --limit depth=N)"
+            ],
+        )
 
 
-# Behaviour that is wrong today: the expectation is what a user should see.
-XFAIL_PROPOSALS: dict[str, tuple[str, Expected]] = {
-    "schema_and_reference_problems.json": (
-        "LIMITATION: cross-reference checks need a valid model, so the unknown organisation "
-        "'GP3' is reported only once the bad list_size is fixed (two runs, not one)",
-        [
-            (17, 6, ["organisations[1].list_size"]),
-            (22, 65, ["agreements[0].parties[2]", "'GP3'"]),
-        ],
-    ),
-}
+def test_a_duplicate_key_before_deep_nesting_does_not_crash(tmp_path: Path) -> None:
+    """Finding where a duplicate JSON key is composes the text as YAML: that must not meet the
+    deep list the JSON parser never reached."""
+    (tmp_path / "dup.json").write_text('[{"a": 1, "a": 2}, ' + "[" * 200_000 + "]" * 200_000 + "]")
+    proc = _bounded(["check", "dup.json"], tmp_path)
+    _assert_refused(proc, ["icorules: dup.json: duplicate key 'a'"])
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
-        for name, (reason, _) in sorted(XFAIL_PROPOSALS.items())
-    ],
-)
-def test_bad_proposal_reported_as_it_should_be(name: str) -> None:
-    path = BAD / name
+def test_more_organisations_than_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = json.loads((PROPOSALS / "valid.json").read_text())
+    data["organisations"] += [
+        {"id": f"V{i}", "name": f"Volunteers {i}", "type": "voluntary_organisation"}
+        for i in range(998)
+    ]
+    Path("many.json").write_text(json.dumps(data, indent=1))
+    started = time.perf_counter()
+    lines = assert_input_error(invoke("check", "many.json"), "many.json")
+    assert time.perf_counter() - started < 2
+    assert lines == [
+        "icorules: many.json:20:2: organisations: the proposal lists 1,001 organisations; the "
+        "organisations limit is 1,000 (raise it with --limit organisations=N)"
+    ]
+    result = invoke("check", "many.json", "--limit", "organisations=1001", "--fail-on", "never")
+    assert result.exit_code == 0, result.output
+
+
+def test_nesting_just_over_the_limit(tmp_path: Path) -> None:
+    """Not only pathological depths: one level over the limit is refused too."""
+    path = tmp_path / "deep.json"
+    depth = DEFAULT_LIMITS.depth + 2
+    path.write_text('{"pathways": ' + "[" * depth + "]" * depth + "}\n")
+    (line,) = assert_input_error(invoke("check", path), path)
+    assert "the document is nested too deeply; the depth limit is 64" in line
+    lines = assert_input_error(invoke("check", path, "--limit", "depth=100"), path)
+    assert lines[-1] == f"icorules: {path}:1:15: pathways[0]: should be text"  # read this time
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    started = time.perf_counter()
+    result = invoke("check", PROPOSALS / "alias_bomb.yaml")
+    assert result.exit_code == 2
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + (PROPOSALS / "valid.json").read_bytes())
     result = invoke("check", path)
-    assert_located(assert_input_error(result, path), path, XFAIL_PROPOSALS[name][1])
-
-
-@pytest.mark.parametrize(
-    "name",
-    sorted(n for n in XFAIL_PROPOSALS if n not in PROPOSALS and n != "date_as_number.json"),
-)
-def test_bad_proposal_exits_2_today(name: str) -> None:
-    """Files whose full expectation is xfail still fail cleanly today."""
-    path = BAD / name
-    assert_input_error(invoke("check", path), path)
-
-
-def test_impossible_date_in_a_ruleset_is_located() -> None:
-    path = RULESETS / "impossible_date.yaml"
-    (line,) = assert_input_error(invoke("rules", "check", path), path)
-    assert line.startswith(f"icorules: {path}:9:14: invalid value '2008-02-30'"), line
+    assert result.exit_code == 0, result.output
 
 
 def test_many_unknown_references_are_reported_quickly(tmp_path: Path) -> None:
-    data = json.loads((BAD / "valid.json").read_text())
+    data = json.loads((PROPOSALS / "valid.json").read_text())
     count = 600
     data["organisations"] += [
         {"id": f"ORG-{i:05d}", "name": f"Organisation {i}", "type": "voluntary_organisation"}
@@ -329,72 +327,127 @@ def test_many_unknown_references_are_reported_quickly(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 2.0
 
 
-def test_deep_nesting_is_located(tmp_path: Path) -> None:
-    path = tmp_path / "deep.json"
-    path.write_text('{"id": ' + "[" * 10_000 + "]" * 10_000 + "}\n")
-    (line,) = assert_input_error(invoke("check", path), path)
-    assert line.startswith(f"icorules: {path}:1:")
+# -- limits ---------------------------------------------------------------------------------
 
 
-# -- rulesets -------------------------------------------------------------------------------
+def test_limits_parse_and_refuse() -> None:
+    assert parse_limits(["input_bytes=50M", "organisations=5_000"]) == Limits(
+        input_bytes=50 * 1024 * 1024, organisations=5000
+    )
+    for items, words in [
+        (["bogus=1"], "unknown limit 'bogus'"),
+        (["depth=deep"], "expected a whole number"),
+        (["depth=0"], "at least 1"),
+        (["depth=501"], "at most 500"),
+        (["rules=5001"], "at most 5,000"),
+        (["organisations=2K"], "expected a whole number"),
+        (["depth"], "NAME=VALUE"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            parse_limits(items)
 
-RULESET_CASES: dict[str, Expected] = {
-    "syntax_error.yaml": [
-        (14, 5, ["rule TEST-001", "cannot read the condition", "'(' was never closed", "20"])
-    ],
-    "function_call.yaml": [(14, 5, ["a function call is not allowed", "character 1"])],
-    "attribute.yaml": [(14, 5, ["only 'params.NAME' may use a dot", "character 20"])],
-    "dunder_attribute.yaml": [(14, 5, ["undefined parameter 'params.__class__'"])],
-    "unknown_field.yaml": [
-        (14, 5, ["no field 'evaluaton_years'", "did you mean 'evaluation_years'"])
-    ],
-    "unknown_fact_kind.yaml": [
-        (13, 5, ["unknown fact kind 'proposals'", "did you mean 'proposal'"])
-    ],
-    "undefined_parameter.yaml": [
-        (14, 5, ["undefined parameter 'params.min_yeras'", "did you mean 'min_years'"])
-    ],
-    "text_vs_number.yaml": [(14, 5, ["'name' is text", "cannot compare it with 3", "8"])],
-    "impossible_value.yaml": [
-        (14, 5, ["'poold' is never a value of 'budget_model'", "did you mean 'pooled'"])
-    ],
-    "bad_placeholder.yaml": [
-        (15, 5, ["rules[0].message", "'{nmae}' is not a field", "did you mean 'name'"])
-    ],
-    "stray_brace.yaml": [(16, 5, ["rules[0].fix", "stray brace"])],
-    "bad_format_spec.yaml": [(15, 5, ["the format ',' does not suit '{name}'"])],
-    "duplicate_rule_id.yaml": [(17, None, ["duplicate rule id 'TEST-001'", "yaml:9"])],
-    "missing_key.yaml": [(9, 5, ["rules[0].fix", "required field 'fix' is missing"])],
-    "invalid_severity.yaml": [(11, 5, ["'critical'", "error, warning, info"])],
-    "tab_indentation.yaml": [(11, 1, ["invalid YAML", "tab"])],
-    "not_a_mapping.yaml": [(1, 1, ["a ruleset file is a YAML mapping"])],
+
+def test_the_limit_option_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(BAD)
+    result = invoke("check", "proposals/valid.json", "--limit", "depth=501")
+    assert result.exit_code == 2
+    assert "Invalid value for --limit: depth can be at most 500" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_limits_reach_the_library(tmp_path: Path) -> None:
+    import icorules
+    from icorules.errors import InputError
+
+    with pytest.raises(InputError, match="organisations limit is 2"):
+        icorules.check(PROPOSALS / "valid.json", limits=Limits(organisations=2))
+    with pytest.raises(InputError, match="expression_length limit is 10"):
+        icorules.load_rulesets([RULESETS / "valid.yaml"], limits=Limits(expression_length=10))
+    data = json.loads((PROPOSALS / "valid.json").read_text())
+    data["pathways"] = [[[["too", "deep"]]]]
+    with pytest.raises(InputError, match="depth limit is 3"):
+        icorules.check(data, limits=Limits(depth=3))
+    looped: dict[str, Any] = {"id": "loop"}
+    looped["self"] = looped  # a dict may even contain itself
+    with pytest.raises(InputError, match="nested too deeply"):
+        icorules.check(looped)
+
+
+# -- behaviour that is wrong today ----------------------------------------------------------
+
+XFAIL_PROPOSALS: dict[str, tuple[str, list[str]]] = {
+    "schema_and_reference_problems.json": (
+        "LIMITATION: cross-reference checks need a valid model, so the unknown organisation "
+        "'GP3' is reported only once the bad list_size is fixed (two runs, not one)",
+        [
+            "{file}:17:6: organisations[1].list_size: 'big': should be a whole number",
+            "{file}:22:65: agreements[0].parties[2]: unknown organisation id 'GP3' (did you "
+            "mean 'GP2'?)",
+        ],
+    ),
 }
 
 
-@pytest.mark.parametrize("how", ["rules check", "check --ruleset"])
-@pytest.mark.parametrize("name", sorted(RULESET_CASES))
-def test_bad_ruleset(name: str, how: str) -> None:
-    path = RULESETS / name
-    if how == "rules check":
-        result = invoke("rules", "check", path)
-    else:
-        result = invoke("check", EXAMPLE, "--ruleset", path)
-    lines = assert_input_error(result, path)
-    assert_located(lines, path, RULESET_CASES[name])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+        for name, (reason, _) in sorted(XFAIL_PROPOSALS.items())
+    ],
+)
+def test_bad_proposal_reported_as_it_should_be(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(BAD)
+    file = f"proposals/{name}"
+    result = invoke("check", file)
+    expected = [f"icorules: {line.replace('{file}', file)}" for line in XFAIL_PROPOSALS[name][1]]
+    assert result.stderr.splitlines() == expected
+
+
+@pytest.mark.parametrize("name", sorted(XFAIL_PROPOSALS))
+def test_bad_proposal_exits_2_today(name: str) -> None:
+    """Files whose full expectation is xfail still fail cleanly today."""
+    path = PROPOSALS / name
+    assert_input_error(invoke("check", path), path)
+
+
+# -- other commands and options -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["several_problems.json", "unknown_org_in_agreement.json"])
+def test_graph_command_reports_the_same_problems(name: str) -> None:
+    path = PROPOSALS / name
+    by_check = assert_input_error(invoke("check", path), path)
+    by_graph = assert_input_error(invoke("graph", path), path)
+    assert by_graph == by_check
+
+
+def test_json_format_still_reports_problems_on_stderr() -> None:
+    path = PROPOSALS / "several_problems.json"
+    result = invoke("check", path, "--format", "json")
+    assert len(assert_input_error(result, path)) == 5
     assert result.stdout == ""
 
 
-def test_bad_ruleset_directory_reports_every_file(tmp_path: Path) -> None:
-    """A directory of rulesets: problems in every file are reported in one run."""
-    for name in RULESET_CASES:
-        text = (RULESETS / name).read_text()  # a name of its own, so only its problems remain
-        (tmp_path / name).write_text(text.replace("tests/bad-input", f"tests/{Path(name).stem}"))
-    result = invoke("rules", "check", tmp_path)
-    lines = assert_input_error(result, tmp_path)
-    for name, expected in RULESET_CASES.items():
-        own = [line for line in lines if line.startswith(f"icorules: {tmp_path / name}:")]
-        assert_located(own, tmp_path / name, expected)
-    assert len(lines) == sum(len(e) for e in RULESET_CASES.values())
+def test_directory_as_proposal(tmp_path: Path) -> None:
+    lines = assert_input_error(invoke("check", tmp_path), tmp_path)
+    assert lines == [
+        f"icorules: {tmp_path}: no proposal files (.json, .yaml, .yml) in this directory"
+    ]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "no-such-bid.json"
+    lines = assert_input_error(invoke("check", path), path)
+    assert lines == [f"icorules: {path}: no such file"]
+
+
+def test_good_and_bad_files_together(tmp_path: Path) -> None:
+    """The good proposal is still reported; the bad one makes the run exit 2."""
+    missing = tmp_path / "missing.json"
+    result = invoke("check", PROPOSALS / "valid.json", missing, PROPOSALS / "array.json")
+    lines = assert_input_error(result, missing, PROPOSALS / "array.json")
+    assert len(lines) == 2
+    assert "Riverside integrated care pilot" in result.stdout
 
 
 def test_missing_ruleset_file(tmp_path: Path) -> None:
@@ -403,30 +456,15 @@ def test_missing_ruleset_file(tmp_path: Path) -> None:
     assert lines == [f"icorules: {path}: no such file"]
 
 
-def test_several_ruleset_problems_all_reported() -> None:
-    path = RULESETS / "several_problems.yaml"
-    lines = assert_input_error(invoke("rules", "check", path), path)
-    assert_located(
-        lines,
-        path,
-        [(11, 5, ["'fatal'"]), (22, 5, ["TEST-002", "has_board", "True or False"])],
-    )
-
-
-# Rulesets that load (`rules check` passes) but go wrong when a proposal is checked.
+# Rulesets that load (`rules check` passes) but could go wrong when a proposal is checked.
 RULESETS_RUN = {
     "runtime_date_format.yaml",
     "runtime_integer_division.yaml",
     "given_many.yaml",
-    "arithmetic_left.yaml",
-    "several_problems.yaml",
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    sorted(RULESETS_RUN - {"arithmetic_left.yaml", "several_problems.yaml"}),
-)
+@pytest.mark.parametrize("name", sorted(RULESETS_RUN))
 def test_these_rulesets_load(name: str) -> None:
     result = invoke("rules", "check", RULESETS / name)
     assert result.exit_code == 0, result.output
@@ -434,19 +472,11 @@ def test_these_rulesets_load(name: str) -> None:
 
 
 def test_date_format_in_message_does_not_crash() -> None:
-    result = invoke("check", BAD / "valid.json", "--ruleset", RULESETS / "runtime_date_format.yaml")
+    ruleset = RULESETS / "runtime_date_format.yaml"
+    result = invoke("check", PROPOSALS / "valid.json", "--ruleset", ruleset)
     assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    if result.exit_code == 2:  # refused when loading is also acceptable
-        assert_input_error(result, RULESETS / "runtime_date_format.yaml")
-    else:
-        assert "starts in November 2008" in result.stdout
-
-
-def test_division_by_a_field_is_refused_when_loading() -> None:
-    path = RULESETS / "runtime_division_by_zero.yaml"
-    (line,) = assert_input_error(invoke("rules", "check", path), path)
-    assert "not by a field (it could be zero)" in line
+    assert result.exit_code == 1, result.output
+    assert "starts in November 2008" in result.stdout
 
 
 def test_division_by_zero_does_not_kill_the_process() -> None:
@@ -454,20 +484,20 @@ def test_division_by_zero_does_not_kill_the_process() -> None:
     ruleset = RULESETS / "runtime_division_by_zero.yaml"
     args = [sys.executable, "-c", code, "check", str(EXAMPLE), "--ruleset", str(ruleset)]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode in (0, 1, 2, 3), f"killed by signal {-proc.returncode}"
+    assert proc.returncode == 2, f"exit {proc.returncode}"
     assert "Traceback" not in proc.stderr
 
 
 def test_division_is_true_division() -> None:
     ruleset = RULESETS / "runtime_integer_division.yaml"
-    result = invoke("check", BAD / "valid.json", "--ruleset", ruleset, "--format", "json")
+    result = invoke("check", PROPOSALS / "valid.json", "--ruleset", ruleset, "--format", "json")
     fired = {f["subject"]["id"] for f in json.loads(result.stdout)["findings"]}
     assert fired == {"GP1"}  # 1 agreement < 8000 / 7999 = 1.000125
 
 
 def test_given_does_not_repeat_findings() -> None:
     ruleset = RULESETS / "given_many.yaml"
-    result = invoke("check", BAD / "valid.json", "--ruleset", ruleset, "--format", "json")
+    result = invoke("check", PROPOSALS / "valid.json", "--ruleset", ruleset, "--format", "json")
     findings = json.loads(result.stdout)["findings"]
     assert [(f["rule"], f["subject"]["id"]) for f in findings] == [("TEST-001", "riverside")]
 
@@ -480,7 +510,44 @@ def test_arithmetic_on_the_left() -> None:
         assert "arithmetic" in line.partition("rule TEST-001: ")[2]
 
 
-# -- options --------------------------------------------------------------------------------
+def test_64_range_tests_on_one_kind_run(tmp_path: Path) -> None:
+    """64 range tests in the shapes that crashed durable_rules at about 70: one rule each, all
+    under one condition's `or` (the most one condition may have), and behind a shared test."""
+    header = "ruleset: t/range\nversion: '1'\nrules:\n"
+
+    def rule(i: int, condition: str) -> str:
+        return (
+            f"  - id: TEST-{i:03d}\n    title: t\n    severity: info\n    source: s\n"
+            f"    fact: proposal\n    condition: '{condition}'\n    message: m\n    fix: f\n"
+        )
+
+    shapes = {
+        "each.yaml": "".join(rule(i, f"evaluation_years < {i}") for i in range(64)),
+        "or.yaml": rule(1, " or ".join(f"evaluation_years != {i}" for i in range(64))),
+        "and.yaml": "".join(
+            rule(i, f"has_board and outcome_measure_count > {i}") for i in range(64)
+        ),
+    }
+    code = (
+        "import sys, icorules\n"
+        "limits = icorules.Limits(expression_length=5000)\n"
+        "b = icorules.load_rulesets([sys.argv[1]], limits=limits)\n"
+        "print(len(icorules.check(sys.argv[2], rulesets=b).findings))\n"
+    )
+    for name, rules in shapes.items():
+        (tmp_path / name).write_text(header + rules)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, name, str(PROPOSALS / "valid.json")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 0, (name, proc.returncode, proc.stderr[-500:])
+
+
+# -- parameters ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -511,24 +578,9 @@ def test_bad_param_in_rules_check() -> None:
 
 
 @pytest.mark.parametrize(
-    "param",
-    [
-        "eligible_types=gp_practice,hospital",
-        "lead_excluded_types=",
-    ],
-)
-def test_bad_list_param_is_blamed_on_the_option(param: str) -> None:
-    result = invoke("check", EXAMPLE, "--param", param)
-    if result.exit_code == 0:  # an empty exclusion list may legitimately mean "none"
-        return
-    lines = assert_input_error(result, "--param")
-    assert all(line.startswith("icorules: --param: ") for line in lines), lines
-
-
-@pytest.mark.parametrize(
     "param", ["eligible_types=gp_practice,hospital", "lead_excluded_types=", "noequals"]
 )
-def test_bad_list_param_exits_2_today(param: str) -> None:
+def test_bad_list_param_exits_2(param: str) -> None:
     result = invoke("check", EXAMPLE, "--param", param)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
@@ -548,3 +600,60 @@ def test_unknown_format_is_a_usage_error() -> None:
     assert "'bogus'" in result.stderr
     assert "Traceback" not in result.output
     assert result.stdout == ""
+
+
+# -- templates at run time ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{name.__class__}", "{params.__dict__}", "{name[0]}", "{name!r}", "{name:>999999999}"],
+)
+def test_templates_that_reach_into_objects_fail_at_run_time_too(template: str) -> None:
+    """The loader refuses these; render() refuses them again for rules built another way."""
+    from icorules.findings import render
+
+    with pytest.raises(ValueError):
+        render(template, {"name": "Riverside"}, {"min_years": 3})
+    assert render("{name} {params.min_years:>3}", {"name": "R"}, {"min_years": 3}) == "R   3"
+
+
+def test_one_problem_is_one_line_whatever_the_input_holds() -> None:
+    from icorules.errors import Problem
+
+    problem = Problem("a\nb.json", 1, 2, "unknown field 'x\x1b[2J\ny' \u2028 \ud800")
+    assert str(problem) == "a\\nb.json:1:2: unknown field 'x\\x1b[2J\\ny' \\u2028 \\ud800"
+    assert os.linesep not in str(problem)
+
+
+def test_many_range_tests_on_one_kind_run(tmp_path: Path) -> None:
+    """About 70 different tests other than == under one fact kind corrupted durable_rules'
+    memory (SIGSEGV, SIGABRT or error 303) until engine.plan() split bundles by them too.
+    Run in a child process, since the failure kills it; the reference engine must agree."""
+    rules = "".join(
+        f"  - id: T{kind[:2].upper()}-{i:03d}\n    title: t\n    severity: info\n    source: s\n"
+        f"    fact: {kind}\n    condition: {field} < {i}\n    message: m\n    fix: f\n"
+        for kind, field in (("proposal", "evaluation_years"), ("partner", "list_size"))
+        for i in range(1, 151)
+    )
+    (tmp_path / "range.yaml").write_text("ruleset: t/range\nversion: '1'\nrules:\n" + rules)
+    code = (
+        "import sys, icorules\n"
+        "from icorules.report import render_json\n"
+        "bundle = icorules.load_rulesets(['range.yaml'])\n"
+        "for _ in range(3):\n"
+        "    report = icorules.check(sys.argv[1], rulesets=bundle)\n"
+        "reference = icorules.check(sys.argv[1], rulesets=bundle, engine='reference')\n"
+        "assert render_json([report]) == render_json([reference])\n"
+        "print(len(report.findings))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(PROPOSALS / "valid.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}"
+    assert int(proc.stdout) > 200

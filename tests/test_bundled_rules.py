@@ -285,8 +285,13 @@ CASES: dict[str, Case] = {
         org_field("LA1", "type", "voluntary_organisation"), "clean-bid", passing=without_social_care
     ),
     "GOV-012": Case(setting("governance.outcome_measures", []), "clean-bid"),
+    # Two partners nurse in 5AA and no one else does; one partner alone would join nothing.
     "MKT-001": Case(
-        no_change, "5AA/community_nursing", market=market_without("COM"), passing_market=no_change
+        lambda p: org(p, "LA1")["provides"].append("community_nursing"),
+        "5AA/community_nursing",
+        market=market_without("COM"),
+        passing=no_change,
+        passing_market=market_without("COM"),
     ),
     "MKT-002": Case(no_change, "5AA", market=market_without("GPX"), passing_market=no_change),
     # Partners hold 20,000 patients; each outside practice 8,000 (see clean_market).

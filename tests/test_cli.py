@@ -167,6 +167,21 @@ def test_graph_export(bid: Path) -> None:
     assert "<graphml" in run("graph", str(bid), "--format", "graphml")[1]
 
 
+def test_graph_export_for_graphviz_and_gephi(bid: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    import pydot
+
+    nodes = {n["id"] for n in json.loads(run("graph", str(bid))[1])["nodes"]}
+    [dot] = pydot.graph_from_dot_data(run("graph", str(bid), "--format", "dot")[1])
+    drawn = {n.get_name().strip('"') for n in dot.get_nodes()}
+    drawn |= {n.get_name().strip('"') for c in dot.get_subgraphs() for n in c.get_nodes()}
+    assert drawn - {"node", "edge", "graph"} == nodes
+    graphml = ET.fromstring(run("graph", str(bid), "--format", "graphml")[1])
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    assert {n.get("id") for n in graphml.iterfind(".//g:node", ns)} == nodes
+
+
 def test_output_file_keeps_its_permissions(bad_bid: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     target.write_text("old")

@@ -99,7 +99,10 @@ def test_facts_no_rule_reads_do_not_lose_matches(tmp_path: Path) -> None:
     assert fired(icorules.check(clean_proposal(), rulesets=bundle)) == [("T-001", "5AA")]
 
 
-def test_many_matches_beyond_one_action_batch(tmp_path: Path) -> None:
+def test_many_matches_beyond_one_action_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "CAP", 50)  # proposals are capped at 1,000 partners
     p = clean_proposal()
     for i in range(engine_module.CAP + 5):
         p["organisations"].append(
@@ -132,7 +135,7 @@ def test_an_action_failure_is_raised_not_swallowed(monkeypatch: pytest.MonkeyPat
     def broken(*args: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr(engine, "_derive", broken)
+    monkeypatch.setattr(engine_module, "Match", broken)
     bundle = icorules.default_rulesets()
     facts = _facts(clean_proposal())
     with pytest.raises(EngineError, match="boom"):
@@ -169,3 +172,115 @@ def test_input_errors_survive_a_process_boundary() -> None:
     error = InputError([Problem("bid.json", 3, 7, "bad"), Problem("bid.json", 1, 1, "worse")])
     copy = pickle.loads(pickle.dumps(error))
     assert copy.problems == error.problems and str(copy) == str(error)
+
+
+# -- bundles split over several engine rulesets ---------------------------------------------
+
+
+def test_derived_facts_reach_rules_in_every_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One rule per engine ruleset: the derived fact must cross from the first to the others.
+    monkeypatch.setattr(engine_module, "CHUNK_RULES", 1)
+    derive = "    derive: {kind: classification, fields: {name: widget}}\n"
+    given = "    given: {classification: name == 'widget'}\n"
+    bundle = ruleset(
+        tmp_path,
+        "chunked",
+        rule("T-001", "proposal", "practice_count > 0", extra=derive)
+        + rule("T-002", "classification", "name == 'widget'")
+        + rule("T-003", "partner", "is_practice", extra=given)
+        + rule("T-004", "classification", "name == 'gadget'"),
+    )
+    assert len(engine_module.plan(bundle)) == 4
+    report = icorules.check(clean_proposal(), rulesets=bundle)
+    assert fired(report) == [
+        ("T-001", "clean-bid"),
+        ("T-002", "T-001/clean-bid"),
+        ("T-003", "GP1"),
+        ("T-003", "GP2"),
+        ("T-003", "GP3"),
+    ]
+
+
+def test_plan_keeps_each_kind_under_the_sibling_limit(tmp_path: Path) -> None:
+    rules = "".join(rule(f"T-{i:03d}", "partner", f"list_size == {i}") for i in range(600))
+    rules += rule("U-001", "proposal", "practice_count > 0")
+    chunks = engine_module.plan(ruleset(tmp_path, "wide", rules))
+    assert sum(len(c.rules) for c in chunks) == 601
+    for chunk in chunks:
+        assert len(chunk.rules) <= engine_module.CHUNK_RULES
+        for kind in chunk.kinds:
+            tests = sum(
+                engine_module.count_tests(cond)
+                for r in chunk.rules
+                for _, cond in r.patterns
+                if engine_module.pattern_kind(cond) == kind
+            )
+            assert tests <= engine_module.CHUNK_TESTS
+
+
+WIDE_RULES = """
+import sys, textwrap
+from pathlib import Path
+import icorules
+from tests.proposals import clean_proposal
+rules = "".join(
+    textwrap.dedent(f'''
+      - id: T-{i:03d}
+        title: t
+        severity: info
+        source: s
+        fact: partner
+        condition: "list_size == {i * 1000}"
+        message: m
+        fix: f
+    ''')
+    for i in range(600)
+)
+path = Path(sys.argv[1])
+path.write_text("ruleset: test/wide\\nversion: '1'\\nrules:\\n" + textwrap.indent(rules, "  "))
+report = icorules.check(clean_proposal(), rulesets=[path])
+print(sorted((f.rule, f.subject.id) for f in report.findings))
+"""
+
+
+def test_more_sibling_tests_than_one_engine_ruleset_survives(tmp_path: Path) -> None:
+    """600 tests on one field hang a single durable_rules ruleset on the first assert; split,
+    they run. In a child process, so a regression fails instead of hanging the suite."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", WIDE_RULES, str(tmp_path / "wide.yaml")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    expected = [("T-000", "LA1"), ("T-000", "PCT1"), ("T-005", "GP3")]
+    assert done.stdout.strip() == str([*expected, ("T-007", "GP2"), ("T-008", "GP1")])
+
+
+def test_matches_carry_the_full_facts_not_what_the_engine_was_sent() -> None:
+    bundle = icorules.default_rulesets()
+    facts = _facts(clean_proposal())
+    by_id = {f["id"]: f for f in facts}
+    matches = Engine().run(bundle, facts)
+    assert matches
+    for match in matches:
+        if match.subject["id"] in by_id:
+            assert match.subject == by_id[match.subject["id"]]
+        assert "sid" not in match.subject
+
+
+def test_every_fact_is_handled_so_no_batch_is_encoded_twice() -> None:
+    # A fact that no rule matches makes durable_rules raise MessageNotHandledException, which
+    # JSON-encodes the whole batch again; the ~handled rules prevent it.
+    engine = Engine()
+    calls: list[str] = []
+    real = engine._host.update_state
+    engine._host.update_state = lambda name, state: calls.append(name) or real(name, state)
+    engine.run(icorules.default_rulesets(), _facts(clean_proposal()))
+    assert calls == []

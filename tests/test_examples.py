@@ -121,7 +121,7 @@ def test_defects_severities_and_messages() -> None:
     # The messages name what is wrong, with the figures and names from the bid.
     assert "WEARSIDE-HP" in by_rule["ELIG-008"].message
     assert "independent_sector" in by_rule["ELIG-008"].message
-    assert "2 years" in by_rule["ELIG-005"].message
+    assert "2-year evaluation" in by_rule["ELIG-005"].message
     assert "'manager'" in by_rule["GOV-003a"].message
     assert "pooled" in by_rule["GOV-006a"].message
     assert "City Hospitals Sunderland" in by_rule["GOV-002"].message

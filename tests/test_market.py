@@ -96,7 +96,7 @@ def test_a_market_is_a_mapping(tmp_path: Path) -> None:
     path = tmp_path / "market.json"
     path.write_text("[1, 2]")
     assert problems_of(path) == [
-        f"{path}: a market file is a JSON/YAML object (a mapping of fields)"
+        f"{path}:1:1: a market file is a JSON/YAML object (a mapping of fields)"
     ]
 
 

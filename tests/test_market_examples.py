@@ -59,7 +59,6 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     },
     "bay-no-alternative": {
         ("CHOICE-002", "out_of_hours"),
-        ("MKT-001", "5HG/out_of_hours"),
         ("MKT-003a", "5HG/general_practice"),
         ("MKT-004", "5HG/out_of_hours"),
     },
@@ -230,7 +229,7 @@ def test_all_providers_concentration_matches_hand_count(
     assert mkt3.evidence == pytest.approx({"hhi_post": 10_000.0, "hhi_delta": 10_000 - pre})
     assert "HHI of 10,000 (up 2,214 from 7,786)" in mkt3.message
     mkt1 = finding(report, "MKT-001", "5NE/community_nursing")
-    assert mkt1.evidence == {"outside_count": 0}
+    assert mkt1.evidence == {"outside_count": 0, "partner_count": 2}
     assert "(NHS-SCUMBRIA, SC-CNCIC)" in mkt1.message
     # Three of South Cumbria's ten practices: 20,100 of 65,500 patients, 31%: noted; a
     # post-pilot HHI of 1,750 (up 611) is in MKT-003a's 1,000-2,000 band, not MKT-003's.

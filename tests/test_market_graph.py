@@ -44,7 +44,8 @@ def test_a_partners_supply_outside_the_pilot_is_outside_supply() -> None:
 
 def test_without_that_supply_the_partner_is_the_only_provider() -> None:
     report = icorules.check(edited(hospice_pilot), market=clean_market())
-    assert [f.subject.id for f in report.by_rule("MKT-001")] == ["5AA/palliative_care"]
+    assert [f.subject.id for f in report.by_rule("CHOICE-002")] == ["palliative_care"]
+    assert report.by_rule("MKT-001") == []  # one partner alone joins nothing into a monopoly
 
 
 def test_sizes_in_different_units_fall_back_to_counting_and_warn() -> None:
@@ -95,6 +96,7 @@ def test_an_alternative_in_an_adjacent_area_counts() -> None:
         if provider["id"].startswith("COM"):
             provider["pct"] = "5AB"
     market["pct_areas"][1]["adjacent"] = []  # listed one way only: still adjacent
-    report = icorules.check(clean_proposal(), market=market)
+    two_nursing_partners = edited(lambda p: org(p, "LA1")["provides"].append("community_nursing"))
+    report = icorules.check(two_nursing_partners, market=market)
     assert report.by_rule("CHOICE-002") == []
     assert [f.subject.id for f in report.by_rule("MKT-001")] == ["5AA/community_nursing"]

@@ -1,7 +1,9 @@
-"""Waivers: accepted findings leave the exit code alone but stay visible, with their reason."""
+"""Waivers: accepted findings leave the exit code alone but stay visible, with their reason,
+approver and expiry; expired and unused waivers are reported; incomplete ones are rejected."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,9 +11,12 @@ from click.testing import CliRunner
 
 import icorules
 from icorules.cli import cli
+from icorules.report import render_json, render_text
+from icorules.waivers import Waiver
 from tests.proposals import edited, remove_party
 
 BID = edited(lambda p: remove_party(p, "dispute_resolution", "GP3"))  # GOV-002 error on GP3
+PANEL = "Northern assessment panel"
 
 
 def write(tmp_path: Path, waivers: list[dict]) -> Path:
@@ -21,7 +26,7 @@ def write(tmp_path: Path, waivers: list[dict]) -> Path:
     return path
 
 
-def test_a_waived_error_no_longer_fails_but_is_reported() -> None:
+def test_a_waived_error_no_longer_fails_but_is_reported_separately() -> None:
     report = icorules.check(
         BID,
         waivers={
@@ -40,50 +45,114 @@ def test_a_waived_error_no_longer_fails_but_is_reported() -> None:
     [waived] = report.waived
     assert (waived.finding.rule, waived.finding.subject.id) == ("GOV-002", "GP3")
     assert waived.reason == "Signs the procedure at contract award."
+    assert waived.approved_by == "Panel"
     assert report.summary.waived == 1
     assert "GOV-002" not in report.passed
+    data = json.loads(render_json([report]))
+    assert data["waived"][0]["finding"]["rule"] == "GOV-002"
+    assert "expires" not in data["waived"][0]
+    assert all(f["rule"] != "GOV-002" for f in data["findings"])
 
 
 def test_a_waiver_for_another_subject_or_proposal_does_not_apply() -> None:
     for waiver in (
-        {"rule": "GOV-002", "subject": "GP1", "reason": "x"},
-        {"rule": "GOV-002", "proposal": "other-bid", "reason": "x"},
+        {"rule": "GOV-002", "subject": "GP1", "reason": "x", "approved_by": PANEL},
+        {"rule": "GOV-002", "proposal": "other-bid", "reason": "x", "approved_by": PANEL},
     ):
         report = icorules.check(BID, waivers={"waivers": [waiver]})
         assert [f.subject.id for f in report.by_rule("GOV-002")] == ["GP3"]
 
 
 def test_unused_waiver_scoped_to_this_proposal_is_a_warning() -> None:
-    report = icorules.check(
-        BID, waivers={"waivers": [{"rule": "GOV-005", "proposal": "clean-bid", "reason": "x"}]}
-    )
+    waiver = {"rule": "GOV-005", "proposal": "clean-bid", "reason": "x", "approved_by": PANEL}
+    report = icorules.check(BID, waivers={"waivers": [waiver]})
     assert report.warnings == ["waiver for GOV-005 matched no finding"]
+
+
+def test_an_expired_waiver_no_longer_applies_and_is_reported() -> None:
+    waiver = {
+        "rule": "GOV-002",
+        "subject": "GP3",
+        "proposal": "clean-bid",
+        "reason": "Until the procedure is signed.",
+        "approved_by": PANEL,
+        "expires": "2009-01-31",
+    }
+    report = icorules.check(BID, waivers={"waivers": [waiver]})
+    assert [f.subject.id for f in report.by_rule("GOV-002")] == ["GP3"]
+    assert report.waived == [] and report.fails("error")
+    assert report.warnings == [
+        "waiver for GOV-002 on GP3 expired on 2009-01-31; its finding is reported again"
+    ]
+
+
+def test_a_waiver_applies_up_to_and_including_its_expiry_date() -> None:
+    waiver = Waiver(rule="GOV-002", reason="x", approved_by=PANEL, expires=dt.date(2009, 1, 31))
+    assert not waiver.expired(dt.date(2009, 1, 31))
+    assert waiver.expired(dt.date(2009, 2, 1))
+    future = {**waiver.model_dump(mode="json"), "expires": "2999-12-31"}
+    report = icorules.check(BID, waivers={"waivers": [future]})
+    [waived] = report.waived
+    assert waived.expires == dt.date(2999, 12, 31)
+    assert f"(approved by {PANEL}, until 2999-12-31)" in render_text([report])
 
 
 def test_cli_exit_code_text_and_unused_warning(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         [
-            {"rule": "GOV-002", "reason": "Accepted by the panel."},
-            {"rule": "ELIG-002", "reason": "Nothing to waive."},
+            {"rule": "GOV-002", "reason": "Accepted by the panel.", "approved_by": PANEL},
+            {"rule": "ELIG-002", "reason": "Nothing to waive.", "approved_by": PANEL},
         ],
     )
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "bid.json"), "-w", str(path)])
     assert result.exit_code == 0, result.output
-    assert "Waived (1)" in result.stdout and "reason: Accepted by the panel." in result.stdout
+    assert "Waived (1)" in result.stdout
+    assert f"reason: Accepted by the panel. (approved by {PANEL})" in result.stdout
     assert "1 waived" in result.stdout
     assert result.stderr == (
         f"icorules: warning: {path}: waivers[1] (ELIG-002) matched no finding\n"
     )
 
 
-def test_unknown_rule_and_missing_reason_are_input_errors(tmp_path: Path) -> None:
-    path = write(tmp_path, [{"rule": "GOV-02"}, {"rule": "GOV-0002", "reason": "x"}])
+def test_cli_reports_an_expired_waiver_and_fails_again(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            {"rule": "GOV-002", "reason": "x", "approved_by": PANEL, "expires": "2009-01-31"},
+            {"rule": "GOV-005", "reason": "y", "approved_by": PANEL, "expires": "2999-01-31"},
+        ],
+    )
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "bid.json"), "-w", str(path)])
+    assert result.exit_code == 1
+    assert "GOV-002  Quay Health Centre (GP3)" in result.stdout
+    assert result.stderr.splitlines() == [
+        f"icorules: warning: {path}: waivers[0] (GOV-002) expired on 2009-01-31 and no longer "
+        "applies",
+        f"icorules: warning: {path}: waivers[1] (GOV-005) matched no finding",
+    ]
+
+
+def test_a_waiver_without_reason_or_approver_is_rejected(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            {"rule": "GOV-002", "approved_by": PANEL},
+            {"rule": "GOV-002", "reason": "Accepted."},
+            {"rule": "GOV-002", "reason": "   ", "approved_by": PANEL},
+        ],
+    )
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "bid.json"), "-w", str(path)])
     assert result.exit_code == 2
     assert "waivers[0].reason: required field 'reason' is missing" in result.stderr
-    path = write(tmp_path, [{"rule": "GOV-0002", "reason": "x"}])
+    assert "waivers[1].approved_by: required field 'approved_by' is missing" in result.stderr
+    assert "waivers[2].reason:" in result.stderr
+
+
+def test_an_unknown_rule_id_is_an_input_error(tmp_path: Path) -> None:
+    path = write(tmp_path, [{"rule": "GOV-0002", "reason": "x", "approved_by": PANEL}])
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "bid.json"), "-w", str(path)])
+    assert result.exit_code == 2
     assert (
         "waivers[0].rule: no loaded rule has the id 'GOV-0002' (did you mean 'GOV-002'?)"
         in result.stderr

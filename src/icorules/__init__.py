@@ -3,18 +3,47 @@
 >>> import icorules
 >>> report = icorules.check("examples/south-lakeland.json")
 >>> [f.rule for f in report.findings]
+
+The names below are imported on first use, so `import icorules` (and the command line, which
+needs only some of them) does not pay for pydantic models, networkx or the engine up front.
 """
 
-from icorules.api import check, default_rulesets
-from icorules.errors import InputError, Problem
-from icorules.findings import Finding, Subject
-from icorules.model import Proposal, load_proposal, proposal_schema
-from icorules.report import Report
-from icorules.rules.loader import Rule, RuleBundle, Ruleset, load_rulesets
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from icorules.api import check, default_rulesets
+    from icorules.errors import InputError, Problem
+    from icorules.findings import Finding, Subject
+    from icorules.limits import Limits
+    from icorules.model import Proposal, load_proposal, proposal_schema
+    from icorules.report import Report
+    from icorules.rules.loader import Rule, RuleBundle, Ruleset, load_rulesets
+
+_EXPORTS = {
+    "check": "icorules.api",
+    "default_rulesets": "icorules.api",
+    "InputError": "icorules.errors",
+    "Problem": "icorules.errors",
+    "Finding": "icorules.findings",
+    "Subject": "icorules.findings",
+    "Limits": "icorules.limits",
+    "Proposal": "icorules.model",
+    "load_proposal": "icorules.model",
+    "proposal_schema": "icorules.model",
+    "Report": "icorules.report",
+    "Rule": "icorules.rules.loader",
+    "RuleBundle": "icorules.rules.loader",
+    "Ruleset": "icorules.rules.loader",
+    "load_rulesets": "icorules.rules.loader",
+}
 
 __all__ = [
     "Finding",
     "InputError",
+    "Limits",
     "Problem",
     "Proposal",
     "Report",
@@ -29,3 +58,17 @@ __all__ = [
     "proposal_schema",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562) and keep it."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'icorules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

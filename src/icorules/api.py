@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,11 +16,12 @@ from icorules.errors import InputError
 from icorules.facts import derive_facts
 from icorules.findings import build_findings
 from icorules.graph import build_graph
+from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.market import Market, load_market, reconcile
 from icorules.model import Proposal, load_proposal
-from icorules.report import ProposalInfo, Report, RulesetInfo, Summary
+from icorules.report import MarketRow, ProposalInfo, Report, RulesetInfo, Summary
 from icorules.rules.loader import RuleBundle, load_rulesets
-from icorules.waivers import Waiver, load_waivers, split_waived
+from icorules.waivers import Waiver, expired_warnings, load_waivers, split_waived
 
 ProposalSource = str | Path | dict[str, Any] | Proposal
 RulesetSource = RuleBundle | Iterable[str | Path] | None
@@ -39,14 +40,18 @@ def default_rulesets() -> RuleBundle:
     return _default_bundle
 
 
-def resolve_rulesets(rulesets: RulesetSource, params: Mapping[str, Any] | None) -> RuleBundle:
+def resolve_rulesets(
+    rulesets: RulesetSource,
+    params: Mapping[str, Any] | None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> RuleBundle:
     if isinstance(rulesets, RuleBundle):
         if params:
             raise ValueError("pass params to load_rulesets() when giving a loaded RuleBundle")
         return rulesets
     if rulesets is None and not params:
-        return default_rulesets()
-    return load_rulesets(None if rulesets is None else list(rulesets), params)
+        return default_rulesets()  # the bundled set is not input: the limits are for inputs
+    return load_rulesets(None if rulesets is None else list(rulesets), params, limits=limits)
 
 
 def check(
@@ -58,6 +63,9 @@ def check(
     waivers: WaiverSource = None,
     timing: bool = False,
     engine: Backend = "durable_rules",
+    explain: bool = False,
+    explain_rules: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """Check one proposal. Raises InputError (with every problem located) for bad input.
 
@@ -67,12 +75,15 @@ def check(
     other providers in the local health economy); `params` overrides ruleset parameters;
     `waivers` (a path, dict or list of Waiver) accepts findings with a recorded reason.
     `engine="reference"` evaluates the same compiled rules in plain Python instead of
-    durable_rules (same findings; see icorules.reference_engine).
+    durable_rules (same findings; see icorules.reference_engine). `explain=True` gives every
+    finding an `explanation` (the condition with the values it read); `explain_rules` does so
+    for those rules' findings and explains each subject they did not fire on (`explained`).
+    `limits` caps what each input may cost (icorules.limits.Limits; defaults in docs/security.md).
     """
     started = time.perf_counter()
-    bundle = resolve_rulesets(rulesets, params)
-    model = load_proposal(proposal)
-    context = load_market(market) if market is not None else None
+    bundle = resolve_rulesets(rulesets, params, limits)
+    model = load_proposal(proposal, limits=limits)
+    context = load_market(market, limits=limits) if market is not None else None
     warnings: list[str] = []
     if context is not None:
         errors, warnings = reconcile(model, context)
@@ -85,14 +96,28 @@ def check(
     matches = _backend(engine).run(bundle, [f.engine_dict() for f in facts])
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     findings = [f for f in build_findings(matches, bundle, by_key) if f.rule not in skipped]
+    explained = None
+    if explain or explain_rules:
+        from icorules.rules.explain import explain_check
+
+        findings, explained = explain_check(
+            bundle,
+            facts,
+            matches,
+            findings,
+            every_finding=explain,
+            rule_ids=list(explain_rules),
+            not_evaluated=skipped,
+        )
     fired = {f.rule for f in findings}
-    accepted = _waivers(waivers, bundle)
+    accepted = _waivers(waivers, bundle, limits)
     findings, waived, used = split_waived(model.id, findings, accepted)
     warnings += [
         f"waiver for {w.rule}{f' on {w.subject}' if w.subject else ''} matched no finding"
         for i, w in enumerate(accepted)
-        if w.proposal == model.id and i not in used
+        if w.proposal == model.id and i not in used and not w.expired()
     ]
+    warnings += expired_warnings(model.id, findings, accepted)
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in skipped]
     return Report(
         proposal=ProposalInfo(
@@ -106,9 +131,24 @@ def check(
         ],
         findings=findings,
         waived=waived,
+        explained=explained if explain_rules else None,
         passed=passed,
         not_evaluated=skipped,
         warnings=warnings,
+        markets=[
+            MarketRow(
+                pct_area=m.area,
+                service_line=m.service,
+                partners=list(m.partners),
+                other_providers=len(m.outside),
+                partner_share=round(m.concentration.partner_share, 6),
+                basis=m.concentration.basis,  # type: ignore[arg-type]
+                hhi_before=round(m.concentration.hhi_pre, 2),
+                hhi_after=round(m.concentration.hhi_post, 2),
+                alternative_nearby=m.alternative_nearby,
+            )
+            for m in partner_graph.markets.values()
+        ],
         summary=Summary(
             error=sum(f.severity == "error" for f in findings),
             warning=sum(f.severity == "warning" for f in findings),
@@ -131,12 +171,14 @@ def _backend(name: Backend) -> Any:
     raise ValueError(f"unknown engine {name!r}: use 'durable_rules' or 'reference'")
 
 
-def _waivers(source: WaiverSource, bundle: RuleBundle) -> list[Waiver]:
+def _waivers(
+    source: WaiverSource, bundle: RuleBundle, limits: Limits = DEFAULT_LIMITS
+) -> list[Waiver]:
     if source is None:
         return []
     if isinstance(source, list):
         return source
-    return load_waivers(source, bundle)
+    return load_waivers(source, bundle, limits=limits)
 
 
 @functools.lru_cache(maxsize=256)

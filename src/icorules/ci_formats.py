@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import junitparser
 import sarif_pydantic as sarif
@@ -18,6 +19,7 @@ from icorules.documents import Document, load_document
 from icorules.errors import InputError
 from icorules.findings import SEVERITY_RANK, Finding
 from icorules.report import FailOn, Report
+from icorules.rules.loader import Rule, RuleBundle
 
 _LEVEL = {"error": sarif.Level.ERROR, "warning": sarif.Level.WARNING, "info": sarif.Level.NOTE}
 
@@ -54,53 +56,83 @@ def _fingerprint(report: Report, f: Finding) -> str:
     return f"{report.proposal.id}:{f.rule}:{f.subject.kind}:{f.subject.id}"
 
 
-def render_sarif(reports: Sequence[Report]) -> str:
-    """One SARIF run for the whole invocation; every finding a result with a location."""
-    descriptors: dict[str, sarif.ReportingDescriptor] = {}
-    results: list[sarif.Result] = []
+def _descriptor(rule: Rule) -> sarif.ReportingDescriptor:
+    return sarif.ReportingDescriptor(
+        id=rule.id,
+        name=rule.title,
+        short_description=sarif.Message(text=rule.title),
+        full_description=sarif.Message(text=rule.source),
+        help=sarif.Message(text=f"Fix: {rule.fix}"),
+        default_configuration=sarif.ReportingConfiguration(level=_LEVEL[rule.severity].value),
+        properties={"ruleset": rule.ruleset, "source": rule.source},
+    )
+
+
+def _result(report: Report, f: Finding, document: Document | None) -> sarif.Result:
+    line, column = _position(document, f)
+    return sarif.Result(
+        rule_id=f.rule,
+        level=_LEVEL[f.severity],
+        message=sarif.Message(text=f"{f.message} Fix: {f.fix}"),
+        locations=[
+            sarif.Location(
+                physical_location=sarif.PhysicalLocation(
+                    artifact_location=_artifact(report),
+                    region=sarif.Region(start_line=line, start_column=column),
+                ),
+                logical_locations=[
+                    sarif.LogicalLocation(
+                        name=f.subject.id,
+                        fully_qualified_name=f.subject.path or "(whole proposal)",
+                        kind=f.subject.kind,
+                    )
+                ],
+            )
+        ],
+        partial_fingerprints={"icorules/v1": _fingerprint(report, f)},
+        properties={"evidence": f.evidence, "source": f.source, "proposal": report.proposal.id},
+    )
+
+
+def _artifact(report: Report) -> sarif.ArtifactLocation:
+    return sarif.ArtifactLocation(uri=Path(report.proposal.file).as_posix() or report.proposal.id)
+
+
+def render_sarif(reports: Sequence[Report], bundle: RuleBundle) -> str:
+    """One SARIF run for the whole invocation. Every loaded rule is described in the driver;
+    every finding is a result located in its file; a waived finding carries an accepted
+    external suppression with the waiver's reason; a passing rule is a result of kind "pass"."""
+    results: list[dict[str, Any]] = []
+    dump = {"mode": "json", "by_alias": True, "exclude_none": True}
     for report in reports:
         document = _document(report)
-        for f in report.findings:
-            descriptors.setdefault(
-                f.rule,
-                sarif.ReportingDescriptor(
-                    id=f.rule,
-                    name=f.title,
-                    short_description=sarif.Message(text=f.title),
-                    full_description=sarif.Message(text=f.source),
-                    default_configuration=sarif.ReportingConfiguration(
-                        level=_LEVEL[f.severity].value
-                    ),
-                    properties={"ruleset": f.ruleset},
-                ),
+        results += [_result(report, f, document).model_dump(**dump) for f in report.findings]
+        for waived in report.waived:
+            result = _result(report, waived.finding, document).model_dump(**dump)
+            justification = waived.reason + (
+                f" (approved by {waived.approved_by})" if waived.approved_by else ""
             )
-            line, column = _position(document, f)
-            results.append(
-                sarif.Result(
-                    rule_id=f.rule,
-                    level=_LEVEL[f.severity],
-                    message=sarif.Message(text=f"{f.message} Fix: {f.fix}"),
-                    locations=[
-                        sarif.Location(
-                            physical_location=sarif.PhysicalLocation(
-                                artifact_location=sarif.ArtifactLocation(
-                                    uri=Path(report.proposal.file).as_posix() or report.proposal.id
-                                ),
-                                region=sarif.Region(start_line=line, start_column=column),
-                            ),
-                            logical_locations=[
-                                sarif.LogicalLocation(
-                                    name=f.subject.id,
-                                    fully_qualified_name=f.subject.path or "(whole proposal)",
-                                    kind=f.subject.kind,
-                                )
-                            ],
-                        )
-                    ],
-                    partial_fingerprints={"icorules/v1": _fingerprint(report, f)},
-                    properties={"evidence": f.evidence, "source": f.source},
-                )
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": justification}
+            ]
+            results.append(result)
+        for rule_id in report.passed:
+            passed = sarif.Result(
+                rule_id=rule_id,
+                kind="pass",
+                level=sarif.Level.NONE,
+                message=sarif.Message(text=f"{rule_id} passed for {report.proposal.id}"),
+                locations=[
+                    sarif.Location(
+                        physical_location=sarif.PhysicalLocation(artifact_location=_artifact(report))
+                    )
+                ],
+                properties={"proposal": report.proposal.id},
             )
+            results.append(passed.model_dump(**dump))
+    order = {rule.id: i for i, rule in enumerate(bundle.rules)}
+    for result in results:
+        result["ruleIndex"] = order[result["ruleId"]]
     log = sarif.Sarif(
         version="2.1.0",
         schema_uri="https://json.schemastore.org/sarif-2.1.0.json",
@@ -110,14 +142,15 @@ def render_sarif(reports: Sequence[Report]) -> str:
                     driver=sarif.ToolDriver(
                         name="icorules",
                         version=__version__,
-                        rules=[descriptors[k] for k in sorted(descriptors)],
+                        rules=[_descriptor(rule) for rule in bundle.rules],
                     )
                 ),
-                results=results,
+                results=[],
             )
         ],
     )
-    data = log.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data = log.model_dump(**dump)
+    data["runs"][0]["results"] = results
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Control characters (and lone surrogates) from input would break the one-line-per-problem
+# output or drive the terminal (ANSI escapes), so they are shown escaped.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` on one line with control characters written as escapes (\\n, \\x1b, ...)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -15,12 +25,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
+        where = printable(self.file)
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}"
+        return f"{where}: {printable(self.message)}"
 
 
 def _order(p: Problem) -> tuple[str, int, int, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,6 +43,10 @@ class Finding(BaseModel):
         default_factory=dict, description="The fact fields the rule's condition read."
     )
     ruleset: str
+    explanation: list[str] | None = Field(
+        None,
+        description="Only with --explain: the condition part by part, with the values it read.",
+    )
 
     def sort_key(self) -> tuple[Any, ...]:
         """Severity, rule, then place in the proposal (organisations[9] before [10])."""
@@ -51,6 +56,15 @@ class Finding(BaseModel):
             if part
         )
         return (SEVERITY_RANK[self.severity], self.rule, path, self.subject.id)
+
+
+class Explained(BaseModel):
+    """Why a rule did not fire on a subject (asked for with --explain-rule)."""
+
+    model_config = ConfigDict(frozen=True)
+    rule: str
+    subject: Subject | None = Field(None, description="None when the rule had no subject.")
+    lines: list[str]
 
 
 def display(value: Any) -> Scalar:
@@ -74,15 +88,51 @@ def for_message(value: Any) -> Any:
     return value
 
 
-class _Params:
-    def __init__(self, params: Mapping[str, Any]) -> None:
-        self._params = params
+MAX_FORMAT_WIDTH = 100  # as the loader allows (rules.loader.MAX_FORMAT_WIDTH)
 
-    def __getattr__(self, name: str) -> Any:
-        value = self._params[name]
-        if isinstance(value, list):
-            return ", ".join(str(display(v)) for v in value)
-        return for_message(value)
+
+class _TemplateFormatter(string.Formatter):
+    """Python's format language cut down to what a message needs, because the template is
+    text from a ruleset: `{field}` and `{params.NAME}`, each with a format spec, and nothing
+    that reaches into an object (`{name.__class__}`, `{params.__dict__}`, `{x[0]}`) or asks
+    for a gigabyte of padding. The loader refuses all of these when a ruleset loads; this is
+    the second line, for rules built by other means.
+    """
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        values, params = kwargs["values"], kwargs["params"]
+        key = field_name.removeprefix("params.")
+        if key != field_name and key in params and "." not in key and "[" not in key:
+            value = params[key]
+            if isinstance(value, list):
+                return ", ".join(str(display(v)) for v in value), field_name
+            return for_message(value), field_name
+        if field_name in values:
+            return values[field_name], field_name
+        raise ValueError(f"'{{{field_name}}}' is not a field or params.NAME")
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion:
+            raise ValueError(f"the conversion '!{conversion}' is not allowed")
+        return value
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"\d+", format_spec)):
+            raise ValueError(f"the format '{format_spec}' is too wide")
+        try:
+            return format(value, format_spec)
+        except (TypeError, ValueError):
+            # The loader tried the spec on a value of the field's type, but an optional field
+            # may be absent ({implementation_date:%B %Y} with no date): show it plainly.
+            return str(value)
+
+
+_FORMATTER = _TemplateFormatter()
+
+
+def render(template: str, values: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    """Fill a rule's message or fix template from a fact's values and the rule's parameters."""
+    return _FORMATTER.vformat(template, (), {"values": values, "params": params})
 
 
 def build_findings(
@@ -90,34 +140,42 @@ def build_findings(
 ) -> list[Finding]:
     """One finding per match, in a stable order (severity, rule, subject)."""
     findings = []
+    # Per subject, worked out once: with many rules, one fact is the subject of many findings.
+    prepared: dict[str, tuple[dict[str, Any], dict[str, Any], Subject]] = {}
     for match in matches:
         rule = bundle.rule(match.rule)
-        fact = facts.get(match.subject["id"])
-        if fact is not None:
-            values: dict[str, Any] = {n: getattr(fact, n) for n in type(fact).model_fields}
-            subject = Subject(
-                kind=fact.kind, id=fact.id, name=str(getattr(fact, "name", "")), path=fact.path
-            )
-        else:  # a derived fact: it exists only in the engine
-            values = {**match.subject, "id": match.subject["ref"]}
-            subject = Subject(
-                kind=match.subject["kind"],
-                id=match.subject["ref"],
-                name=str(match.subject.get("name", "")),
-            )
-        fields = {k: for_message(v) for k, v in values.items()}
-        fields["params"] = _Params(rule.params)
+        key = match.subject["id"]
+        if key not in prepared:
+            prepared[key] = _subject(match, facts.get(key))
+        values, fields, subject = prepared[key]
         findings.append(
             Finding(
                 rule=rule.id,
                 severity=rule.severity,
                 title=rule.title,
-                message=rule.message.format_map(fields),
+                message=render(rule.message, fields, rule.params),
                 source=rule.source,
-                fix=rule.fix.format_map(fields),
+                fix=render(rule.fix, fields, rule.params),
                 subject=subject,
                 evidence={name: display(values.get(name)) for name in rule.reads},
                 ruleset=rule.ruleset,
             )
         )
     return sorted(findings, key=Finding.sort_key)
+
+
+def _subject(match: Match, fact: Fact | None) -> tuple[dict[str, Any], dict[str, Any], Subject]:
+    """A match's subject: its values, those values as messages show them, and the Subject."""
+    if fact is not None:
+        values: dict[str, Any] = {n: getattr(fact, n) for n in type(fact).model_fields}
+        subject = Subject(
+            kind=fact.kind, id=fact.id, name=str(getattr(fact, "name", "")), path=fact.path
+        )
+    else:  # a derived fact: it exists only in the engine
+        values = {**match.subject, "id": match.subject["ref"]}
+        subject = Subject(
+            kind=match.subject["kind"],
+            id=match.subject["ref"],
+            name=str(match.subject.get("name", "")),
+        )
+    return values, {k: for_message(v) for k, v in values.items()}, subject

@@ -6,6 +6,10 @@ cover). Edges are typed by `kind`: `party_to` (organisation to agreement), `memb
 (organisation to arrangement), `located_in` (organisation to PCT area) and `commissions`
 (commissioner to PCT area). Agreements are nodes, not edges between every pair of parties, so
 an alliance of 500 partners costs 500 edges, not 125,000.
+
+A check needs only the measures, which are worked out straight from the proposal; the networkx
+graph itself is built on first use of `PartnerGraph.graph` (export, drawing), so a check never
+pays for it, nor for importing networkx.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from icorules.market import Market, Provider
 from icorules.model import Organisation, OrgType, Proposal
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 ARRANGEMENTS = (
     "board",
@@ -53,7 +58,6 @@ class PartnerGraph:
     """The graph plus the measures derived from it."""
 
     proposal: Proposal
-    graph: nx.MultiDiGraph
     members: dict[str, frozenset[str]]
     components: list[frozenset[str]]
     component_of: dict[str, int]
@@ -66,12 +70,26 @@ class PartnerGraph:
     outside_nearby: dict[str, int] = field(default_factory=dict)
     area_practices: dict[str, frozenset[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What a market adds to the graph: PCT area nodes, then provider nodes (located_in edges).
+    market_areas: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
+    market_nodes: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
+    _graph: nx.MultiDiGraph | None = field(default=None, repr=False, compare=False)
 
     def is_member(self, arrangement: str, org_id: str) -> bool:
         return org_id in self.members[arrangement]
 
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The networkx graph, built on first use (a check does not need it)."""
+        if self._graph is None:
+            self._graph = _networkx(self)
+        return self._graph
 
-def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGraph:
+
+def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph:
+    import networkx as nx
+
+    proposal = partners.proposal
     g = nx.MultiDiGraph(proposal=proposal.id)
     for area in proposal.pct_areas:
         g.add_node(
@@ -105,24 +123,45 @@ def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGrap
             (org_node(party), node, {"kind": "party_to"})
             for party in sorted(set(agreement.parties))
         )
-    members = _arrangement_members(proposal)
-    for name, orgs in members.items():
+    for name, orgs in partners.members.items():
         g.add_edges_from(
             (org_node(org_id), arrangement_node(name), {"kind": "member_of"})
             for org_id in sorted(orgs)
         )
-
-    # Who is linked to whom through agreements: components over organisations + agreements.
-    bound = nx.Graph()
-    bound.add_nodes_from(org_node(o.id) for o in proposal.organisations)
-    bound.add_edges_from((u, v) for u, v, kind in g.edges(data="kind") if kind == "party_to")
-    components = sorted(
-        (
-            frozenset(n.removeprefix("org:") for n in c if n.startswith("org:"))
-            for c in nx.connected_components(bound)
-        ),
-        key=lambda c: (-len(c), sorted(c)),
+    g.add_nodes_from(partners.market_areas)
+    g.add_nodes_from(partners.market_nodes)
+    g.add_edges_from(
+        (node, pct_node(attrs["pct"]), {"kind": "located_in"})
+        for node, attrs in partners.market_nodes
     )
+    return g
+
+
+def _components(proposal: Proposal) -> list[frozenset[str]]:
+    """Organisations linked through agreements (union-find: no graph library needed)."""
+    parent = {o.id: o.id for o in proposal.organisations}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for agreement in proposal.agreements:
+        parties = sorted(set(agreement.parties))
+        for party in parties:
+            parent.setdefault(party, party)
+        for party in parties[1:]:
+            parent[root(party)] = root(parties[0])
+    groups: dict[str, set[str]] = defaultdict(set)
+    for org in parent:
+        groups[root(org)].add(org)
+    return sorted((frozenset(c) for c in groups.values()), key=lambda c: (-len(c), sorted(c)))
+
+
+def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGraph:
+    members = _arrangement_members(proposal)
+    components = _components(proposal)
     component_of = {org: i for i, comp in enumerate(components) for org in comp}
 
     agreements_of: dict[str, list[str]] = {o.id: [] for o in proposal.organisations}
@@ -143,7 +182,6 @@ def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGrap
 
     partners = PartnerGraph(
         proposal=proposal,
-        graph=g,
         members=members,
         components=components,
         component_of=component_of,
@@ -178,6 +216,8 @@ def _parties(arrangement: Any) -> frozenset[str]:
 
 def export_graph(partners: PartnerGraph, fmt: str) -> str:
     """The graph for other tools: node-link JSON or GraphML (deterministic order)."""
+    import networkx as nx
+
     ordered = nx.MultiDiGraph(**partners.graph.graph)
     ordered.add_nodes_from(sorted(partners.graph.nodes(data=True)))
     ordered.add_edges_from(
@@ -188,7 +228,59 @@ def export_graph(partners: PartnerGraph, fmt: str) -> str:
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(ordered)) + "\n"
+    if fmt == "dot":
+        return _to_dot(ordered)
     raise ValueError(f"unknown graph format {fmt!r}")
+
+
+_DOT_SHAPES = {"agreement": "diamond", "arrangement": "hexagon", "pct_area": "folder"}
+
+
+def _to_dot(g: nx.MultiDiGraph) -> str:
+    """Graphviz DOT: organisations in a cluster per PCT area, coloured by type; market
+    providers dashed. (networkx's own converter trips over a node attribute called `name`.)"""
+    import pydot
+
+    from icorules.drawing import type_colours
+
+    colours = type_colours()
+    dot = pydot.Dot(graph_name="partnership", graph_type="digraph", rankdir="LR")
+    clusters: dict[str, pydot.Cluster] = {}
+    for node, data in g.nodes(data=True):
+        kind = data.get("kind", "")
+        label = data.get("name") or data.get("id") or node
+        attrs: dict[str, str] = {"label": f"{label}", "tooltip": node}
+        if kind == "organisation":
+            attrs |= {"style": "filled", "fillcolor": colours.get(data.get("type", ""), "#ffffff")}
+            if data.get("partner") is False:
+                attrs["style"] = "filled,dashed"
+        else:
+            attrs["shape"] = _DOT_SHAPES.get(kind, "ellipse")
+        target: pydot.Dot | pydot.Cluster = dot
+        area = data.get("pct") if kind == "organisation" else None
+        if area:
+            if area not in clusters:
+                clusters[area] = pydot.Cluster(
+                    f"pct_{area}", label=pydot.make_quoted(f"PCT area {area}")
+                )
+                dot.add_subgraph(clusters[area])
+            target = clusters[area]
+        target.add_node(pydot.Node(pydot.make_quoted(node), **_quoted(attrs)))
+    for u, v, data in g.edges(data=True):
+        dot.add_edge(
+            pydot.Edge(
+                pydot.make_quoted(u),
+                pydot.make_quoted(v),
+                label=pydot.make_quoted(data.get("kind", "")),
+            )
+        )
+    return dot.to_string()
+
+
+def _quoted(attrs: dict[str, str]) -> dict[str, str]:
+    import pydot
+
+    return {k: pydot.make_quoted(v) for k, v in attrs.items()}
 
 
 @dataclass(frozen=True)
@@ -253,7 +345,6 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
     one pass over its providers.
     """
     p = partners.proposal
-    g = partners.graph
     orgs = {o.id: o for o in p.organisations}
     listed = {provider.id: provider for provider in market.providers}
     adjacent = market.adjacency()
@@ -308,18 +399,18 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
             outside_nearby[service].add(key)
             if (provider.pct, service) in supply:
                 supply[(provider.pct, service)][key] = (provider.size, provider.size_measure)
-    g.add_nodes_from(
+    known = {pct_node(a.code) for a in p.pct_areas} | {
+        pct_node(o.pct) for o in orgs.values() if o.pct
+    }
+    partners.market_areas = [
         (
             pct_node(a.code),
             {"kind": "pct_area", "code": a.code, "name": a.name, "population": a.population},
         )
         for a in market.pct_areas
-        if a.code in nearby and pct_node(a.code) not in g
-    )
-    g.add_nodes_from(nodes)
-    g.add_edges_from(
-        (node, pct_node(attrs["pct"]), {"kind": "located_in"}) for node, attrs in nodes
-    )
+        if a.code in nearby and pct_node(a.code) not in known
+    ]
+    partners.market_nodes = nodes
 
     for org in p.organisations:
         if org.type is OrgType.gp_practice and org.pct:

@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError
 
-from icorules.documents import Document, Loc, json_path, load_document
+from icorules.documents import Document, Loc, check_data, json_path, load_document
 from icorules.errors import InputError, Problem, did_you_mean
+from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.model import (
     Name,
     OrgId,
@@ -166,7 +167,10 @@ def parse_market(data: Any, document: Document | None = None) -> Market:
     """Validate parsed data as a market; every problem is reported, each with its path."""
     name = document.name if document else "<market>"
     if not isinstance(data, dict):
-        raise InputError.single(name, "a market file is a JSON/YAML object (a mapping of fields)")
+        message = "a market file is a JSON/YAML object (a mapping of fields)"
+        if document is not None:
+            raise InputError([document.problem((), message)])
+        raise InputError.single(name, message)
     try:
         market = Market.model_validate(data)
     except ValidationError as exc:
@@ -178,7 +182,16 @@ def parse_market(data: Any, document: Document | None = None) -> Market:
     return market
 
 
-def load_market(source: str | Path | dict[str, Any] | Market) -> Market:
+def market_schema() -> dict[str, Any]:
+    schema = Market.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"icorules market context ({FORMAT})"
+    return schema
+
+
+def load_market(
+    source: str | Path | dict[str, Any] | Market, *, limits: Limits = DEFAULT_LIMITS
+) -> Market:
     """A market from a file path (JSON or YAML), a dict, or an existing model."""
     if isinstance(source, Market):
         refs = market_references(source)
@@ -186,8 +199,9 @@ def load_market(source: str | Path | dict[str, Any] | Market) -> Market:
             raise InputError([source.problem(loc, message) for loc, message in refs])
         return source
     if isinstance(source, dict):
+        check_data(source, "<market>", limits)
         return parse_market(source)
-    document = load_document(source)
+    document = load_document(source, limits=limits)
     return parse_market(document.data, document)
 
 

@@ -22,8 +22,9 @@ from pydantic import (
     ValidationError,
 )
 
-from icorules.documents import Document, Loc, load_document
+from icorules.documents import Document, Loc, check_data, load_document
 from icorules.errors import InputError, Problem, did_you_mean
+from icorules.limits import DEFAULT_LIMITS, Limits
 
 FORMAT = "icorules/proposal/1"
 
@@ -400,12 +401,20 @@ def _org_references(p: Proposal) -> Iterator[tuple[Loc, str]]:
             yield ("governance", "evaluation", "data_submission_parties", i), party
 
 
-def parse_proposal(data: Any, document: Document | None = None) -> Proposal:
+def parse_proposal(
+    data: Any, document: Document | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Proposal:
     """Validate parsed data as a proposal; every problem is reported, each with its path."""
     name = document.name if document else "<proposal>"
     if not isinstance(data, dict):
         message = "a proposal is a JSON/YAML object (a mapping of fields)"
         raise InputError([_problem(document, name, (), message)])
+    organisations = data.get("organisations")
+    if isinstance(organisations, list) and len(organisations) > limits.organisations:
+        # Checked before validating them: validation, graph and facts grow with their number.
+        found = f"the proposal lists {len(organisations):,} organisations"
+        message = limits.exceeded("organisations", found)
+        raise InputError([_problem(document, name, ("organisations",), message)])
     try:
         proposal = Proposal.model_validate(data)
     except ValidationError as exc:
@@ -416,17 +425,24 @@ def parse_proposal(data: Any, document: Document | None = None) -> Proposal:
     return proposal
 
 
-def load_proposal(source: str | Path | dict[str, Any] | Proposal) -> Proposal:
+def load_proposal(
+    source: str | Path | dict[str, Any] | Proposal, *, limits: Limits = DEFAULT_LIMITS
+) -> Proposal:
     """A proposal from a file path (JSON or YAML), a dict, or an existing model."""
     if isinstance(source, Proposal):
+        if len(source.organisations) > limits.organisations:
+            found = f"the proposal lists {len(source.organisations):,} organisations"
+            message = limits.exceeded("organisations", found)
+            raise InputError([_problem(None, "<proposal>", ("organisations",), message)])
         refs = reference_problems(source)
         if refs:
             raise InputError([_problem(None, "<proposal>", loc, m) for loc, m in refs])
         return source
     if isinstance(source, dict):
-        return parse_proposal(source)
-    document = load_document(source)
-    return parse_proposal(document.data, document)
+        check_data(source, "<proposal>", limits)
+        return parse_proposal(source, None, limits)
+    document = load_document(source, limits=limits)
+    return parse_proposal(document.data, document, limits)
 
 
 def _problem(document: Document | None, name: str, loc: Loc, message: str) -> Problem:
@@ -505,6 +521,8 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
         return f"should be an object (a mapping of fields), not {_kind_of(got)}"
     if kind == "list_type":
         return f"should be a list, not {_kind_of(got)}"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_from_datetime_inexact"):
+        return f"{got!r} is not a date: write it like 2008-12-31"
     if kind == "string_type" and isinstance(got, dt.date):
         return f"YAML read {got.isoformat()} as a date; put it in quotes to make it text"
     if kind == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
@@ -550,6 +568,8 @@ def _kind_of(value: Any) -> str:
         return "text"
     if isinstance(value, list):
         return "a list"
+    if value is None:
+        return "empty (null)"
     return "an object" if isinstance(value, dict) else type(value).__name__
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 from rich.markup import escape
 
-from icorules.findings import SEVERITY_RANK, Finding
+from icorules.findings import SEVERITY_RANK, Explained, Finding
 from icorules.waivers import WaivedFinding
 
 FailOn = Literal["error", "warning", "info", "never"]
+REPORT_FORMAT = "icorules/report/1"  # bumped when a field changes meaning or goes away
 
 
 class RulesetInfo(BaseModel):
@@ -41,15 +42,38 @@ class Summary(BaseModel):
     waived: int = 0
 
 
+class MarketRow(BaseModel):
+    """One market the pilot touches (a service line in a PCT area), as measured."""
+
+    model_config = ConfigDict(frozen=True)
+    pct_area: str
+    service_line: str
+    partners: list[str]
+    other_providers: int
+    partner_share: float = Field(description="0 to 1, by size where known, else by count.")
+    basis: Literal["size", "count"]
+    hhi_before: float
+    hhi_after: float = Field(description="With the partners counted as one provider.")
+    alternative_nearby: bool = Field(
+        description="A non-partner provides it in this PCT area or an adjacent one."
+    )
+
+
 class Report(BaseModel):
     """Everything one check found. Same input, same report: no timestamps unless asked."""
 
     model_config = ConfigDict(frozen=True)
+    format: Literal["icorules/report/1"] = Field(
+        REPORT_FORMAT, description="Version of this report layout; new fields may be added."
+    )
     proposal: ProposalInfo
     rulesets: list[RulesetInfo]
     findings: list[Finding]
     waived: list[WaivedFinding] = Field(
         default_factory=list, description="Findings accepted by a waiver, with its reason."
+    )
+    explained: list[Explained] | None = Field(
+        None, description="Only with --explain-rule: why those rules did not fire, per subject."
     )
     passed: list[str] = Field(description="Ids of rules that ran and did not fire.")
     not_evaluated: list[str] = Field(
@@ -58,6 +82,9 @@ class Report(BaseModel):
     )
     warnings: list[str] = Field(
         default_factory=list, description="Problems with the input that did not stop the check."
+    )
+    markets: list[MarketRow] = Field(
+        default_factory=list, description="The markets measured; only with a market context."
     )
     summary: Summary
     elapsed_ms: float | None = Field(None, description="Only when timing was asked for.")
@@ -71,6 +98,14 @@ class Report(BaseModel):
 
     def by_rule(self, rule_id: str) -> list[Finding]:
         return [f for f in self.findings if f.rule == rule_id]
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of one report, as `check --format json` writes it (several: a list)."""
+    schema = Report.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"icorules report ({REPORT_FORMAT})"
+    return schema
 
 
 def render_json(reports: Sequence[Report]) -> str:
@@ -121,6 +156,7 @@ def _render_one(console: Console, report: Report) -> None:
             console.print(f"      [dim]at[/] {escape(at)}  [dim]·  {escape(f.title)}[/]")
             console.print(f"      [dim]fix:[/] {escape(f.fix)}")
             console.print(f"      [dim]source: {escape(f.source)}[/]")
+            _render_explanation(console, f.explanation)
     s = report.summary
     console.print()
     counts = ", ".join(
@@ -136,12 +172,30 @@ def _render_one(console: Console, report: Report) -> None:
         console.print()
         console.print(f"[dim]Waived ({len(report.waived)})[/]")
         for w in report.waived:
-            by = f" (approved by {escape(w.approved_by)})" if w.approved_by else ""
+            until = f", until {w.expires.isoformat()}" if w.expires else ""
+            by = f" (approved by {escape(w.approved_by)}{until})" if w.approved_by else ""
             console.print(f"  [dim]{w.finding.rule}[/]  {escape(w.finding.message)}")
             console.print(f"      [dim]reason:[/] {escape(w.reason)}{by}")
+            _render_explanation(console, w.finding.explanation)
+    if report.explained:
+        console.print()
+        console.print(f"[bold]Did not fire ({len(report.explained)})[/]")
+        for e in report.explained:
+            on = f" on {e.subject.id}" if e.subject else ""
+            console.print(f"  [bold]{e.rule}[/]{escape(on)}")
+            _render_explanation(console, e.lines)
     extra = f"; {s.waived} waived" if s.waived else ""
     if s.not_evaluated:
         extra += f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
     if report.elapsed_ms is not None:
         extra += f"; checked in {report.elapsed_ms:.1f} ms"
     console.print(f"{verdict} {counts}; {s.passed} rules passed{extra}")
+
+
+def _render_explanation(console: Console, lines: list[str] | None) -> None:
+    """The condition with the values it read, indented under its finding."""
+    if not lines:
+        return
+    console.print("      [dim]why:[/]")
+    for line in lines:
+        console.print(f"        {escape(line)}")

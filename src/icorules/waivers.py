@@ -5,21 +5,27 @@
         subject: AGE-CONCERN          # optional: without it, every finding of the rule
         proposal: church-view-defects # optional: without it, any proposal
         reason: Joins by letter of intent before the pilot starts; agreed at panel, 12 Feb.
+        approved_by: Northern assessment panel
+        expires: 2009-03-31           # optional: the last day the waiver applies
 
 Waived findings stay in the report (under `waived`), so nothing is hidden; a waiver that
-matches nothing is reported, as a stale waiver usually means the bid or the rule changed.
+matches nothing is reported, as a stale waiver usually means the bid or the rule changed. An
+accepted risk is accepted by someone, for a reason, so both are required; an expired waiver no
+longer applies, and is reported so the finding's return is not a surprise.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from icorules.documents import load_document
+from icorules.documents import check_data, load_document
 from icorules.errors import InputError, did_you_mean
 from icorules.findings import Finding
+from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.model import Name, Text, pydantic_problems
 from icorules.rules.loader import RuleBundle
 
@@ -30,7 +36,16 @@ class Waiver(BaseModel):
     subject: str | None = Field(None, description="Subject id; omit to waive every subject.")
     proposal: str | None = Field(None, description="Proposal id; omit for any proposal.")
     reason: Text = Field(description="Why the finding is accepted (required).")
-    approved_by: Name | None = None
+    approved_by: Name = Field(description="Who accepted it: a person or panel (required).")
+    expires: dt.date | None = Field(
+        None, description="The last day the waiver applies; omit for no end date."
+    )
+
+    def expired(self, today: dt.date | None = None) -> bool:
+        return self.expires is not None and self.expires < (today or dt.date.today())
+
+    def describe(self) -> str:
+        return f"{self.rule}{f' on {self.subject}' if self.subject else ''}"
 
     def matches(self, proposal_id: str, finding: Finding) -> bool:
         return (
@@ -50,11 +65,16 @@ class WaivedFinding(BaseModel):
     finding: Finding
     reason: str
     approved_by: str | None = None
+    expires: dt.date | None = Field(None, description="The last day the waiver applies.")
 
 
-def load_waivers(source: str | Path | dict[str, Any], bundle: RuleBundle) -> list[Waiver]:
+def load_waivers(
+    source: str | Path | dict[str, Any], bundle: RuleBundle, *, limits: Limits = DEFAULT_LIMITS
+) -> list[Waiver]:
     """Waivers from a YAML/JSON file or dict; a rule id the rulesets lack is an error."""
-    document = None if isinstance(source, dict) else load_document(source)
+    if isinstance(source, dict):
+        check_data(source, "<waivers>", limits)
+    document = None if isinstance(source, dict) else load_document(source, limits=limits)
     data = source if isinstance(source, dict) else document.data  # type: ignore[union-attr]
     name = document.name if document else "<waivers>"
     try:
@@ -78,20 +98,45 @@ def load_waivers(source: str | Path | dict[str, Any], bundle: RuleBundle) -> lis
 
 
 def split_waived(
-    proposal_id: str, findings: list[Finding], waivers: list[Waiver]
+    proposal_id: str, findings: list[Finding], waivers: list[Waiver], today: dt.date | None = None
 ) -> tuple[list[Finding], list[WaivedFinding], set[int]]:
-    """Findings still open, those waived, and the indexes of the waivers that were used."""
+    """Findings still open, those waived, and the indexes of the waivers that were used.
+    Expired waivers never apply (see `expired_warnings`)."""
     open_findings: list[Finding] = []
     waived: list[WaivedFinding] = []
     used: set[int] = set()
     for finding in findings:
-        index = next((i for i, w in enumerate(waivers) if w.matches(proposal_id, finding)), None)
+        index = next(
+            (
+                i
+                for i, w in enumerate(waivers)
+                if not w.expired(today) and w.matches(proposal_id, finding)
+            ),
+            None,
+        )
         if index is None:
             open_findings.append(finding)
         else:
             used.add(index)
             waiver = waivers[index]
             waived.append(
-                WaivedFinding(finding=finding, reason=waiver.reason, approved_by=waiver.approved_by)
+                WaivedFinding(
+                    finding=finding,
+                    reason=waiver.reason,
+                    approved_by=waiver.approved_by,
+                    expires=waiver.expires,
+                )
             )
     return open_findings, waived, used
+
+
+def expired_warnings(
+    proposal_id: str, findings: list[Finding], waivers: list[Waiver], today: dt.date | None = None
+) -> list[str]:
+    """One line per expired waiver that would still match a finding of this proposal, so a
+    finding that comes back after its waiver ran out says why."""
+    return [
+        f"waiver for {w.describe()} expired on {w.expires}; its finding is reported again"
+        for w in waivers
+        if w.expired(today) and any(w.matches(proposal_id, f) for f in findings)
+    ]

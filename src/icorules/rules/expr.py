@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from icorules.errors import did_you_mean
 from icorules.facts import FieldType, engine_value
+from icorules.limits import DEFAULT_LIMITS, Limits
 
 NUMBER = (int, float)
 MAX_IN_LIST = 200
 MAX_NUMBER = 2**53
+# What durable_rules 2.0.28 survives in one condition (measured; tests/test_bad_input.py):
+# 512 tests under one node hang its first assert, and about 70 tests other than plain
+# equality (< <= > >= != and arithmetic) corrupt its memory (SIGSEGV/SIGABRT).
+MAX_TESTS = 400
+MAX_RANGE_TESTS = 64
 
 _FLIP = {"$lt": "$gt", "$lte": "$gte", "$gt": "$lt", "$gte": "$lte", "$eq": "$eq", "$neq": "$neq"}
 _NEGATE = {"$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt", "$eq": "$neq", "$neq": "$eq"}
@@ -78,18 +85,83 @@ _Operand = _Field | _Const | _Arith
 
 
 def compile_condition(
-    text: str, fields: dict[str, FieldType], params: dict[str, Any], kind: str
+    text: str,
+    fields: dict[str, FieldType],
+    params: dict[str, Any],
+    kind: str,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Compiled:
-    """Compile `text` about facts of `kind`; raises ExpressionError on anything not allowed."""
+    """Compile `text` about facts of `kind`; raises ExpressionError on anything not allowed.
+
+    Length is checked before parsing and depth before compiling: Python's parser and this
+    compiler both recurse, and a condition of 100,000 `not`s exhausts either.
+    """
     if not text.strip():
         raise ExpressionError("the condition is empty")
+    text = text.strip()
+    if len(text) > limits.expression_length:
+        found = f"the condition is {len(text):,} characters long"
+        raise ExpressionError(limits.exceeded("expression_length", found))
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"cannot read the condition: {exc.msg}", exc.offset) from None
+    except (RecursionError, MemoryError):  # the parser's own stack ("too complex to parse")
+        found = "the condition is nested too deeply to read"
+        raise ExpressionError(limits.exceeded("expression_depth", found)) from None
+    _check_depth(tree.body, limits)
     compiler = _Compiler(fields, params, kind)
     condition = compiler.condition(tree.body, negate=False)
+    _check_engine_tests(condition)
     return Compiled(condition, sorted(set(compiler.reads), key=compiler.reads.index))
+
+
+def _check_depth(root: ast.expr, limits: Limits) -> None:
+    """Refuse a syntax tree deeper than the expression_depth limit (walked without recursion)."""
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.expression_depth:
+            found = "the condition is nested too deeply"
+            raise ExpressionError(
+                limits.exceeded("expression_depth", found), getattr(node, "col_offset", -1) + 1
+            )
+        stack.extend((c, depth + 1) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
+
+
+def engine_tests(condition: dict[str, Any]) -> list[tuple[bool, str]]:
+    """The leaf tests of a compiled condition, each as (is it other than `field == literal`,
+    a key that is equal for equal tests): what the engine holds as sibling nodes."""
+    tests: list[tuple[bool, str]] = []
+    stack: list[Any] = [condition]
+    while stack:
+        item = stack.pop()
+        for key, value in item.items():
+            if key in ("$and", "$or"):
+                stack.extend(value)
+                continue
+            ranged = key.startswith("$") or isinstance(value, dict)
+            tests.append((ranged, json.dumps([key, value], sort_keys=True, default=str)))
+    return tests
+
+
+def _check_engine_tests(condition: dict[str, Any]) -> None:
+    """Count the tests the engine will hold for this condition, against what it survives."""
+    tests = engine_tests(condition)
+    total = len(tests)
+    ranged = sum(r for r, _ in tests)
+    if total > MAX_TESTS:
+        raise ExpressionError(
+            f"the condition makes {total} comparisons (an 'in' list counts one per value); "
+            f"the engine allows at most {MAX_TESTS} in one condition (more make it hang): "
+            "split it into several rules"
+        )
+    if ranged > MAX_RANGE_TESTS:
+        raise ExpressionError(
+            f"the condition makes {ranged} comparisons other than == (such as <, >=, != or "
+            f"arithmetic); the engine allows at most {MAX_RANGE_TESTS} in one condition (more "
+            "crash it): split it into several rules"
+        )
 
 
 class _Compiler:
@@ -260,7 +332,9 @@ class _Compiler:
                 raise self.fail(ast_node, "arithmetic needs numbers")
         op = type(node.op)
         if isinstance(left, _Const) and isinstance(right, _Const):
-            return _Const(_fold(op, left.value, right.value, node))
+            folded = _fold(op, left.value, right.value, node)
+            self.check_number(folded, node)  # 2**53 * 2**53 and 1 / 3 are refused too
+            return _Const(folded)
         right_json = self.value_json(right)
         if op is ast.Div:
             # The engine divides integers as integers and dies on a zero divisor (SIGFPE), so
@@ -371,9 +445,26 @@ def _describe(node: ast.AST) -> str:
         ast.JoinedStr: "an f-string",
         ast.NamedExpr: "an assignment",
         ast.BinOp: "this operator",
+        ast.Starred: "unpacking with *",
+        ast.Yield: "yield",
         ast.Await: "await",
     }
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOP_TEXT:
+        return f"the operator '{_BINOP_TEXT[type(node.op)]}'"
     return names.get(type(node), f"'{type(node).__name__}'")
+
+
+_BINOP_TEXT = {
+    ast.Pow: "**",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+}
 
 
 def _op_text(op: ast.cmpop) -> str:

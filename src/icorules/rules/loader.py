@@ -7,7 +7,9 @@ in every file is collected and reported as `file:line:col: message`, not just th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.util
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from icorules.documents import Document, load_document
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.facts import FACT_KINDS, FieldType, field_types
+from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
 from icorules.model import pydantic_problems
 from icorules.rules.expr import ExpressionError, compile_condition
 
@@ -114,17 +117,24 @@ class RuleBundle:
 
     rulesets: tuple[Ruleset, ...]
 
-    @property
+    @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:
+        """Every rule, by id (worked out once: a check reads it for every match)."""
         return tuple(sorted((r for rs in self.rulesets for r in rs.rules), key=lambda r: r.id))
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
     def rule(self, rule_id: str) -> Rule:
-        return next(r for r in self.rules if r.id == rule_id)
+        return self._by_id[rule_id]
 
 
 SUBJECT = "subject"
 BUNDLED = "@bundled"  # names the bundled rulesets among --ruleset paths, to add rules to them
-MAX_RULES = 400
+# Rules loaded together: the `rules` limit (icorules.limits), whose ceiling bounds the time to
+# load and register them (the engine splits a big bundle into engine rulesets it survives).
+MAX_RULES = CEILINGS["rules"]
 
 
 def bundled_ruleset_dir() -> Path:
@@ -156,9 +166,12 @@ def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_rulesets(
-    paths: Iterable[str | Path] | None = None, params: Mapping[str, Any] | None = None
+    paths: Iterable[str | Path] | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RuleBundle:
-    """Load and compile rulesets (the bundled ones if `paths` is None).
+    """Load and compile rulesets (the bundled ones if `paths` is None) within `limits`.
 
     `params` overrides parameter defaults by name: `{"share_of_supply": 0.3}` sets it in every
     ruleset that declares it; `{"market/share_of_supply": 0.3}` in one ruleset only.
@@ -168,11 +181,12 @@ def load_rulesets(
     rulesets: list[Ruleset] = []
     for file in files:
         try:
-            document = load_document(file)
+            document = load_document(file, limits=limits)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        ruleset, found = _load_one(document, params or {})
+        loaded = sum(len(rs.rules) for rs in rulesets)
+        ruleset, found = _load_one(document, params or {}, limits, loaded)
         problems.extend(found)
         if ruleset is not None:
             rulesets.append(ruleset)
@@ -209,17 +223,6 @@ def _cross_file_problems(rulesets: list[Ruleset], params: Mapping[str, Any]) -> 
                     )
                 )
             seen_rules.setdefault(rule.id, rule)
-    total = sum(len(rs.rules) for rs in rulesets)
-    if total > MAX_RULES:
-        problems.append(
-            Problem(
-                rulesets[0].file,
-                None,
-                None,
-                f"{total} rules are loaded together; the engine allows at most "
-                f"{MAX_RULES} (more make it hang): split them into separate runs",
-            )
-        )
     known = {name for rs in rulesets for name in rs.parameters}
     known |= {f"{rs.name}/{name}" for rs in rulesets for name in rs.parameters}
     for name in params:
@@ -236,7 +239,7 @@ def _cross_file_problems(rulesets: list[Ruleset], params: Mapping[str, Any]) -> 
 
 
 def _load_one(
-    document: Document, overrides: Mapping[str, Any]
+    document: Document, overrides: Mapping[str, Any], limits: Limits, loaded: int = 0
 ) -> tuple[Ruleset | None, list[Problem]]:
     if not isinstance(document.data, dict):
         return None, [
@@ -248,9 +251,24 @@ def _load_one(
         spec = RulesetSpec.model_validate(document.data)
     except ValidationError as exc:
         return None, pydantic_problems(exc, RulesetSpec, document, document.name)
+    if loaded + len(spec.rules) > limits.rules:  # refused before compiling any of them
+        found = f"the file has {len(spec.rules):,} rules"
+        if loaded:
+            found += f" and {loaded:,} are already loaded from other files"
+        message = limits.exceeded("rules", found) + "; split them into separate runs"
+        return None, [document.problem(("rules",), message)]
 
     problems: list[Problem] = []
     params: dict[str, Any] = {}
+    for name in spec.parameters:
+        if not name.isidentifier() or name.startswith("_") or not name.isascii():
+            problems.append(
+                document.problem(
+                    ("parameters", name),
+                    f"the parameter name {name!r} must be letters, digits and _ "
+                    "(starting with a letter), so that conditions can say params.NAME",
+                )
+            )
     for name, p in spec.parameters.items():
         value = p.default
         for key in (name, f"{spec.ruleset}/{name}"):
@@ -272,7 +290,7 @@ def _load_one(
         except ValidationError as exc:
             problems.extend(pydantic_problems(exc, RuleSpec, document, document.name, loc))
             continue
-        rule, found = _compile_rule(rule_spec, loc, document, spec.ruleset, params)
+        rule, found = _compile_rule(rule_spec, loc, document, spec.ruleset, params, limits)
         problems.extend(_blame_overrides(found, rule_spec, overridden))
         if rule is not None:
             rules.append(rule)
@@ -310,6 +328,7 @@ def _compile_rule(
     document: Document,
     ruleset: str,
     params: dict[str, Any],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[Rule | None, list[Problem]]:
     problems: list[Problem] = []
 
@@ -330,11 +349,11 @@ def _compile_rule(
         if kind == spec.fact:
             problem(("given", kind), "'given' must name a different kind from 'fact'")
             continue
-        compiled = _compile(text, given_fields, params, kind, problem, ("given", kind))
+        compiled = _compile(text, given_fields, params, kind, problem, ("given", kind), limits)
         if compiled is not None:
             patterns.append((f"given_{kind}", {"$and": [{"kind": kind}, compiled.condition]}))
 
-    compiled = _compile(spec.condition, fields, params, spec.fact, problem, ("condition",))
+    compiled = _compile(spec.condition, fields, params, spec.fact, problem, ("condition",), limits)
     if compiled is not None:
         patterns.append((SUBJECT, {"$and": [{"kind": spec.fact}, compiled.condition]}))
 
@@ -384,15 +403,17 @@ def _compile(
     kind: str,
     problem: Any,
     at: tuple[str, ...],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Any:
     try:
-        return compile_condition(text, fields, params, kind)
+        return compile_condition(text, fields, params, kind, limits)
     except ExpressionError as exc:
         where = f" (at character {exc.column} of the condition)" if exc.column else ""
         problem(at, f"{exc.message}{where}")
         return None
 
 
+MAX_FORMAT_WIDTH = 100  # widths and precisions in message templates (findings.render agrees)
 _SAMPLES: dict[type, Any] = {bool: True, int: 1, float: 0.5, str: "x", dt.date: dt.date(2008, 1, 1)}
 
 
@@ -403,7 +424,14 @@ def _check_template(
     problem: Any,
     at: tuple[str, ...],
 ) -> None:
-    """Placeholders must name fields (or params.NAME) and their format specs must work."""
+    """Placeholders must name fields (or params.NAME) and their format specs must work.
+
+    A template is text from the ruleset, so it gets no more of Python's format language than
+    a message needs: no attribute access or indexing (`{name.__class__}`, `{x[0]}`), no
+    conversions, no placeholders inside a format spec, and no widths that would make a
+    message gigabytes long (`{name:>999999999}`). findings.render enforces the same at run
+    time.
+    """
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
@@ -414,6 +442,25 @@ def _check_template(
             continue
         if conversion:
             problem(at, f"'!{conversion}' is not allowed in '{{{name}}}'")
+            continue
+        key = name.removeprefix("params.")
+        if "[" in name or "." in key or key.startswith("_") or (key != name and not key):
+            problem(
+                at,
+                f"'{{{name}}}': a placeholder names a field or params.NAME; attribute access "
+                "(.) and indexing ([...]) are not allowed",
+            )
+            continue
+        if "{" in (spec or ""):
+            problem(at, f"'{{{name}:{spec}}}': a placeholder inside a format spec is not allowed")
+            continue
+        widths = [int(n) for n in re.findall(r"\d+", spec or "")]
+        if widths and max(widths) > MAX_FORMAT_WIDTH:
+            problem(
+                at,
+                f"the format '{spec}' of '{{{name}}}' asks for {max(widths):,} characters; "
+                f"at most {MAX_FORMAT_WIDTH} are allowed",
+            )
             continue
         if name.startswith("params."):
             key = name.removeprefix("params.")

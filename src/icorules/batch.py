@@ -1,0 +1,208 @@
+"""Check many proposals in one run: expand directories and globs, spread the checks over
+processes, and keep every result (one unreadable file never costs the others).
+
+durable_rules' host is process-global and serialised by a lock, so threads would not run
+checks in parallel: each worker process gets its own engine. Workers are forked when this
+process has not started the engine (the CLI never has, so start-up is nearly free), and
+spawned otherwise, because forking a live durable_rules host is not safe.
+"""
+
+from __future__ import annotations
+
+import glob
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from icorules.api import check
+from icorules.engine import EngineError
+from icorules.errors import InputError, Problem
+from icorules.limits import DEFAULT_LIMITS, Limits
+from icorules.market import Market
+from icorules.report import FailOn, Report
+from icorules.rules.loader import RuleBundle
+from icorules.waivers import Waiver
+
+PROPOSAL_SUFFIXES = (".json", ".yaml", ".yml")
+MIN_PARALLEL = 8  # below this many proposals, starting workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every check in a batch shares; sent once to each worker process."""
+
+    rulesets: RuleBundle
+    market: Market | None = None
+    waivers: tuple[Waiver, ...] = ()
+    timing: bool = False
+    pages: bool = False  # also render each proposal's HTML page (drawing is the slow part)
+    fail_on: FailOn = "error"
+    index_link: str | None = None  # pages of a batch link back to its index
+    explain: bool = False  # explain every finding (--explain)
+    explain_rules: tuple[str, ...] = ()  # explain these rules, passing subjects too
+    limits: Limits = DEFAULT_LIMITS  # caps on what each proposal may cost (--limit)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One proposal's result: a report, or the problems that stopped its check."""
+
+    path: str
+    report: Report | None = None
+    problems: tuple[Problem, ...] = ()
+    internal_error: str | None = None
+    page: str | None = None
+
+    def verdict(self, fail_on: FailOn) -> str:
+        if self.internal_error is not None:
+            return "internal error"
+        if self.report is None:
+            return "unreadable"
+        return "fail" if self.report.fails(fail_on) else "pass"
+
+    def worst_key(self) -> tuple[int, int, int, int, str]:
+        """Unreadable first, then most errors, warnings and notes."""
+        if self.report is None:
+            return (0, 0, 0, 0, self.path)
+        s = self.report.summary
+        return (1, -s.error, -s.warning, -s.info, self.path)
+
+
+def expand(inputs: Sequence[str]) -> list[str]:
+    """Files as given; directories searched recursively for proposals; glob patterns expanded.
+
+    Hidden files and directories, and rule test files (`*.test.yaml`), are skipped. A name that
+    matches nothing is kept, so its check reports it as missing.
+    """
+    found: list[str] = []
+    for item in inputs:
+        if os.path.isdir(item):
+            # An empty directory stays in the list, so its check says there was nothing to check.
+            found.extend(_proposals_under(Path(item)) or [item])
+        elif glob.has_magic(item) and not os.path.exists(item):
+            matches = sorted(glob.glob(item, recursive=True))
+            found.extend(m for m in matches if _is_proposal(Path(m)) and os.path.isfile(m))
+            if not matches:
+                found.append(item)
+        else:
+            found.append(item)
+    return list(dict.fromkeys(found))
+
+
+def _proposals_under(root: Path) -> list[str]:
+    return sorted(
+        str(path)
+        for path in root.rglob("*")
+        if path.is_file()
+        and _is_proposal(path)
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and not _declares_other_format(path)
+    )
+
+
+_FORMAT = re.compile(rb"""["']?format["']?\s*:\s*["']?icorules/([a-z]+)/""")
+
+
+def _declares_other_format(path: Path) -> bool:
+    """A market or waiver file beside the proposals (it says so in its first lines)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    match = _FORMAT.search(head)
+    return match is not None and match.group(1) != b"proposal"
+
+
+def _is_proposal(path: Path) -> bool:
+    return path.suffix.lower() in PROPOSAL_SUFFIXES and not path.name.endswith(".test.yaml")
+
+
+def check_many(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    jobs: int | None = None,
+    progress: Callable[[], None] | None = None,
+) -> list[Outcome]:
+    """Check every path, in parallel when it pays; outcomes come back in the order given.
+
+    `progress` is called once per finished proposal (for a progress bar).
+    """
+    jobs = min(jobs or os.cpu_count() or 1, len(paths)) or 1
+    if jobs == 1 or len(paths) < MIN_PARALLEL:
+        _init(settings)
+        return list(_tick(map(_check_one, paths), progress))
+    chunk = max(1, min(64, len(paths) // (jobs * 8)))
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=_context(), initializer=_init, initargs=(settings,)
+    ) as pool:
+        return list(_tick(pool.map(_check_one, paths, chunksize=chunk), progress))
+
+
+def _tick(outcomes: Iterable[Outcome], progress: Callable[[], None] | None) -> Iterable[Outcome]:
+    for outcome in outcomes:
+        if progress is not None:
+            progress()
+        yield outcome
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    from icorules import engine
+
+    if engine.engine_started() or "fork" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context("fork")
+
+
+_settings: Settings | None = None
+
+
+def _init(settings: Settings) -> None:
+    global _settings
+    _settings = settings
+
+
+def _check_one(path: str) -> Outcome:
+    settings = _settings
+    assert settings is not None, "_init runs first in every worker"
+    if os.path.isdir(path):
+        suffixes = ", ".join(PROPOSAL_SUFFIXES)
+        return Outcome(
+            path,
+            problems=(
+                Problem(path, None, None, f"no proposal files ({suffixes}) in this directory"),
+            ),
+        )
+    try:
+        report = check(
+            path,
+            rulesets=settings.rulesets,
+            market=settings.market,
+            waivers=list(settings.waivers),
+            timing=settings.timing,
+            explain=settings.explain,
+            explain_rules=settings.explain_rules,
+            limits=settings.limits,
+        )
+    except InputError as exc:
+        return Outcome(path, problems=tuple(exc.problems))
+    except EngineError as exc:
+        return Outcome(path, internal_error=str(exc))
+    page = None
+    if settings.pages:
+        from icorules.html_report import render_page
+
+        page = render_page(
+            report,
+            path,
+            settings.market,
+            settings.rulesets,
+            settings.fail_on,
+            index_link=settings.index_link,
+        )
+    return Outcome(path, report=report, page=page)

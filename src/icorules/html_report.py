@@ -1,0 +1,146 @@
+"""Self-contained HTML reports for assessors: one page per proposal (verdict, findings by
+area, waived and passing checks, a drawing of the partnership, the market table), and an
+index page for a batch. No scripts or styles are fetched from the network."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from icorules import __version__
+from icorules.batch import Outcome
+from icorules.findings import Finding
+from icorules.graph import build_graph
+from icorules.market import Market
+from icorules.model import Proposal, load_proposal
+from icorules.report import FailOn, Report
+from icorules.rules.loader import RuleBundle
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("icorules", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_page(
+    report: Report,
+    proposal: str | dict[str, Any] | Proposal,
+    market: Market | None,
+    bundle: RuleBundle,
+    fail_on: FailOn = "error",
+    *,
+    index_link: str | None = None,
+) -> str:
+    """One proposal's page; the proposal is read again to draw its graph."""
+    from icorules.drawing import partnership_svg
+
+    svg, hidden = partnership_svg(build_graph(load_proposal(proposal), market))
+    rules = {rule.id: rule for rule in bundle.rules}
+    failed = report.fails(fail_on)
+    return (
+        _templates()
+        .get_template("report.html.j2")
+        .render(
+            version=__version__,
+            report=report,
+            s=report.summary,
+            verdict="fail" if failed else "pass",
+            verdict_text=_verdict_text(report, fail_on),
+            areas=_by_area(report.findings),
+            passed=[rules[r] for r in report.passed if r in rules],
+            not_evaluated=[rules[r] for r in report.not_evaluated if r in rules],
+            svg=svg,
+            hidden=hidden,
+            index_link=index_link,
+        )
+    )
+
+
+def _verdict_text(report: Report, fail_on: FailOn) -> str:
+    if not report.fails(fail_on):
+        return "Passes"
+    return "Does not pass" if fail_on == "error" else f"Does not pass (findings at {fail_on})"
+
+
+def _by_area(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings under the ruleset they came from, areas in the order their first finding
+    appears (so the most severe area comes first)."""
+    areas: dict[str, list[Finding]] = {}
+    for f in findings:
+        title = f.ruleset.rsplit("/", 1)[-1].replace("_", " ").replace("-", " ").capitalize()
+        areas.setdefault(title, []).append(f)
+    return list(areas.items())
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    name: str
+    file: str
+    link: str | None
+    error: int
+    warning: int
+    info: int
+    waived: int
+    verdict: str
+    verdict_class: str
+    rank: int  # for sorting by verdict: unreadable, fail, pass
+    problem: str = ""
+
+
+def index_row(outcome: Outcome, link: str | None, fail_on: FailOn) -> IndexRow:
+    verdict = outcome.verdict(fail_on)
+    report = outcome.report
+    if report is None:
+        problem = str(outcome.problems[0]) if outcome.problems else outcome.internal_error or ""
+        return IndexRow(
+            name=Path(outcome.path).name,
+            file=outcome.path,
+            link=None,
+            error=0,
+            warning=0,
+            info=0,
+            waived=0,
+            verdict="could not be read" if verdict == "unreadable" else verdict,
+            verdict_class="unreadable" if verdict == "unreadable" else "internal",
+            rank=0,
+            problem=problem
+            + (f" (and {len(outcome.problems) - 1} more)" if len(outcome.problems) > 1 else ""),
+        )
+    s = report.summary
+    return IndexRow(
+        name=report.proposal.name,
+        file=outcome.path,
+        link=link,
+        error=s.error,
+        warning=s.warning,
+        info=s.info,
+        waived=s.waived,
+        verdict="fails" if verdict == "fail" else "passes",
+        verdict_class=verdict,
+        rank=1 if verdict == "fail" else 2,
+    )
+
+
+def render_index(rows: Sequence[IndexRow]) -> str:
+    counts = {
+        "pass": sum(r.verdict_class == "pass" for r in rows),
+        "fail": sum(r.verdict_class == "fail" for r in rows),
+        "unreadable": sum(r.verdict_class in ("unreadable", "internal") for r in rows),
+    }
+    return (
+        _templates()
+        .get_template("index.html.j2")
+        .render(version=__version__, rows=rows, counts=counts)
+    )

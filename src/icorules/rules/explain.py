@@ -1,0 +1,307 @@
+"""Why a rule fired on a subject, or why it did not: its condition with the values it read.
+
+An analyst who doubts a finding needs to see `share (1.00) >= params.share_of_supply (0.25) ✓`,
+not the engine's JSON. Each part of the condition is compiled on its own by the same compiler
+the ruleset loader uses and evaluated by the reference engine (`holds`), so an explanation
+cannot disagree with the engine about what is true; this module only lays the parts out.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from icorules.engine import Match
+from icorules.errors import InputError, did_you_mean
+from icorules.facts import Fact, FieldType, field_types
+from icorules.findings import Explained, Finding, Subject
+from icorules.reference_engine import _MISSING, _value, holds
+from icorules.rules.expr import ENGINE_FIELD_NAMES, ExpressionError, compile_condition
+from icorules.rules.loader import SUBJECT, Rule, RuleBundle
+
+YES, NO = "✓", "✗"
+_OP_TEXT = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+_ARITH_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+MAX_GIVEN_SHOWN = 3  # facts shown when no fact of a `given` kind qualifies
+
+
+def _mark(value: bool) -> str:
+    return YES if value else NO
+
+
+def format_value(value: Any, ftype: FieldType | None = None) -> str:
+    """An engine or parameter value as an analyst reads it (dates back from the engine's int)."""
+    if value is _MISSING or value is None:
+        return "absent"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if ftype is not None and ftype.base is dt.date and isinstance(value, int):
+        return f"{value // 10_000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, float):
+        text = f"{value:.4f}".rstrip("0")  # the engine keeps 4 decimals; show at least 2
+        return text if len(text.split(".")[1]) >= 2 else f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)
+
+
+class _Condition:
+    """One condition text about one fact: each part's truth and the values it read."""
+
+    def __init__(
+        self, text: str, kind: str, params: Mapping[str, Any], fact: Mapping[str, Any]
+    ) -> None:
+        self.text = " ".join(text.split())
+        self.kind = kind
+        self.fields = field_types(kind)
+        self.params = dict(params)
+        self.fact = fact
+        self.absent = False
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ast.unparse(node)
+
+    def compiled(self, text: str) -> dict[str, Any]:
+        return compile_condition(text, self.fields, self.params, self.kind).condition
+
+    def holds(self, node: ast.AST) -> bool:
+        return holds(self.compiled(self.segment(node)), dict(self.fact))
+
+    def lines(self) -> list[str]:
+        tree = ast.parse(self.text, mode="eval").body
+        return self.node_lines(tree, 0)
+
+    def node_lines(self, node: ast.AST, depth: int) -> list[str]:
+        pad = "  " * depth
+        if isinstance(node, ast.BoolOp) or (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.Not)
+            and isinstance(node.operand, ast.BoolOp)
+        ):
+            inner = node.operand if isinstance(node, ast.UnaryOp) else node
+            assert isinstance(inner, ast.BoolOp)
+            is_and = isinstance(inner.op, ast.And)
+            if node is inner:
+                head = "all of these hold" if is_and else "at least one of these holds"
+            else:
+                head = "not all of these hold" if is_and else "none of these holds"
+            out = [f"{pad}{head}: {_mark(self.holds(node))}"]
+            for child in inner.values:
+                out += self.node_lines(child, depth + 1)
+            return out
+        self.absent = False
+        text = self.leaf(node)
+        note = " (absent: any test of a missing value is false)" if self.absent else ""
+        return [f"{pad}{text} {_mark(self.holds(node))}{note}"]
+
+    def leaf(self, node: ast.AST) -> str:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            inner = self.leaf(node.operand)
+            return f"not {inner}" if isinstance(node.operand, ast.Name) else f"not ({inner})"
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            parts = [self.operand(node.left)]
+            for left, op, right in zip(operands, node.ops, operands[1:], strict=False):
+                shown = self.operand(right)
+                if isinstance(left, ast.BinOp) or isinstance(right, ast.BinOp):
+                    result = self.arithmetic(left, op, right)
+                    if result is not None:
+                        if isinstance(left, ast.BinOp):
+                            parts[-1] += f" = {result}"
+                        else:
+                            shown += f" = {result}"
+                parts += [_OP_TEXT[type(op)], shown]
+            return " ".join(parts)
+        return self.operand(node)
+
+    def operand(self, node: ast.AST) -> str:
+        if isinstance(node, ast.Name):
+            engine_name = ENGINE_FIELD_NAMES.get(node.id, node.id)
+            value = self.fact.get(engine_name, _MISSING)
+            if value is _MISSING:
+                self.absent = True
+            return f"{node.id} ({format_value(value, self.fields.get(node.id))})"
+        if isinstance(node, ast.Attribute):
+            return f"params.{node.attr} ({format_value(self.params.get(node.attr))})"
+        if isinstance(node, ast.BinOp):
+            symbol = _ARITH_TEXT.get(type(node.op), "?")
+            return f"{self.operand(node.left)} {symbol} {self.operand(node.right)}"
+        return self.segment(node)
+
+    def arithmetic(self, left: ast.AST, op: ast.cmpop, right: ast.AST) -> str | None:
+        """The worked-out value of the arithmetic side of `left op right`."""
+        text = f"{self.segment(left)} {_OP_TEXT[type(op)]} {self.segment(right)}"
+        try:
+            condition = self.compiled(text)
+        except ExpressionError:  # e.g. arithmetic on both sides: show no result, not fail
+            return None
+        ((key, arg),) = condition.items()
+        rhs = next(iter(arg.values())) if key.startswith("$") else arg
+        value = _value(rhs, dict(self.fact))
+        return None if value is _MISSING else format_value(value)
+
+
+def condition_lines(
+    text: str, kind: str, params: Mapping[str, Any], fact: Mapping[str, Any]
+) -> list[str]:
+    """The condition `text` about a `kind` fact, part by part, with values and ✓ / ✗."""
+    return _Condition(text, kind, params, fact).lines()
+
+
+def _kind_facts(facts: Sequence[Mapping[str, Any]], kind: str) -> list[Mapping[str, Any]]:
+    return [f for f in facts if f.get("kind") == kind]
+
+
+def _given_patterns(rule: Rule) -> dict[str, dict[str, Any]]:
+    return {alias.removeprefix("given_"): cond for alias, cond in rule.patterns if alias != SUBJECT}
+
+
+def given_lines(rule: Rule, facts: Sequence[Mapping[str, Any]]) -> tuple[list[str], bool]:
+    """Lines for the rule's `given` conditions, and whether all of them are met."""
+    out: list[str] = []
+    met = True
+    patterns = _given_patterns(rule)
+    for kind, text in rule.given:
+        candidates = _kind_facts(facts, kind)
+        matching = [f for f in candidates if holds(patterns[kind], dict(f))]
+        if matching:
+            shown = matching[:1]
+        else:
+            met = False
+            shown = candidates[:MAX_GIVEN_SHOWN]
+            if not candidates:
+                out.append(f"given a '{kind}' fact with {text}: there is no '{kind}' fact {NO}")
+                continue
+            out.append(f"given a '{kind}' fact with {text}: none has it {NO}")
+        pad = "" if matching else "  "
+        for fact in shown:
+            lines = condition_lines(text, kind, rule.params, fact)
+            out.append(f"{pad}given {kind} {fact.get('ref', '')}: {lines[0]}")
+            out += [f"{pad}  {line}" for line in lines[1:]]
+    return out, met
+
+
+def explain_subject(
+    rule: Rule, subject: Mapping[str, Any], facts: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Why `rule` did or did not fire on `subject` (an engine fact), in readable lines."""
+    lines, met = given_lines(rule, facts)
+    if not met:
+        return [*lines, "so the condition was not tested"]
+    return lines + condition_lines(rule.condition, rule.fact, rule.params, subject)
+
+
+def tested(rule: Rule, facts: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the rule's condition was tested on at least one subject: a fact of its kind
+    exists and every `given` is met (a rule with nothing to test passes vacuously)."""
+    if not _kind_facts(facts, rule.fact):
+        return False
+    patterns = _given_patterns(rule)
+    return all(any(holds(cond, dict(f)) for f in facts) for cond in patterns.values())
+
+
+def with_derived(
+    bundle: RuleBundle, facts: Iterable[Mapping[str, Any]], fired: Iterable[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The engine facts plus those rules derived, rebuilt from (rule id, subject id) matches
+    exactly as the engines build them."""
+    out = [dict(f) for f in facts]
+    for rule_id, subject in fired:
+        rule = bundle.rule(rule_id)
+        if rule.derive is not None:
+            ref = f"{rule.id}/{subject}"
+            out.append(
+                {
+                    **rule.derive.fields,
+                    "kind": rule.derive.kind,
+                    "id": f"{rule.derive.kind}:{ref}",
+                    "ref": ref,
+                }
+            )
+    return out
+
+
+def split_request(request: str) -> tuple[str, str | None]:
+    """`GOV-002` -> (GOV-002, None); `GOV-002:GP3` -> (GOV-002, GP3): one subject only."""
+    rule_id, _, subject = request.partition(":")
+    return rule_id, subject or None
+
+
+def check_rule_ids(bundle: RuleBundle, rule_ids: Iterable[str]) -> None:
+    """A misspelt id would silently explain nothing."""
+    known = {r.id for r in bundle.rules}
+    bad = [r for r, _ in map(split_request, rule_ids) if r not in known]
+    if bad:
+        raise InputError.single(
+            "--explain-rule", f"no loaded rule has the id '{bad[0]}'{did_you_mean(bad[0], known)}"
+        )
+
+
+def explain_check(
+    bundle: RuleBundle,
+    facts: Sequence[Fact],
+    matches: Sequence[Match],
+    findings: Sequence[Finding],
+    *,
+    every_finding: bool,
+    rule_ids: Sequence[str] = (),
+    not_evaluated: Sequence[str] = (),
+) -> tuple[list[Finding], list[Explained]]:
+    """Findings with `explanation` filled in (all, or those of `rule_ids`), and for each of
+    `rule_ids` an explanation of every subject it did not fire on."""
+    check_rule_ids(bundle, rule_ids)
+    fired = [(m.rule, str(m.subject["ref"])) for m in matches]
+    known = with_derived(bundle, (f.engine_dict() for f in facts), fired)
+    by_id = {f["id"]: f for f in known}
+    subjects = {
+        f.engine_key(): Subject(kind=f.kind, id=f.id, name=str(getattr(f, "name", "")), path=f.path)
+        for f in facts
+    }
+    requests = [split_request(r) for r in rule_ids]
+    wanted = {r for r, _ in requests}
+    explained_findings = []
+    for finding in findings:
+        if every_finding or finding.rule in wanted:
+            fact = by_id.get(f"{finding.subject.kind}:{finding.subject.id}")
+            if fact is not None:
+                lines = explain_subject(bundle.rule(finding.rule), fact, known)
+                finding = finding.model_copy(update={"explanation": lines})
+        explained_findings.append(finding)
+    passes: list[Explained] = []
+    fired_on = set(fired)
+    for rule_id, only in requests:
+        rule = bundle.rule(rule_id)
+        if rule_id in not_evaluated:
+            line = "not evaluated: this rule needs a market context (--market FILE)"
+            passes.append(Explained(rule=rule_id, lines=[line]))
+            continue
+        candidates = [f for f in _kind_facts(known, rule.fact) if only is None or f["ref"] == only]
+        if not candidates:
+            what = f"'{rule.fact}' fact" + (f" with id '{only}'" if only else "")
+            line = f"there is no {what} in this proposal, so nothing was tested"
+            passes.append(Explained(rule=rule_id, lines=[line]))
+        for fact in candidates:
+            if (rule_id, fact["ref"]) in fired_on:
+                continue
+            subject = subjects.get(fact["id"]) or Subject(
+                kind=rule.fact, id=fact["ref"], name=str(fact.get("name", ""))
+            )
+            passes.append(
+                Explained(rule=rule_id, subject=subject, lines=explain_subject(rule, fact, known))
+            )
+    return explained_findings, passes

@@ -1,0 +1,522 @@
+"""`icorules lint`: mistakes in ruleset files that loading alone does not make obvious.
+
+`rules check` answers "does it load?"; lint also asks "is it what the team meant?": a rule no
+bidder could ever trigger, one that fires on every bid, a citation or fix hint left out, a
+parameter nobody uses, a classification that no rule derives. Every finding has a stable code
+(like ruff or Semgrep) so a team can discuss, document and `--ignore` it.
+
+Static truth (RL006/RL007) is decided on the compiled condition, the same form the engine runs:
+it is put in disjunctive normal form and each conjunction is checked per field (number bounds,
+equalities, the fixed values of true/false and choice fields). Comparisons between two fields
+or with arithmetic are treated as unknown, so lint only reports what it can prove.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from icorules.documents import Document, load_document
+from icorules.errors import InputError, Problem
+from icorules.facts import FACT_KINDS, FieldType, field_types
+from icorules.model import pydantic_problems
+from icorules.reference_engine import holds
+from icorules.rules.expr import ExpressionError, compile_condition
+from icorules.rules.loader import (
+    ParameterSpec,
+    RulesetSpec,
+    RuleSpec,
+    _compile_rule,
+    ruleset_files,
+)
+from icorules.rules.reference import PARAM_RE
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    name: str
+    summary: str
+
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        Code(
+            "RL001", "malformed-id", "A rule id is missing or not in the form GOV-002 / GOV-002a."
+        ),
+        Code("RL002", "duplicate-id", "Two rules share an id."),
+        Code("RL003", "missing-citation", "A rule has no `source` (citation)."),
+        Code("RL004", "missing-fix", "A rule has no `fix` hint."),
+        Code("RL005", "unused-parameter", "A parameter is declared but no rule uses it."),
+        Code("RL006", "never-true", "A condition, or part of one, can never be true."),
+        Code("RL007", "always-true", "A condition, or part of one, is always true."),
+        Code(
+            "RL008",
+            "template-field",
+            "A message or fix names an unknown field or parameter, or formats it wrongly.",
+        ),
+        Code("RL009", "never-produced", "A rule waits for a derived fact that no rule derives."),
+        Code(
+            "RL010",
+            "duplicate-condition",
+            "Two rules test the same fact kind with the same condition.",
+        ),
+        Code("RL011", "invalid-rule", "A rule does not load (wrong key, kind, type, condition)."),
+        Code("RL012", "invalid-ruleset", "The file's top level does not load."),
+    )
+}
+
+RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$")
+_PLACEHOLDER_ID = "LINT-000"
+
+
+@dataclass(frozen=True, order=True)
+class LintFinding:
+    file: str
+    line: int
+    column: int
+    code: str
+    message: str
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.code} {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "name": CODES[self.code].name,
+            "message": self.message,
+            "rule": self.rule,
+        }
+
+
+@dataclass
+class _RuleInfo:
+    """What the cross-file checks need to know about one rule that validated."""
+
+    id: str
+    spec: RuleSpec
+    document: Document
+    loc: tuple[str | int, ...]
+    params: dict[str, Any]
+
+
+def lint_paths(paths: Iterable[str | Path], ignore: Iterable[str] = ()) -> list[LintFinding]:
+    """Lint ruleset files and directories; raises InputError if a file cannot be read."""
+    files = ruleset_files(list(paths))
+    documents = []
+    unreadable: list[Problem] = []
+    for file in files:
+        try:
+            documents.append(load_document(file))
+        except InputError as exc:
+            unreadable.extend(exc.problems)
+    if unreadable:
+        raise InputError(unreadable)
+    linter = _Linter()
+    for document in documents:
+        linter.lint_document(document)
+    linter.cross_checks()
+    skip = set(ignore)
+    return sorted(f for f in linter.findings if f.code not in skip)
+
+
+class _Linter:
+    def __init__(self) -> None:
+        self.findings: list[LintFinding] = []
+        self.rules: list[_RuleInfo] = []
+        self.ids: dict[str, tuple[str, int]] = {}
+
+    def add(
+        self,
+        document: Document,
+        loc: Sequence[str | int],
+        code: str,
+        message: str,
+        rule: str | None = None,
+    ) -> None:
+        line, column = document.position(loc)
+        self.findings.append(
+            LintFinding(document.name, line or 1, column or 1, code, message, rule)
+        )
+
+    def add_problem(self, problem: Problem, code: str, rule: str | None = None) -> None:
+        self.findings.append(
+            LintFinding(
+                problem.file, problem.line or 1, problem.column or 1, code, problem.message, rule
+            )
+        )
+
+    # -- one file ---------------------------------------------------------------------
+
+    def lint_document(self, document: Document) -> None:
+        data = document.data
+        if not isinstance(data, dict):
+            self.add(
+                document,
+                (),
+                "RL012",
+                "a ruleset file is a YAML mapping with 'ruleset', 'version' and 'rules'",
+            )
+            return
+        try:
+            RulesetSpec.model_validate(data)
+        except ValidationError as exc:
+            for problem in pydantic_problems(exc, RulesetSpec, document, document.name):
+                code = "RL011" if problem.message.startswith("rules[") else "RL012"
+                self.add_problem(problem, code)
+        ruleset = data.get("ruleset") if isinstance(data.get("ruleset"), str) else "unnamed"
+        declared = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+        params: dict[str, Any] = {}
+        for name, raw in declared.items():
+            with contextlib.suppress(ValidationError):  # if not, reported above as RL012
+                params[str(name)] = ParameterSpec.model_validate(raw).default
+        raw_rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+        used: set[str] = set()
+        for index, raw in enumerate(raw_rules):
+            if isinstance(raw, dict):
+                used |= _params_named(raw)
+                self.lint_rule(document, ("rules", index), raw, str(ruleset), params)
+        for name in declared:
+            if name not in used:
+                self.add(
+                    document,
+                    ("parameters", name),
+                    "RL005",
+                    f"parameter '{name}' is declared but no rule uses it "
+                    f"(write params.{name} in a condition, message or fix, or delete it)",
+                )
+
+    def lint_rule(
+        self,
+        document: Document,
+        loc: tuple[str | int, ...],
+        raw: dict[str, Any],
+        ruleset: str,
+        params: dict[str, Any],
+    ) -> None:
+        patched = dict(raw)
+        rule_id = raw.get("id")
+        shown_id = rule_id if isinstance(rule_id, str) else None
+        if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
+            patched["id"] = _PLACEHOLDER_ID
+            if rule_id is None:
+                self.add(document, loc, "RL001", "the rule has no id")
+            else:
+                self.add(
+                    document,
+                    (*loc, "id"),
+                    "RL001",
+                    f"'{rule_id}' is not a rule id: use capital letters, a hyphen and three "
+                    "digits, with an optional lower-case letter (GOV-002, GOV-002a)",
+                    shown_id,
+                )
+        else:
+            line, _ = document.position(loc)
+            if rule_id in self.ids:
+                first_file, first_line = self.ids[rule_id]
+                self.add(
+                    document,
+                    (*loc, "id"),
+                    "RL002",
+                    f"rule id '{rule_id}' is also used at {first_file}:{first_line}",
+                    rule_id,
+                )
+            else:
+                self.ids[rule_id] = (document.name, line or 1)
+        for key, code, what in (
+            ("source", "RL003", "citation ('source': the document, paragraph and a quote)"),
+            ("fix", "RL004", "fix hint ('fix': what the bid author should do)"),
+        ):
+            value = raw.get(key)
+            if not isinstance(value, str) or not value.strip():
+                patched[key] = "-"
+                at = (*loc, key) if key in raw else loc
+                self.add(document, at, code, f"rule {shown_id or '?'} has no {what}", shown_id)
+        try:
+            spec = RuleSpec.model_validate(patched)
+        except ValidationError as exc:
+            for problem in pydantic_problems(exc, RuleSpec, document, document.name, loc):
+                self.add_problem(problem, "RL011", shown_id)
+            return
+        spec = spec.model_copy(update={"id": shown_id or "?"})
+        _, problems = _compile_rule(spec, loc, document, ruleset, params)
+        prefix = re.escape(_path(loc))
+        template = re.compile(rf"^{prefix}\.(message|fix)\b")
+        for problem in problems:
+            code = "RL008" if template.match(problem.message) else "RL011"
+            self.add_problem(problem, code, shown_id)
+        if spec.fact in FACT_KINDS:
+            self.static_truth(
+                document, (*loc, "condition"), spec, spec.condition, spec.fact, params
+            )
+            for kind, text in spec.given.items():
+                if kind in FACT_KINDS:
+                    self.static_truth(document, (*loc, "given", kind), spec, text, kind, params)
+        self.rules.append(_RuleInfo(shown_id or "?", spec, document, loc, params))
+
+    def static_truth(
+        self,
+        document: Document,
+        loc: tuple[str | int, ...],
+        spec: RuleSpec,
+        text: str,
+        kind: str,
+        params: dict[str, Any],
+    ) -> None:
+        for verdict, segment, whole in static_verdicts(text, kind, params):
+            what = "the condition" if loc[-1] == "condition" else f"the 'given' {kind} condition"
+            if verdict == "never":
+                consequence = (
+                    "so the rule never fires"
+                    if loc[-1] == "condition"
+                    else "so the rule never applies"
+                )
+                message = (
+                    f"{what} can never be true ({segment}), {consequence}"
+                    if whole
+                    else f"part of {what} can never be true: {segment}"
+                )
+                self.add(document, loc, "RL006", f"rule {spec.id}: {message}", spec.id)
+            else:
+                message = (
+                    f"{what} is always true ({segment}), so it holds for every '{kind}' fact"
+                    if whole
+                    else f"part of {what} is always true, so it tests nothing: {segment}"
+                )
+                self.add(document, loc, "RL007", f"rule {spec.id}: {message}", spec.id)
+
+    # -- across files -----------------------------------------------------------------
+
+    def cross_checks(self) -> None:
+        self.never_produced()
+        self.duplicate_conditions()
+
+    def never_produced(self) -> None:
+        producers: dict[str, list[dict[str, Any]]] = {}
+        for info in self.rules:
+            derive = info.spec.derive
+            if derive is not None and derive.kind in FACT_KINDS:
+                ref = f"{info.id}/x"
+                fact = {**derive.fields, "kind": derive.kind, "id": f"{derive.kind}:{ref}"}
+                producers.setdefault(derive.kind, []).append({**fact, "ref": ref})
+        for info in self.rules:
+            waits = [(k, t, ("given", k)) for k, t in info.spec.given.items()]
+            waits.append((info.spec.fact, info.spec.condition, ("condition",)))
+            for kind, text, at in waits:
+                if kind not in FACT_KINDS or not FACT_KINDS[kind].derived:
+                    continue
+                try:
+                    compiled = compile_condition(text, field_types(kind), info.params, kind)
+                except ExpressionError:
+                    continue  # reported as RL011
+                made = producers.get(kind, [])
+                if any(holds(compiled.condition, fact) for fact in made):
+                    continue
+                shown = set(field_types(kind)) - {"id"}
+                offered = sorted(
+                    {", ".join(f"{k}: {v}" for k, v in f.items() if k in shown) for f in made}
+                )
+                also = f" (the loaded rules derive: {'; '.join(offered)})" if offered else ""
+                self.add(
+                    info.document,
+                    (*info.loc, *at),
+                    "RL009",
+                    f"rule {info.id} waits for a '{kind}' fact with {' '.join(text.split())}, "
+                    f"but no loaded rule derives one{also}",
+                    info.id,
+                )
+
+    def duplicate_conditions(self) -> None:
+        seen: dict[tuple[Any, ...], _RuleInfo] = {}
+        for info in self.rules:
+            try:
+                key = (
+                    info.spec.fact,
+                    _shape(info.spec.condition),
+                    tuple(sorted((k, _shape(t)) for k, t in info.spec.given.items())),
+                )
+            except SyntaxError:
+                continue
+            if key in seen:
+                first = seen[key]
+                line, _ = first.document.position(first.loc)
+                self.add(
+                    info.document,
+                    (*info.loc, "condition"),
+                    "RL010",
+                    f"rule {info.id} tests the same '{info.spec.fact}' condition as "
+                    f"{first.id} ({first.document.name}:{line}): one of them is redundant, "
+                    "or one was meant to differ",
+                    info.id,
+                )
+            else:
+                seen[key] = info
+
+
+def _path(loc: Sequence[str | int]) -> str:
+    from icorules.documents import json_path
+
+    return json_path(loc)
+
+
+def _shape(text: str) -> str:
+    """A condition with layout and redundant brackets ignored."""
+    return ast.dump(ast.parse(text.strip(), mode="eval"))
+
+
+def _params_named(raw: Mapping[str, Any]) -> set[str]:
+    texts = [raw.get("condition"), raw.get("message"), raw.get("fix")]
+    if isinstance(raw.get("given"), dict):
+        texts += list(raw["given"].values())
+    return {name for t in texts if isinstance(t, str) for name in PARAM_RE.findall(t)}
+
+
+# -- static truth ---------------------------------------------------------------------------
+
+MAX_CONJUNCTIONS = 512
+_NEGATE = {"$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt", "$eq": "$neq", "$neq": "$eq"}
+_COMPARE = {
+    "$eq": lambda a, b: a == b,
+    "$neq": lambda a, b: a != b,
+    "$lt": lambda a, b: a < b,
+    "$lte": lambda a, b: a <= b,
+    "$gt": lambda a, b: a > b,
+    "$gte": lambda a, b: a >= b,
+}
+Atom = tuple[str, str, Any]  # (operator, engine field name, value)
+_OPAQUE: list[list[Atom]] = [[]]  # a test lint cannot reason about: satisfiable either way
+
+
+def static_verdicts(text: str, kind: str, params: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+    """("never" | "always", the part's text, whether it is the whole condition), outermost
+    parts first; nothing inside a part already reported."""
+    fields = field_types(kind)
+    source = text.strip()
+    try:
+        tree = ast.parse(source, mode="eval").body
+        compile_condition(source, fields, dict(params), kind)
+    except (SyntaxError, ExpressionError):
+        return []
+    out: list[tuple[str, str, bool]] = []
+
+    def visit(node: ast.AST, whole: bool) -> None:
+        segment = " ".join((ast.get_source_segment(source, node) or "").split())
+        try:
+            compiled = compile_condition(segment, fields, dict(params), kind).condition
+        except ExpressionError:
+            return
+        verdict = _verdict(compiled, fields)
+        if verdict is not None:
+            out.append((verdict, segment, whole))
+            return
+        inner = node.operand if isinstance(node, ast.UnaryOp) else node
+        if isinstance(inner, ast.BoolOp):
+            for child in inner.values:
+                visit(child, False)
+
+    visit(tree, True)
+    return out
+
+
+def _verdict(condition: dict[str, Any], fields: Mapping[str, FieldType]) -> str | None:
+    never = _dnf(condition, negate=False)
+    if never is not None and not any(_satisfiable(c, fields, False) for c in never):
+        return "never"
+    always = _dnf(condition, negate=True)
+    if always is not None and not any(_satisfiable(c, fields, True) for c in always):
+        return "always"
+    return None
+
+
+def _dnf(condition: Any, negate: bool) -> list[list[Atom]] | None:
+    """The (negated) condition as a list of conjunctions of atoms; None if too large."""
+    if not isinstance(condition, dict) or not condition:
+        return _OPAQUE
+    if len(condition) > 1:
+        return _dnf({"$and": [{k: v} for k, v in condition.items()]}, negate)
+    ((key, arg),) = condition.items()
+    if key in ("$and", "$or"):
+        parts = [_dnf(c, negate) for c in arg]
+        if any(p is None for p in parts):
+            return None
+        conjunctive = (key == "$and") != negate
+        if not conjunctive:
+            return [c for p in parts for c in p]  # type: ignore[union-attr]
+        out: list[list[Atom]] = [[]]
+        for part in parts:
+            out = [a + b for a, b in itertools.product(out, part)]  # type: ignore[arg-type]
+            if len(out) > MAX_CONJUNCTIONS:
+                return None
+        return out
+    if key in _NEGATE:
+        ((name, value),) = arg.items()
+        if isinstance(value, dict):
+            return _OPAQUE
+        return [[(_NEGATE[key] if negate else key, name, value)]]
+    if isinstance(arg, dict):
+        return _OPAQUE
+    return [[("$neq" if negate else "$eq", key, arg)]]
+
+
+def _satisfiable(atoms: list[Atom], fields: Mapping[str, FieldType], complement: bool) -> bool:
+    """Whether some fact meets every atom. In the complement of a condition an absent value
+    meets every (negated) test on it, because every comparison on an absent value is false."""
+    by_field: dict[str, list[tuple[str, Any]]] = {}
+    for op, name, value in atoms:
+        by_field.setdefault(name, []).append((op, value))
+    for name, tests in by_field.items():
+        ftype = fields.get("id" if name == "ref" else name)
+        if ftype is None or (complement and ftype.nullable):
+            continue
+        if not _field_satisfiable(ftype, tests):
+            return False
+    return True
+
+
+def _field_satisfiable(ftype: FieldType, tests: list[tuple[str, Any]]) -> bool:
+    def meets(value: Any) -> bool:
+        return all(_COMPARE[op](value, bound) for op, bound in tests)
+
+    if ftype.base is bool:
+        return any(meets(v) for v in (True, False))
+    if ftype.choices:
+        return any(meets(v) for v in ftype.choices)
+    equal = {v for op, v in tests if op == "$eq"}
+    if equal:
+        return len(equal) == 1 and meets(next(iter(equal)))
+    if ftype.base is str:
+        return True  # unlimited text: only a clash of equalities is impossible
+    lo, lo_strict, hi, hi_strict = -math.inf, False, math.inf, False
+    for op, bound in tests:
+        if op in ("$gt", "$gte") and (bound > lo or (bound == lo and op == "$gt")):
+            lo, lo_strict = bound, op == "$gt"
+        if op in ("$lt", "$lte") and (bound < hi or (bound == hi and op == "$lt")):
+            hi, hi_strict = bound, op == "$lt"
+    excluded = {v for op, v in tests if op == "$neq"}
+    if ftype.base is float:
+        if lo > hi or (lo == hi and (lo_strict or hi_strict)):
+            return False
+        return not (lo == hi and lo in excluded)
+    # whole numbers (and dates, which the engine holds as whole numbers)
+    low = lo if math.isinf(lo) else math.floor(lo) + 1 if lo_strict else math.ceil(lo)
+    high = hi if math.isinf(hi) else math.ceil(hi) - 1 if hi_strict else math.floor(hi)
+    if low > high:
+        return False
+    if math.isinf(low) or math.isinf(high) or high - low + 1 > len(excluded):
+        return True
+    return any(v not in excluded for v in range(int(low), int(high) + 1))
