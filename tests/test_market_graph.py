@@ -8,7 +8,7 @@ from typing import Any
 import icorules
 from icorules.graph import build_graph
 from icorules.market import load_market
-from tests.proposals import clean_market, clean_proposal, edited, org
+from tests.proposals import clean_market, edited, org
 
 
 def hospice_pilot(p: dict[str, Any]) -> None:
