@@ -20,7 +20,9 @@ figures measured in the same run. Sections:
   with a fitted exponent (time ~ n^k; k <= 1.15 counts as linear);
 - memory: RSS over 100,000 checks in one process, and the peak.
 
-Sections that fork worker processes or must start clean (batch, memory) run in a child process.
+Each section runs in a child process of its own, so none pays for another's memory. Figures are
+medians of wall time; where other work on the machine may inflate them (it only ever adds), the
+quietest third of the samples is reported and CPU time is given beside them.
 """
 
 from __future__ import annotations
@@ -146,10 +148,12 @@ class StageClock:
             api.build_graph, api._backend = real_graph, real_backend
 
     def check(self, *args: Any, **kwargs: Any) -> dict[str, float]:
-        """One check; seconds per stage and in total."""
+        """One check; seconds per stage and in total (wall), and the CPU time it used."""
+        cpu = time.process_time()
         start = time.perf_counter()
         icorules.check(*args, **kwargs)
         end = time.perf_counter()
+        cpu = time.process_time() - cpu
         m = self.marks
         return {
             "load/validate": m["graph0"] - start,
@@ -158,6 +162,7 @@ class StageClock:
             "engine": m["engine1"] - m["engine0"],
             "report": end - m["engine1"],
             "total": end - start,
+            "cpu": cpu,
         }
 
 
@@ -179,7 +184,9 @@ def staged(
         size = len(got) // BLOCKS if len(got) >= 3 * BLOCKS else len(got)
         blocks = [got[i : i + size] for i in range(0, len(got) - size + 1, size)]
         best = min(blocks, key=lambda b: statistics.median(s["total"] for s in b))
-        out[name] = {k: statistics.median(s[k] for s in best) * 1000 for k in (*STAGES, "total")}
+        out[name] = {
+            k: statistics.median(s[k] for s in best) * 1000 for k in (*STAGES, "total", "cpu")
+        }
     return out
 
 
@@ -383,10 +390,13 @@ def section_batch(quick: bool, work: Path) -> dict[str, Any]:
         ),
     }
     fork = multiprocessing.get_context("fork")
+    children = _children_cpu()
     start = time.perf_counter()
     with ProcessPoolExecutor(jobs, mp_context=fork, initializer=_worker_init) as pool:
         pooled = list(pool.map(_worker_check, paths, chunksize=64))
     out["pool_s"] = time.perf_counter() - start
+    # CPU the workers used: what the run would take on `jobs` otherwise idle cores.
+    out["pool_cpu_s"] = _children_cpu() - children
     try:
         from icorules.batch import Settings, check_many
 
@@ -422,12 +432,19 @@ def section_batch(quick: bool, work: Path) -> dict[str, Any]:
     if out["cli_s"] is None:
         out["cli_note"] = (done.stderr.strip().splitlines() or ["failed"])[-1][:200]
     _worker_init()
+    cpu = time.process_time()
     start = time.perf_counter()
     single = [_worker_check(p) for p in paths]
     out["one_process_s"] = time.perf_counter() - start
+    out["one_process_cpu_s"] = time.process_time() - cpu
     out["pool_agrees"] = single == pooled
     out["findings"] = sum(map(sum, single))
     return out
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> float:
@@ -715,8 +732,8 @@ def markdown(results: dict[str, Any]) -> str:
         rows = []
         for case in ("typical", "large"):
             for backend, st in lat[case]["stages_ms"].items():
-                rows.append([case, backend, *(st[s] for s in STAGES), st["total"]])
-        lines += _table(["proposal", "backend", *STAGES, "total"], rows)
+                rows.append([case, backend, *(st[s] for s in STAGES), st["total"], st["cpu"]])
+        lines += _table(["proposal", "backend", *STAGES, "total", "CPU time"], rows)
         lines += [
             f"typical: {lat['typical']['input']}; the same proposal read from its YAML file: "
             f"{lat['typical']['yaml_file_total_ms']:.2f} ms. large: {lat['large']['input']}.",
@@ -778,7 +795,10 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             f"Mean {batch['mean_organisations']:.1f} organisations per proposal; "
             f"{batch['findings']:,} findings; pool results identical to one process: "
-            f"{'yes' if batch['pool_agrees'] else 'NO'}.",
+            f"{'yes' if batch['pool_agrees'] else 'NO'}. CPU time: the pool's workers "
+            f"{batch['pool_cpu_s']:.1f} s in all ({batch['pool_cpu_s'] / batch['jobs']:.1f} s "
+            f"per core, what the pool would take on {batch['jobs']} idle cores); one process "
+            f"{batch['one_process_cpu_s']:.1f} s.",
             "",
         ]
     cold = results.get("cold")

@@ -132,3 +132,17 @@ def test_renders_in_headless_chromium_with_the_graph_visible(pages: Path, tmp_pa
     practice = to_rgb(type_colours()["gp_practice"])
     close = (abs(image - practice) < 0.02).all(axis=-1)
     assert close.sum() > 200, "the partner practices are drawn in their colour"
+
+
+def test_names_with_formula_characters_are_drawn_as_text(tmp_path: Path) -> None:
+    import json
+
+    from tests.proposals import clean_proposal
+
+    bid = clean_proposal()
+    bid["pct_areas"][0]["name"] = "Area $\\frac{$ and 100%"
+    path = tmp_path / "bid.json"
+    path.write_text(json.dumps(bid))
+    code, out, err = run("check", str(path), "--format", "html")
+    assert code == 0, err
+    assert "Area $\\frac{$ and 100%" in out

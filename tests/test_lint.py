@@ -239,3 +239,21 @@ def test_unreadable_input_and_unknown_code_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no such file" in result.stderr
     result = CliRunner().invoke(cli, ["lint", "--ignore", "RL05"])
     assert result.exit_code == 2 and "no lint code 'RL05'" in result.stderr
+
+
+def test_a_condition_too_deep_to_parse_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    rule = {
+        "id": "DEEP-001",
+        "title": "t",
+        "severity": "error",
+        "source": "s",
+        "fact": "proposal",
+        "condition": "not " * 100_000 + "has_board",
+        "message": "m",
+        "fix": "f",
+    }
+    path = tmp_path / "deep.yaml"
+    path.write_text(yaml.safe_dump({"ruleset": "deep", "version": "1", "rules": [rule]}))
+    result = CliRunner().invoke(cli, ["lint", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "RL011" in result.stdout and "expression_length limit" in result.stdout

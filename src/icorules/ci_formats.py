@@ -124,7 +124,9 @@ def render_sarif(reports: Sequence[Report], bundle: RuleBundle) -> str:
                 message=sarif.Message(text=f"{rule_id} passed for {report.proposal.id}"),
                 locations=[
                     sarif.Location(
-                        physical_location=sarif.PhysicalLocation(artifact_location=_artifact(report))
+                        physical_location=sarif.PhysicalLocation(
+                            artifact_location=_artifact(report)
+                        )
                     )
                 ],
                 properties={"proposal": report.proposal.id},

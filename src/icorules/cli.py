@@ -612,9 +612,7 @@ def diff_command(old: str, new: str, fmt: str, output: str | None) -> None:
 
 
 @cli.command()
-@click.argument(
-    "document", type=click.Choice(["proposal", "market", "report"]), default="proposal"
-)
+@click.argument("document", type=click.Choice(["proposal", "market", "report"]), default="proposal")
 @output_option
 def schema(document: str, output: str | None) -> None:
     """Print the JSON Schema of a proposal (default), a market file, or a JSON report.

@@ -70,7 +70,9 @@ def partnership_svg(partners: PartnerGraph) -> tuple[str, int]:
     width = max(x1 for _, (_, _, x1, _) in boxes.items()) if boxes else 1.0
     height = max(-y0 for _, (_, y0, _, _) in boxes.items()) if boxes else 1.0
     colours = type_colours()
-    with matplotlib.rc_context({"svg.hashsalt": "icorules", "svg.fonttype": "none"}):
+    # parse_math off: a "$" in an area name is text, not a formula for matplotlib to parse.
+    style = {"svg.hashsalt": "icorules", "svg.fonttype": "none", "text.parse_math": False}
+    with matplotlib.rc_context(style):
         figure = Figure(figsize=(min(16, 1.5 + width * 0.9), min(24, 1.5 + height * 0.9)))
         FigureCanvasSVG(figure)
         ax = figure.add_axes((0, 0, 1, 1))

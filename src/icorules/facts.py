@@ -45,12 +45,13 @@ class Fact(BaseModel):
         """A fact from values derive_facts worked out itself, built without validation:
         validating ~50 facts was a sixth of a typical check. Every field must be given, and
         tests/test_differential.py checks that derived facts validate, so types still hold."""
-        if len(values) != len(cls.model_fields):
-            wrong = set(values) ^ set(cls.model_fields)
+        names = _field_names(cls)
+        if len(values) != len(names):
+            wrong = set(values) ^ set(names)
             raise TypeError(f"{cls.__name__}: missing or unknown fields {sorted(wrong)}")
         fact = cls.__new__(cls)
-        object.__setattr__(fact, "__dict__", {name: values[name] for name in cls.model_fields})
-        object.__setattr__(fact, "__pydantic_fields_set__", set(cls.model_fields))
+        object.__setattr__(fact, "__dict__", {name: values[name] for name in names})
+        object.__setattr__(fact, "__pydantic_fields_set__", set(names))
         object.__setattr__(fact, "__pydantic_extra__", None)
         object.__setattr__(fact, "__pydantic_private__", None)
         return fact
@@ -327,6 +328,12 @@ def _field_type(annotation: Any) -> FieldType:
     if typing.get_origin(annotation) is Literal:
         return FieldType(str, tuple(str(a) for a in typing.get_args(annotation)), nullable)
     return FieldType(annotation, (), nullable)
+
+
+@functools.cache
+def _field_names(cls: type[Fact]) -> tuple[str, ...]:
+    """A kind's fields in order (pydantic's `model_fields` is slow to read on a class)."""
+    return tuple(cls.model_fields)
 
 
 @functools.cache

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from icorules.documents import Document, load_document
 from icorules.errors import InputError, Problem
 from icorules.facts import FACT_KINDS, FieldType, field_types
+from icorules.limits import DEFAULT_LIMITS
 from icorules.model import pydantic_problems
 from icorules.reference_engine import holds
 from icorules.rules.expr import ExpressionError, compile_condition
@@ -375,8 +376,14 @@ def _path(loc: Sequence[str | int]) -> str:
 
 
 def _shape(text: str) -> str:
-    """A condition with layout and redundant brackets ignored."""
-    return ast.dump(ast.parse(text.strip(), mode="eval"))
+    """A condition with layout and redundant brackets ignored (as written if it is too big or
+    too deep to parse safely; the rule's own load error reports that)."""
+    if len(text) > DEFAULT_LIMITS.expression_length:
+        return text
+    try:
+        return ast.dump(ast.parse(text.strip(), mode="eval"))
+    except (SyntaxError, RecursionError, MemoryError):
+        return text
 
 
 def _params_named(raw: Mapping[str, Any]) -> set[str]:
@@ -407,9 +414,9 @@ def static_verdicts(text: str, kind: str, params: Mapping[str, Any]) -> list[tup
     parts first; nothing inside a part already reported."""
     fields = field_types(kind)
     source = text.strip()
-    try:
-        tree = ast.parse(source, mode="eval").body
+    try:  # compiling first applies the length and depth limits before Python's parser recurses
         compile_condition(source, fields, dict(params), kind)
+        tree = ast.parse(source, mode="eval").body
     except (SyntaxError, ExpressionError):
         return []
     out: list[tuple[str, str, bool]] = []
