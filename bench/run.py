@@ -190,6 +190,19 @@ def staged(
     return out
 
 
+def calibration_ms() -> float:
+    """A fixed pure-Python workload: how fast this machine is running right now (shared
+    machines slow down when others are busy; compare this figure between runs)."""
+
+    def work() -> int:
+        total = 0
+        for i in range(200_000):
+            total += i * i % 7
+        return total + len(json.dumps({"k": list(range(2_000))}))
+
+    return interleaved({"w": work}, 9, warmup=1)["w"]
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
@@ -710,6 +723,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"{meta['date']} · Python {meta['python']} · {meta['cpus']} CPUs · "
         f"load average {meta['load_before']} before, {meta['load_after']} after · "
+        f"calibration loop {meta['calibration_ms_before']} ms before, "
+        f"{meta['calibration_ms_after']} ms after (lower is a faster machine) · "
         f"{'quick run' if meta['quick'] else 'full run'} · {meta['seconds']:.0f} s",
         "",
         "## Targets",
@@ -876,6 +891,7 @@ def main(argv: list[str] | None = None) -> None:
             "cpus": os.cpu_count(),
             "quick": args.quick,
             "load_before": round(os.getloadavg()[0], 2),
+            "calibration_ms_before": round(calibration_ms(), 2),
         }
     }
     for name in names:
@@ -887,6 +903,7 @@ def main(argv: list[str] | None = None) -> None:
             results[name] = SECTIONS[name](args.quick, work)
         print(f"bench: {name} done in {time.perf_counter() - section_start:.0f} s", file=sys.stderr)
     results["meta"]["load_after"] = round(os.getloadavg()[0], 2)
+    results["meta"]["calibration_ms_after"] = round(calibration_ms(), 2)
     results["meta"]["seconds"] = time.perf_counter() - started
     results["targets"] = verdicts(results, args.quick)
     args.out.mkdir(parents=True, exist_ok=True)

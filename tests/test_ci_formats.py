@@ -129,3 +129,17 @@ def test_junit_follows_fail_on_and_skips_unevaluated_rules() -> None:
 @pytest.mark.parametrize("fmt", ["sarif", "junit"])
 def test_ci_formats_are_byte_identical_across_runs(fmt: str) -> None:
     assert run("check", DEFECTS, "--format", fmt)[1] == run("check", DEFECTS, "--format", fmt)[1]
+
+
+def test_junit_keeps_a_case_for_a_rule_whose_findings_were_all_waived(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n  - rule: GOV-011\n    reason: council joins at contract award\n"
+        "    approved_by: A. Assessor\n"
+    )
+    out = run("check", DEFECTS, "--format", "junit", "-w", str(waivers))[1]
+    xml = junitparser.JUnitXml.fromstring(out)
+    [suite] = list(xml)
+    cases = {case.name: case for case in suite}
+    assert len(cases) == 44
+    assert cases["GOV-011"].is_passed and "council joins" in cases["GOV-011"].system_out

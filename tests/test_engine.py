@@ -284,3 +284,42 @@ def test_every_fact_is_handled_so_no_batch_is_encoded_twice() -> None:
     engine._host.update_state = lambda name, state: calls.append(name) or real(name, state)
     engine.run(icorules.default_rulesets(), _facts(clean_proposal()))
     assert calls == []
+
+
+RANGE_RULES = """
+import json, sys
+from pathlib import Path
+import icorules
+from icorules.rules import loader
+from tests.proposals import clean_proposal
+loader.MAX_RANGE_TESTS = 10_000  # the loader's bound for a whole run; the engine splits anyway
+rules = [
+    {"id": f"T-{i:03d}", "title": "t", "severity": "info", "source": "s", "fact": "partner",
+     "condition": f"list_size > {i * 100}", "message": "m", "fix": "f"}
+    for i in range(200)
+]
+path = Path(sys.argv[1])
+path.write_text(json.dumps({"ruleset": "test/ranges", "version": "1", "rules": rules}))
+bundle = icorules.load_rulesets([path])
+durable = icorules.check(clean_proposal(), rulesets=bundle)
+reference = icorules.check(clean_proposal(), rulesets=bundle, engine="reference")
+print(len(durable.findings), durable.findings == reference.findings)
+"""
+
+
+def test_facts_passing_many_range_tests_do_not_crash_the_engine(tmp_path: Path) -> None:
+    """GP1 (8,000 patients) passes 80 `list_size > N` tests: more than 64 under one node fail
+    with error 303 or crash durable_rules; split into rulesets of at most CHUNK_RANGE_TESTS,
+    they run. In a child process, so a regression fails instead of taking the suite down."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", RANGE_RULES, str(tmp_path / "ranges.json")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split() == ["200", "True"]  # 80 + 70 + 50 findings on the 3 practices

@@ -213,7 +213,7 @@ def test_whole_pct_concentration_matches_hand_count(reports: dict[str, icorules.
     assert mkt4.evidence["partner_share"] == pytest.approx(share, abs=1e-6)
     assert "95% of general_practice in Blackpool (5HG)" in mkt4.message
     mkt2 = finding(report, "MKT-002", "5HG")
-    assert mkt2.message.startswith("All 9 GP practices in Blackpool (5HG) are partners")
+    assert mkt2.message.startswith("Every GP practice in Blackpool (5HG) is a partner (9 in")
 
 
 def test_all_providers_concentration_matches_hand_count(

@@ -3,6 +3,7 @@ mixed size units and adjacency."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import icorules
@@ -100,3 +101,14 @@ def test_an_alternative_in_an_adjacent_area_counts() -> None:
     report = icorules.check(two_nursing_partners, market=market)
     assert report.by_rule("CHOICE-002") == []
     assert [f.subject.id for f in report.by_rule("MKT-001")] == ["5AA/community_nursing"]
+
+
+def test_a_market_file_that_does_not_cover_the_bid_reports_nothing_about_it() -> None:
+    """The Morecambe Bay file knows nothing of Sunderland: no market or choice findings there."""
+    root = Path(__file__).resolve().parents[1] / "examples"
+    report = icorules.check(
+        root / "church-view-defects.json", market=root / "markets/morecambe-bay.json"
+    )
+    assert [f for f in report.findings if f.rule.startswith(("MKT-00", "CHOICE-002"))] == []
+    assert report.markets == []
+    assert any("'5KL' is not in the market file" in w for w in report.warnings)

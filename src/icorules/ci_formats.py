@@ -166,7 +166,12 @@ def render_junit(reports: Sequence[Report], fail_on: FailOn = "error") -> str:
         by_rule: dict[str, list[Finding]] = {}
         for f in report.findings:
             by_rule.setdefault(f.rule, []).append(f)
-        for rule in sorted([*by_rule, *report.passed, *report.not_evaluated]):
+        waived: dict[str, list[str]] = {}
+        for w in report.waived:
+            waived.setdefault(w.finding.rule, []).append(
+                f"waived: {w.finding.subject.path or w.finding.subject.id}: {w.reason}"
+            )
+        for rule in sorted({*by_rule, *waived, *report.passed, *report.not_evaluated}):
             case = junitparser.TestCase(rule, classname=report.proposal.id, time=0.0)
             found = by_rule.get(rule, [])
             failing = [f for f in found if SEVERITY_RANK[f.severity] <= limit]
@@ -176,10 +181,10 @@ def render_junit(reports: Sequence[Report], fail_on: FailOn = "error") -> str:
                 ]
             elif rule in report.not_evaluated:
                 case.result = [junitparser.Skipped("needs a market context (--market FILE)")]
-            if found:
-                case.system_out = "\n".join(
-                    f"{f.severity}: {f.subject.path or f.subject.id}: {f.message}" for f in found
-                )
+            notes = [f"{f.severity}: {f.subject.path or f.subject.id}: {f.message}" for f in found]
+            notes += waived.get(rule, [])
+            if notes:
+                case.system_out = "\n".join(notes)
             suite.add_testcase(case)
         suite.update_statistics()
         xml.add_testsuite(suite)

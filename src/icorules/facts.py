@@ -200,7 +200,7 @@ class PctAreaFact(Fact):
     commissioner: str = Field(description="Id of the commissioning PCT, or ''.")
     has_commissioner: bool = Field(description="A commissioning PCT is named.")
     supports_bid: bool = Field(description="The named commissioner supports the bid.")
-    has_market_data: bool = Field(description="The market context gives this area's practices.")
+    has_market_data: bool = Field(description="The market context file lists this area.")
     market_practice_count: int = Field(
         description="GP practices in the area, partners or not (0 without market data)."
     )
@@ -221,7 +221,9 @@ class ServiceLineFact(Fact):
     providers: str = Field(description="Ids of partners that provide it, comma-separated.")
     has_choice_safeguard: bool = Field(description="The bid states a choice safeguard for it.")
     safeguard_mechanisms: str = Field(description="Safeguard mechanisms, comma-separated.")
-    has_market_data: bool = Field(description="A market context file was given.")
+    has_market_data: bool = Field(
+        description="The market context file lists a PCT area where a partner provides it."
+    )
     outside_providers_nearby: int = Field(
         description="Non-partner providers of it in the pilot's PCT areas or adjacent ones "
         "(0 without market data)."
@@ -528,6 +530,8 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
     for org in p.organisations:
         for s in org.provides:
             providers.setdefault(s.value, []).append(org.id)
+    covered = _covered_areas(partners)
+    where = {o.id: o.pct for o in p.organisations}
     for service in sorted(providers):
         facts.append(
             ServiceLineFact.trusted(
@@ -538,7 +542,10 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
                 providers=", ".join(providers[service]),
                 has_choice_safeguard=service in safeguards,
                 safeguard_mechanisms=", ".join(sorted(set(safeguards.get(service, [])))),
-                has_market_data=market_given,
+                # Known only where the market file lists an area the service is provided in.
+                has_market_data=any(
+                    where[o] in covered if where[o] else bool(covered) for o in providers[service]
+                ),
                 outside_providers_nearby=partners.outside_nearby.get(service, 0),
             )
         )
@@ -574,10 +581,18 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
     return facts
 
 
+def _covered_areas(partners: PartnerGraph) -> frozenset[str]:
+    """The PCT areas the market file describes (none without one)."""
+    if partners.market is None:
+        return frozenset()
+    return frozenset(a.code for a in partners.market.pct_areas)
+
+
 def _area_market_fields(partners: PartnerGraph, code: str) -> dict[str, Any]:
     practices = partners.area_practices.get(code, frozenset())
     joined = partners.practices_in.get(code, 0)
-    known = partners.market is not None and bool(practices)
+    # The partners' own practices are always counted, so knowing the area needs the file to list it.
+    known = code in _covered_areas(partners) and bool(practices)
     return {
         "has_market_data": known,
         "market_practice_count": len(practices),

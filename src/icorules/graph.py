@@ -418,7 +418,10 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
     partners.market = market
     partners.area_practices = {a: frozenset(ids) for a, ids in practices.items()}
     partners.outside_nearby = {s: len(ids) for s, ids in outside_nearby.items()}
+    listed_areas = {a.code for a in market.pct_areas}
     for (area, service), entries in sorted(supply.items()):
+        if area not in listed_areas:  # nothing is known of the other providers there
+            continue
         measures = sorted({m for size, m in entries.values() if size is not None and m})
         sizes = {key: size for key, (size, _) in entries.items()}
         if len(measures) > 1:

@@ -158,7 +158,6 @@ def _render_one(console: Console, report: Report) -> None:
             console.print(f"      [dim]source: {escape(f.source)}[/]")
             _render_explanation(console, f.explanation)
     s = report.summary
-    console.print()
     counts = ", ".join(
         f"{n} {label}"
         for n, label in (
@@ -184,12 +183,14 @@ def _render_one(console: Console, report: Report) -> None:
             on = f" on {e.subject.id}" if e.subject else ""
             console.print(f"  [bold]{e.rule}[/]{escape(on)}")
             _render_explanation(console, e.lines)
+    console.print()
     extra = f"; {s.waived} waived" if s.waived else ""
     if s.not_evaluated:
         extra += f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
     if report.elapsed_ms is not None:
         extra += f"; checked in {report.elapsed_ms:.1f} ms"
-    console.print(f"{verdict} {counts}; {s.passed} rules passed{extra}")
+    passed = "1 rule passed" if s.passed == 1 else f"{s.passed} rules passed"
+    console.print(f"{verdict} {counts}; {passed}{extra}")
 
 
 def _render_explanation(console: Console, lines: list[str] | None) -> None:
