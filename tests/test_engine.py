@@ -323,3 +323,18 @@ def test_facts_passing_many_range_tests_do_not_crash_the_engine(tmp_path: Path) 
         check=True,
     )
     assert done.stdout.split() == ["200", "True"]  # 80 + 70 + 50 findings on the 3 practices
+
+
+def test_a_check_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    proposal = clean_proposal()
+    assert gc.isenabled()
+    icorules.check(proposal)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        icorules.check(proposal)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

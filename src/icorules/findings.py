@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icorules.engine import Match
+from icorules.engine import Match, gc_paused
 from icorules.facts import Fact
 from icorules.rules.loader import RuleBundle, Severity
 
@@ -139,6 +139,13 @@ def build_findings(
     matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[str, Fact]
 ) -> list[Finding]:
     """One finding per match, in a stable order (severity, rule, subject)."""
+    with gc_paused():  # thousands of findings with many rules: see engine.gc_paused
+        return _build_findings(matches, bundle, facts)
+
+
+def _build_findings(
+    matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[str, Fact]
+) -> list[Finding]:
     findings = []
     # Per subject, worked out once: with many rules, one fact is the subject of many findings.
     prepared: dict[str, tuple[dict[str, Any], dict[str, Any], Subject]] = {}
