@@ -48,17 +48,24 @@ def fired(report: icorules.Report) -> list[tuple[str, str]]:
     return sorted((f.rule, f.subject.id) for f in report.findings)
 
 
-def test_derived_facts_chain_into_other_rules(tmp_path: Path) -> None:
-    derive = "    derive: {kind: classification, fields: {name: widget}}\n"
-    given = "    given: {classification: name == 'widget'}\n"
-    bundle = ruleset(
-        tmp_path,
-        "chain",
-        rule("T-001", "proposal", "practice_count > 0", extra=derive)
-        + rule("T-002", "classification", "name == 'widget'")
-        + rule("T-003", "partner", "is_practice", extra=given)
-        + rule("T-004", "classification", "name == 'gadget'"),
+# T-001 derives a classification; T-002 reads it, T-003 waits for it, T-004 wants another one.
+CHAIN = (
+    rule(
+        "T-001",
+        "proposal",
+        "practice_count > 0",
+        extra="    derive: {kind: classification, fields: {name: widget}}\n",
     )
+    + rule("T-002", "classification", "name == 'widget'")
+    + rule(
+        "T-003", "partner", "is_practice", extra="    given: {classification: name == 'widget'}\n"
+    )
+    + rule("T-004", "classification", "name == 'gadget'")
+)
+
+
+def test_derived_facts_chain_into_other_rules(tmp_path: Path) -> None:
+    bundle = ruleset(tmp_path, "chain", CHAIN)
     report = icorules.check(clean_proposal(), rulesets=bundle)
     assert fired(report) == [
         ("T-001", "clean-bid"),
@@ -182,16 +189,7 @@ def test_derived_facts_reach_rules_in_every_chunk(
 ) -> None:
     # One rule per engine ruleset: the derived fact must cross from the first to the others.
     monkeypatch.setattr(engine_module, "CHUNK_RULES", 1)
-    derive = "    derive: {kind: classification, fields: {name: widget}}\n"
-    given = "    given: {classification: name == 'widget'}\n"
-    bundle = ruleset(
-        tmp_path,
-        "chunked",
-        rule("T-001", "proposal", "practice_count > 0", extra=derive)
-        + rule("T-002", "classification", "name == 'widget'")
-        + rule("T-003", "partner", "is_practice", extra=given)
-        + rule("T-004", "classification", "name == 'gadget'"),
-    )
+    bundle = ruleset(tmp_path, "chunked", CHAIN)
     assert len(engine_module.plan(bundle)) == 4
     report = icorules.check(clean_proposal(), rulesets=bundle)
     assert fired(report) == [
