@@ -79,6 +79,16 @@ def assert_input_error(result: Result, *names: str | Path) -> list[str]:
     return lines
 
 
+def assert_lines(lines: list[str], expected: list[str], context: str = "") -> None:
+    """Line by line; an expected line ending in " …" fixes only what comes before it (the rest
+    is a third party's wording, which may change between its versions)."""
+    shown = [
+        line if not want.endswith(" …") else line[: len(want) - 2] + " …"
+        for line, want in zip(lines, expected, strict=False)
+    ]
+    assert shown + lines[len(expected) :] == expected, context
+
+
 def _entry_id(entry: dict[str, Any]) -> str:
     return entry["file"] + (f" [{entry['run']}]" if "run" in entry else "")
 
@@ -128,7 +138,7 @@ def test_corpus(entry: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
             result.exception
         )
         assert "Traceback" not in result.output
-        assert result.stderr.splitlines() == expected, command
+        assert_lines(result.stderr.splitlines(), expected, command)
         assert result.stdout == "", command
         assert elapsed < SECONDS, (command, elapsed)
 
@@ -157,7 +167,7 @@ def test_a_directory_of_bad_rulesets_reports_every_file(tmp_path: Path) -> None:
         expected += [f"icorules: {own(line).replace('{file}', path)}" for line in entry["expect"]]
     result = invoke("rules", "check", tmp_path)
     assert result.exit_code == 2
-    assert sorted(result.stderr.splitlines()) == sorted(expected)
+    assert_lines(sorted(result.stderr.splitlines()), sorted(expected))
 
 
 # -- generated at run time ------------------------------------------------------------------
@@ -187,6 +197,7 @@ def _assert_refused(proc: subprocess.CompletedProcess[str], expected: list[str])
     assert proc.stderr.splitlines() == expected
 
 
+@pytest.mark.slow
 def test_a_50_megabyte_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     size = 50 * 1024 * 1024
     head, tail = '{"id": "big", "pathways": [', '"x"]}\n'
@@ -240,6 +251,30 @@ def test_yaml_nested_10000_deep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     ]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "check deep.yaml",
+        "check {valid} --market deep.yaml",
+        "check {valid} --waivers deep.yaml",
+        "rules check deep.yaml",
+        "test deep.yaml",
+    ],
+)
+def test_every_kind_of_file_gets_the_depth_limit_in_our_words(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("deep.yaml").write_text("id: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    args = shlex.split(command.format(valid=PROPOSALS / "valid.json"))
+    lines = assert_input_error(invoke(*args), "deep.yaml")
+    assert lines == [
+        "icorules: deep.yaml:1:68: the document is nested too deeply; the depth limit is 64 "
+        "(raise it with --limit depth=N)"
+    ]
+
+
+@pytest.mark.slow
 def test_yaml_nested_a_million_deep_does_not_crash(tmp_path: Path) -> None:
     """libyaml composes recursively in C: 50,000 levels overflowed the stack (SIGSEGV) until
     the depth was checked on the flat event stream first."""
@@ -259,6 +294,35 @@ def test_yaml_nested_a_million_deep_does_not_crash(tmp_path: Path) -> None:
         )
 
 
+def test_a_yaml_parser_with_a_nesting_limit_of_its_own_still_gives_ours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Some libyaml builds stop at their own nesting limit, with their own words, before our
+    depth check sees level 65 (they read a run of `[` whole before handing out its events).
+    Stand in such a parser, whatever PyYAML is installed: it fails at level 5."""
+    from icorules import documents
+
+    class StopsAtLevel5(yaml.SafeLoader):
+        def get_event(self) -> Any:
+            event = super().get_event()
+            if isinstance(event, yaml.CollectionStartEvent) and event.start_mark.column == 8:
+                raise yaml.MarkedYAMLError(None, None, "a parser limit", event.start_mark)
+            return event
+
+    monkeypatch.setattr(documents, "_SafeLoader", StopsAtLevel5)
+    text = "id: " + "[" * 100 + "]" * 100 + "\n"
+    with pytest.raises(documents.InputError) as raised:
+        documents.load_document("deep.yaml", text=text)
+    assert str(raised.value) == (
+        "deep.yaml:1:68: the document is nested too deeply; the depth limit is 64 "
+        "(raise it with --limit depth=N)"
+    )
+    with pytest.raises(documents.InputError) as raised:
+        documents.load_document("shallow.yaml", text="id: [a, b\nname: x\n")
+    assert str(raised.value).startswith("shallow.yaml:2:")  # the parser's own error stands
+
+
+@pytest.mark.slow
 def test_a_duplicate_key_before_deep_nesting_does_not_crash(tmp_path: Path) -> None:
     """Finding where a duplicate JSON key is composes the text as YAML: that must not meet the
     deep list the JSON parser never reached."""
@@ -267,6 +331,7 @@ def test_a_duplicate_key_before_deep_nesting_does_not_crash(tmp_path: Path) -> N
     _assert_refused(proc, ["icorules: dup.json: duplicate key 'a'"])
 
 
+@pytest.mark.slow
 def test_more_organisations_than_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     data = json.loads((PROPOSALS / "valid.json").read_text())
@@ -351,7 +416,8 @@ def test_the_limit_option_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(BAD)
     result = invoke("check", "proposals/valid.json", "--limit", "depth=501")
     assert result.exit_code == 2
-    assert "Invalid value for --limit: depth can be at most 500" in result.stderr
+    assert "--limit" in result.stderr
+    assert "depth can be at most 500" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -479,6 +545,7 @@ def test_date_format_in_message_does_not_crash() -> None:
     assert "starts in November 2008" in result.stdout
 
 
+@pytest.mark.slow
 def test_division_by_zero_does_not_kill_the_process() -> None:
     code = "from icorules.cli import main; main()"
     ruleset = RULESETS / "runtime_division_by_zero.yaml"
@@ -510,6 +577,7 @@ def test_arithmetic_on_the_left() -> None:
         assert "arithmetic" in line.partition("rule TEST-001: ")[2]
 
 
+@pytest.mark.slow
 def test_64_range_tests_on_one_kind_run(tmp_path: Path) -> None:
     """64 range tests in the shapes that crashed durable_rules at about 70: one rule each, all
     under one condition's `or` (the most one condition may have), and behind a shared test."""
@@ -596,7 +664,7 @@ def test_param_without_equals_is_a_usage_error() -> None:
 def test_unknown_format_is_a_usage_error() -> None:
     result = invoke("check", EXAMPLE, "--format", "bogus")
     assert result.exit_code == 2
-    assert "Invalid value for '--format'" in result.stderr
+    assert "--format" in result.stderr
     assert "'bogus'" in result.stderr
     assert "Traceback" not in result.output
     assert result.stdout == ""
@@ -626,6 +694,7 @@ def test_one_problem_is_one_line_whatever_the_input_holds() -> None:
     assert os.linesep not in str(problem)
 
 
+@pytest.mark.slow
 def test_many_range_tests_on_one_kind_run(tmp_path: Path) -> None:
     """About 70 different tests other than == under one fact kind corrupted durable_rules'
     memory (SIGSEGV, SIGABRT or error 303) until engine.plan() split bundles by them too.

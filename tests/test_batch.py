@@ -57,6 +57,7 @@ def write_batch(folder: Path, n: int) -> dict[str, str]:
     return expected
 
 
+@pytest.mark.slow
 def test_a_directory_of_100_mixed_proposals_checks_in_one_command(tmp_path: Path) -> None:
     expected = write_batch(tmp_path / "bids", 100)
     code, out, err = run("check", str(tmp_path / "bids"), "--jobs", "2", "--progress")
@@ -71,6 +72,7 @@ def test_a_directory_of_100_mixed_proposals_checks_in_one_command(tmp_path: Path
     assert err.count("bid-004.json") >= 1 and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_parallel_and_sequential_runs_agree(tmp_path: Path) -> None:
     write_batch(tmp_path, 20)
     paths = expand([str(tmp_path)])
@@ -107,6 +109,7 @@ def test_expand_takes_globs_and_skips_market_and_test_files(tmp_path: Path) -> N
     assert expand([str(tmp_path / "nothing-*.json")]) == [str(tmp_path / "nothing-*.json")]
 
 
+@pytest.mark.slow
 def test_json_reports_validate_against_the_published_schema(tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(run("schema", "report")[1])
@@ -148,6 +151,7 @@ def test_markdown_has_a_summary_and_each_proposal(tmp_path: Path) -> None:
     assert "Passed:" in out
 
 
+@pytest.mark.slow
 def test_batch_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
     write_batch(tmp_path, 10)
     for fmt in ("text", "json", "csv", "markdown", "sarif", "junit"):

@@ -22,6 +22,7 @@ def market_and_partners(draw: st.DrawFn) -> tuple[dict[str, float | None], set[s
     return market, partners
 
 
+@pytest.mark.slow
 @given(market_and_partners())
 def test_shares_sum_to_one(case: tuple[dict, set]) -> None:
     result = concentration(*case)
@@ -29,6 +30,7 @@ def test_shares_sum_to_one(case: tuple[dict, set]) -> None:
     assert all(0 <= s <= 1 for s in result.shares.values())
 
 
+@pytest.mark.slow
 @given(market_and_partners())
 def test_hhi_within_bounds_and_never_falls(case: tuple[dict, set]) -> None:
     result = concentration(*case)
@@ -37,6 +39,7 @@ def test_hhi_within_bounds_and_never_falls(case: tuple[dict, set]) -> None:
     assert 0 <= result.partner_share <= 1 + 1e-9
 
 
+@pytest.mark.slow
 @given(market_and_partners(), st.randoms())
 def test_relabelling_organisations_changes_nothing(case: tuple[dict, set], rnd) -> None:
     market, partners = case

@@ -16,6 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import icorules
 from icorules.errors import InputError
 from icorules.report import render_json
@@ -84,6 +86,7 @@ def test_the_mix_has_reports_and_refusals() -> None:
     assert len(set(expected)) == len(expected)  # every case is told apart from the others
 
 
+@pytest.mark.slow
 def test_threads_get_what_a_single_thread_gets() -> None:
     expected = baseline()
     count = len(expected)
@@ -114,6 +117,7 @@ def test_threads_get_what_a_single_thread_gets() -> None:
     assert sum(done) == THREADS * CHECKS_PER_THREAD
 
 
+@pytest.mark.slow
 def test_the_reference_engine_under_threads_agrees() -> None:
     """The plain-Python backend has no lock; it must be thread-safe on its own."""
     proposals = [clean_proposal(), edited(_drop_gp2_from_disputes)]
@@ -137,6 +141,7 @@ def test_the_reference_engine_under_threads_agrees() -> None:
     assert failures == []
 
 
+@pytest.mark.slow
 def test_a_process_pool_gets_what_a_single_thread_gets() -> None:
     """Spawned workers (this process has started the engine, and forking a live durable_rules
     host is not safe), each with its own engine; refusals come back as InputError."""

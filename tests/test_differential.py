@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -86,6 +87,7 @@ def proposals(draw: st.DrawFn) -> dict[str, Any]:
     return p
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(proposals())
 def test_engine_agrees_with_reference_evaluator(data: dict[str, Any]) -> None:
@@ -105,6 +107,7 @@ def _assert_facts_validate(facts: list[Any]) -> None:
         assert [type(v) for v in dict(again).values()] == [type(v) for v in dict(fact).values()]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(proposals())
 def test_derived_facts_are_valid_facts(data: dict[str, Any]) -> None:
@@ -222,6 +225,7 @@ def _load(document: dict[str, Any]) -> icorules.RuleBundle:
         return icorules.load_rulesets([path])
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(proposals(), rule_documents(), st.sampled_from([1, 3, engine_module.CHUNK_RULES]))
 def test_engine_agrees_with_reference_on_random_rules(

@@ -119,6 +119,7 @@ def test_many_matches_beyond_one_action_batch(
     assert len(icorules.check(p, rulesets=bundle).findings) == engine_module.CAP + 5
 
 
+@pytest.mark.slow
 def test_sessions_are_released_past_the_engine_cap(tmp_path: Path) -> None:
     # durable_rules refuses a 1,025th live session; each check must delete its own.
     bundle = ruleset(tmp_path, "sessions", rule("T-001", "partner", "is_practice"))
@@ -201,6 +202,7 @@ def test_derived_facts_reach_rules_in_every_chunk(
     ]
 
 
+@pytest.mark.slow
 def test_plan_keeps_each_kind_under_the_sibling_limit(tmp_path: Path) -> None:
     rules = "".join(rule(f"T-{i:03d}", "partner", f"list_size == {i}") for i in range(600))
     rules += rule("U-001", "proposal", "practice_count > 0")
@@ -243,6 +245,7 @@ print(sorted((f.rule, f.subject.id) for f in report.findings))
 """
 
 
+@pytest.mark.slow
 def test_more_sibling_tests_than_one_engine_ruleset_survives(tmp_path: Path) -> None:
     """600 tests on one field hang a single durable_rules ruleset on the first assert; split,
     they run. In a child process, so a regression fails instead of hanging the suite."""
@@ -305,6 +308,7 @@ print(len(durable.findings), durable.findings == reference.findings)
 """
 
 
+@pytest.mark.slow
 def test_facts_passing_many_range_tests_do_not_crash_the_engine(tmp_path: Path) -> None:
     """GP1 (8,000 patients) passes 80 `list_size > N` tests: more than 64 under one node fail
     with error 303 or crash durable_rules; split into rulesets of at most CHUNK_RANGE_TESTS,

@@ -216,6 +216,7 @@ def test_practice_diagnostics_do_not_make_a_pilot_vertical() -> None:
     assert pairs(icorules.check(data)) == EXPECTED["norfolk-older-people.yaml"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_output_does_not_depend_on_hash_seed(fmt: str) -> None:
     """Two processes with different hash seeds (set and dict-of-set order) print the same bytes."""

@@ -112,6 +112,30 @@ def test_refuses(text: str, message: str) -> None:
     assert message in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("list_size > (params.limit", "'(' is never closed", 13),
+        ("list_size > params.limit)", "')' closes nothing", 25),
+        ("name == 'Riverside", "this text has no closing quote", 9),
+        ("list_size = 3", "use == to test equality ('=' alone is not a comparison)", 11),
+        ("on_board && is_practice", "write 'and' instead of '&&'", 10),
+        ("on_board || is_practice", "write 'or' instead of '||'", 10),
+        ("!on_board", "write 'not' instead of '!'", 1),
+        ("name matches 'Riv'", "'matches' follows a value with nothing between them", 6),
+        ("list_size > 3 on_board", "'on_board' follows a value with nothing between them", 15),
+        ("list_size >", "the condition ends with '>'; what comes after it?", 11),
+    ],
+)
+def test_a_condition_that_cannot_be_read_says_why_in_our_words(
+    text: str, message: str, column: int
+) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_(text)
+    assert caught.value.message.startswith(f"cannot read the condition: {message}")
+    assert caught.value.column == column
+
+
 def test_error_column_points_at_the_problem() -> None:
     with pytest.raises(ExpressionError) as caught:
         compile_("is_practice and on_bord")

@@ -39,6 +39,8 @@ from icorules.rules.testing import run_suite
 from icorules.waivers import load_waivers
 from tests.proposals import clean_market, clean_proposal
 
+pytestmark = pytest.mark.slow  # thousands of examples: the fast loop (-m "not slow") skips them
+
 EXAMPLES = {
     "bytes": 300,
     "text": 300,

@@ -340,6 +340,7 @@ def test_national_market_other_providers_cover_every_service_line(national: Mark
     assert len({p.type for p in others}) >= 6
 
 
+@pytest.mark.slow
 def test_national_market_is_deterministic(synthetic: ModuleType, national: Market) -> None:
     again = synthetic.national_market(seed=0)
     assert again.providers[::500] == national.providers[::500]

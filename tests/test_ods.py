@@ -331,7 +331,8 @@ def test_a_trust_with_no_service_lines_is_kept_with_a_warning(ods: Path) -> None
 def test_too_long_a_name_is_located_at_its_row(ods: Path) -> None:
     edit_line(ods / "epraccur.csv", 3, "FELLVIEW GROUP PRACTICE", "F" * 400)
     [problem] = problems(ods)
-    assert problem.startswith(f"{ods / 'epraccur.csv'}:3: providers[2].name: string should have")
+    where = f"{ods / 'epraccur.csv'}:3: providers[2].name"
+    assert problem.startswith(f"{where}: should have at most 300 characters")
 
 
 def test_not_utf8_empty_missing_and_directory(ods: Path) -> None:
@@ -357,7 +358,7 @@ def test_header_only_file_is_empty(ods: Path) -> None:
 def test_malformed_csv_is_an_input_error(ods: Path) -> None:
     append(ods / "services.csv", 'R9F,"' + "x" * 200_000 + '"\n')
     [problem] = problems(ods)
-    assert problem.startswith(f"{ods / 'services.csv'}:8: not valid CSV: field larger than")
+    assert problem.startswith(f"{ods / 'services.csv'}:8: not valid CSV")
 
 
 def test_a_utf8_bom_is_accepted(ods: Path) -> None:

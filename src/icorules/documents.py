@@ -8,6 +8,7 @@ are worked out only when an error needs them, so the happy path parses JSON once
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -265,17 +266,74 @@ def _parse_yaml(text: str, name: str, limits: Limits) -> Any:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        raise InputError([Problem(name, line, column, f"invalid YAML: {what}")]) from None
+        raise InputError([_yaml_problem(text, name, exc)]) from None
     except yaml.YAMLError as exc:
         raise InputError.single(name, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise InputError.single(name, _too_deep(limits)) from None
     except ValueError as exc:  # an impossible date (2009-02-30), an integer too long, ...
         raise InputError([_bad_scalar(text, name, exc)]) from None
+
+
+def _yaml_problem(text: str, name: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """Where YAML stopped, and, for the slips people make most, what to do about it.
+
+    The advice is worked out from the text around the place the parser stopped, not from the
+    parser's wording (which changes between versions); anything else keeps the parser's words.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return Problem(name, None, None, f"invalid YAML: {exc}")
+    line_no, column = mark.line + 1, mark.column + 1
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    head = line[: mark.column]
+    hint = None
+    if "\t" in line[: len(line) - len(line.lstrip(" \t"))] or "\t" in head:
+        hint = "a tab character; YAML indents with spaces only"
+    elif not text[_offset(lines, mark.line, mark.column) :].strip() and _unclosed(text):
+        hint = "the file ends before every { and [ is closed (is it cut short?)"
+    elif line[mark.column : mark.column + 1] in ("@", "`"):
+        hint = "text may not start with @ or `; put it in quotes"
+    elif line.startswith(("---", "...")):
+        hint = "a second document starts here; a file holds one document"
+    elif re.match(r"\s*(- )?[\w.-]+: *[\[{]", line) and line.strip()[-1:] not in "]}":
+        hint = (
+            "a value that starts with [ or { is read as a list or mapping; "
+            "to write text, put it in quotes"
+        )
+    elif line[mark.column : mark.column + 1] == ":" and re.match(_KEY_THEN_COLON, head + ":"):
+        hint = "the value holds ': ' so YAML reads a second key; put the text in quotes"
+    elif mark.line > 0 and _indent(line) > _indent(_previous_line(lines, mark.line)):
+        hint = "this line is indented more than the line above; keys of one mapping line up"
+    if hint is None:
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        return Problem(name, line_no, column, f"invalid YAML: {what}")
+    return Problem(name, line_no, column, f"invalid YAML: {hint}")
+
+
+_KEY_THEN_COLON = r"\s*(- )?[\w.-]+: .*:"
+
+
+def _unclosed(text: str) -> bool:
+    """More brackets opened than closed, outside comments (quotes are not worth the trouble)."""
+    plain = re.sub(r"(^|\s)#.*", "", text)
+    return plain.count("[") + plain.count("{") > plain.count("]") + plain.count("}")
+
+
+def _offset(lines: list[str], line: int, column: int) -> int:
+    return sum(len(text) + 1 for text in lines[:line]) + column
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _previous_line(lines: list[str], index: int) -> str:
+    for line in reversed(lines[:index]):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line
+    return ""
 
 
 def _too_deep(limits: Limits) -> str:
@@ -292,13 +350,59 @@ def _compose(text: str, name: str, limits: Limits) -> yaml.Node | None:
     nothing, so it refuses those first, with their line and column, along with YAML tags that
     ask for anything but plain data and aliases that refer to a collection containing them.
     """
+    try:
+        _check_events(_SafeLoader(text), name, limits)
+    except yaml.MarkedYAMLError as exc:
+        if _SafeLoader is not yaml.SafeLoader:
+            _recheck_before(text, exc, name, limits)
+        raise
     loader = _SafeLoader(text)
+    try:
+        return loader.get_single_node()  # type: ignore[no-any-return]
+    finally:
+        loader.dispose()
+
+
+def _recheck_before(text: str, exc: yaml.MarkedYAMLError, name: str, limits: Limits) -> None:
+    """Our limits come first, whatever the parser's own are.
+
+    libyaml reads ahead of the events it has handed out (a run of `[` is scanned whole before
+    the first one is reported), and some versions stop at a nesting limit of their own, with
+    their own words, before our depth check has seen level 65. PyYAML's Python parser reads
+    ahead less and has no such limit: run the same event checks with it over the text up to
+    the end of the line libyaml stopped on, so a limit passed before that point is reported
+    as ours. If none is, libyaml's own error stands.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return
+    end = 0
+    for _ in range(mark.line + 1):
+        end = text.find("\n", end) + 1
+        if end == 0:
+            end = len(text)
+            break
+    with contextlib.suppress(yaml.YAMLError, RecursionError):
+        _check_events(yaml.SafeLoader(text[:end]), name, limits)
+
+
+def _check_events(loader: Any, name: str, limits: Limits) -> None:
+    """Depth, size, tags and alias cycles, on the flat event stream (nothing is built)."""
     try:
         depth = 0
         events = 0
         open_anchors: list[str | None] = []
+        anchors: set[str] = set()
         while (event := loader.get_event()) is not None:
             events += 1
+            if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                if isinstance(event, yaml.AliasEvent) and event.anchor not in anchors:
+                    raise _at(
+                        name,
+                        event.start_mark,
+                        f"the alias *{event.anchor} names no anchor &{event.anchor} above it",
+                    )
+                anchors.add(event.anchor)
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 open_anchors.append(event.anchor)
@@ -332,11 +436,6 @@ def _compose(text: str, name: str, limits: Limits) -> yaml.Node | None:
                 )
     finally:
         loader.dispose()
-    loader = _SafeLoader(text)
-    try:
-        return loader.get_single_node()  # type: ignore[no-any-return]
-    finally:
-        loader.dispose()
 
 
 def _at(name: str, mark: Any, message: str) -> InputError:
@@ -361,7 +460,10 @@ def _bad_scalar(text: str, name: str, exc: ValueError) -> Problem:
             except ValueError:
                 mark = node.start_mark
                 shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-                message = f"invalid value '{shown}': {_plain(exc)}"
+                if node.tag.endswith(":timestamp"):
+                    message = f"invalid date '{shown}': there is no such day in the calendar"
+                else:
+                    message = f"invalid value '{shown}': {_plain(exc)}"
                 return Problem(name, mark.line + 1, mark.column + 1, message)
         elif isinstance(node, yaml.MappingNode):
             stack.extend(v for pair in reversed(node.value) for v in reversed(pair))

@@ -527,25 +527,59 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
         return f"YAML read {got.isoformat()} as a date; put it in quotes to make it text"
     if kind == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
         return f'{got!r}: should be text; put it in quotes (e.g. "{got}")'
-    message = str(error["msg"])
-    for pydantic_words, plain in _PLAIN:
-        message = message.replace(pydantic_words, plain)
-    message = message[0].lower() + message[1:] if message else kind
+    message = _message_for(kind, error.get("ctx") or {}, error)
     if isinstance(got, str | int | float | bool) and len(str(got)) <= 60:
         message = f"{got!r}: {message}"
     return message
 
 
-_PLAIN = (
-    ("Value error, ", ""),
-    (" after validation", ""),
-    ("Input should", "should"),
-    ("a valid string", "text"),
-    ("a valid integer", "a whole number"),
-    ("a valid number", "a number"),
-    ("a valid boolean", "true or false"),
-    ("a valid list", "a list"),
-)
+# Our words for pydantic's error types (stable codes with their context values), so that a
+# message does not change with pydantic's own wording.
+_MESSAGES = {
+    "greater_than": "should be greater than {gt}",
+    "greater_than_equal": "should be greater than or equal to {ge}",
+    "less_than": "should be less than {lt}",
+    "less_than_equal": "should be less than or equal to {le}",
+    "string_too_long": "should have at most {max_length} characters",
+    "string_too_short": "should have at least {min_length} characters",
+    "too_short": "should have at least {min_length} {min_length_items}, not {actual_length}",
+    "too_long": "should have at most {max_length} {max_length_items}, not {actual_length}",
+    "string_type": "should be text",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_type": "should be a number",
+    "float_parsing": "should be a number",
+    "finite_number": "should be a finite number",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "date_type": "should be a date, written like 2008-12-31",
+    "list_type": "should be a list",
+    "multiple_of": "should be a multiple of {multiple_of}",
+}
+
+
+def _number(value: Any) -> Any:
+    """0.0 -> 0 (a bound written as a float is still shown as the number people wrote)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _message_for(kind: str, ctx: dict[str, Any], error: Any) -> str:
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])  # raised by our own validators, in our words
+    template = _MESSAGES.get(kind)
+    if template is not None:
+        try:
+            values = {k: _number(v) for k, v in ctx.items()}
+            values |= {f"{k}_items": "item" if v == 1 else "items" for k, v in values.items()}
+            return template.format(**values)
+        except (KeyError, IndexError):
+            pass
+    message = str(error["msg"])  # a type icorules has no words for: pydantic's own
+    return message[0].lower() + message[1:] if message else kind
+
 
 _FORMS = {
     r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$": "letters, digits and _ . : - (starting with a letter or "

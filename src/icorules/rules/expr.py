@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +51,72 @@ class ExpressionError(Exception):
         super().__init__(message)
         self.message = message
         self.column = column
+
+
+_KEYWORDS = {"and", "or", "not", "in", "is", "if", "else", "True", "False", "None"}
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _unreadable(text: str, exc: SyntaxError) -> ExpressionError:
+    """Python's parser could not read the condition: say why in our words where the text shows
+    the slip (an unclosed bracket or quote, `=` for `==`, `&&`, two values with nothing
+    between them, a dangling operator); otherwise give the parser's words."""
+
+    def error(message: str, at: int | None) -> ExpressionError:
+        return ExpressionError(f"cannot read the condition: {message}", at)
+
+    opened: list[tuple[str, int]] = []
+    tokens = list(_TOKEN.finditer(text))
+    for token in tokens:
+        char = token.group()
+        if char in _PAIRS:
+            opened.append((char, token.start()))
+        elif char in _PAIRS.values():
+            if not opened or _PAIRS[opened[-1][0]] != char:
+                return error(f"'{char}' closes nothing", token.start() + 1)
+            opened.pop()
+        elif char[0] in "'\"" and (len(char) == 1 or char[-1] != char[0]):
+            return error("this text has no closing quote", token.start() + 1)
+    if opened:
+        char, at = opened[-1]
+        return error(f"'{char}' is never closed", at + 1)
+    for token in tokens:
+        advice = _SLIPS.get(token.group())
+        if advice:
+            return error(advice, token.start() + 1)
+    for before, token in itertools.pairwise(tokens):
+        if _is_value(before.group()) and _is_value(token.group()):
+            return error(
+                f"'{token.group()}' follows a value with nothing between them; compare with "
+                "==, !=, <, <=, >, >=, in or not in, and join comparisons with and / or",
+                token.start() + 1,
+            )
+    if tokens and tokens[-1].group() in _OPERATORS:
+        last = tokens[-1]
+        return error(f"the condition ends with '{last.group()}'; what comes after it?", last.end())
+    return error(exc.msg, exc.offset)
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+_TOKEN = re.compile(
+    r"'[^']*'?|\"[^\"]*\"?|[A-Za-z_][A-Za-z_0-9.]*|\d[\d_.]*|==|!=|<=|>=|&&|\|\||\S"
+)
+_OPERATORS = {"<", ">", "<=", ">=", "==", "!=", "+", "-", "*", "/", ",", "and", "or", "not", "in"}
+_SLIPS = {
+    "=": "use == to test equality ('=' alone is not a comparison)",
+    "&&": "write 'and' instead of '&&'",
+    "||": "write 'or' instead of '||'",
+    "!": "write 'not' instead of '!'",
+}
+
+
+def _is_value(token: str) -> bool:
+    """A field, parameter, number or text: something an operator must come between."""
+    return (
+        token not in _OPERATORS
+        and token not in ("is", "if", "else")
+        and (token[0].isalnum() or token[0] in "_'\"")
+    )
 
 
 @dataclass
@@ -105,7 +173,7 @@ def compile_condition(
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot read the condition: {exc.msg}", exc.offset) from None
+        raise _unreadable(text, exc) from None
     except (RecursionError, MemoryError):  # the parser's own stack ("too complex to parse")
         found = "the condition is nested too deeply to read"
         raise ExpressionError(limits.exceeded("expression_depth", found)) from None
