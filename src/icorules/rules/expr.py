@@ -420,7 +420,7 @@ class _Compiler:
                 )
 
 
-def _fold(op: type, left: Any, right: Any, node: ast.AST) -> Any:
+def _fold(op: type, left: Any, right: Any, node: ast.expr) -> Any:
     if op is ast.Add:
         return left + right
     if op is ast.Sub:
@@ -433,7 +433,7 @@ def _fold(op: type, left: Any, right: Any, node: ast.AST) -> Any:
 
 
 def _describe(node: ast.AST) -> str:
-    names = {
+    names: dict[type[ast.AST], str] = {
         ast.Call: "a function call",
         ast.Subscript: "indexing with [...]",
         ast.Lambda: "a lambda",
