@@ -19,7 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from icorules.market import Market, Provider
 from icorules.model import Organisation, OrgType, Proposal
@@ -290,7 +290,7 @@ class Concentration:
     """Shares of supply in one market and its HHI before and after the partners combine."""
 
     shares: dict[str, float]
-    basis: str  # "size" when every provider has a size > 0, else "count"
+    basis: Literal["size", "count"]  # "size" when every provider has a size > 0, else "count"
     partner_share: float
     hhi_pre: float
     hhi_post: float

@@ -312,9 +312,10 @@ class _Compiler:
             raise self.fail(node, "a minus sign may only stand before a number")
         if isinstance(node, ast.List | ast.Tuple):
             items = [self.operand(e) for e in node.elts]
-            if not all(isinstance(i, _Const) and not isinstance(i.value, tuple) for i in items):
+            consts = [i for i in items if isinstance(i, _Const) and not isinstance(i.value, tuple)]
+            if len(consts) != len(items):
                 raise self.fail(node, "a list may hold only literal values")
-            return _Const(tuple(i.value for i in items))  # type: ignore[union-attr]
+            return _Const(tuple(c.value for c in consts))
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
             return self.arithmetic(node)
         raise self.fail(node, f"{_describe(node)} is not allowed in a condition")

@@ -463,14 +463,15 @@ def _dnf(condition: Any, negate: bool) -> list[list[Atom]] | None:
     ((key, arg),) = condition.items()
     if key in ("$and", "$or"):
         parts = [_dnf(c, negate) for c in arg]
-        if any(p is None for p in parts):
+        known = [p for p in parts if p is not None]
+        if len(known) != len(parts):
             return None
         conjunctive = (key == "$and") != negate
         if not conjunctive:
-            return [c for p in parts for c in p]  # type: ignore[union-attr]
+            return [c for p in known for c in p]
         out: list[list[Atom]] = [[]]
-        for part in parts:
-            out = [a + b for a, b in itertools.product(out, part)]  # type: ignore[arg-type]
+        for part in known:
+            out = [a + b for a, b in itertools.product(out, part)]
             if len(out) > MAX_CONJUNCTIONS:
                 return None
         return out
