@@ -142,7 +142,7 @@ def check(
                 partners=list(m.partners),
                 other_providers=len(m.outside),
                 partner_share=round(m.concentration.partner_share, 6),
-                basis=m.concentration.basis,  # type: ignore[arg-type]
+                basis=m.concentration.basis,
                 hhi_before=round(m.concentration.hhi_pre, 2),
                 hhi_after=round(m.concentration.hhi_post, 2),
                 alternative_nearby=m.alternative_nearby,

@@ -189,4 +189,5 @@ def render_junit(reports: Sequence[Report], fail_on: FailOn = "error") -> str:
         suite.update_statistics()
         xml.add_testsuite(suite)
     xml.update_statistics()
-    return xml.tostring().decode("utf-8") + "\n"
+    text: bytes = xml.tostring()
+    return text.decode("utf-8") + "\n"

@@ -358,7 +358,7 @@ def _compose(text: str, name: str, limits: Limits) -> yaml.Node | None:
         raise
     loader = _SafeLoader(text)
     try:
-        return loader.get_single_node()  # type: ignore[no-any-return]
+        return loader.get_single_node()
     finally:
         loader.dispose()
 
@@ -418,9 +418,10 @@ def _check_events(loader: Any, name: str, limits: Limits) -> None:
                     f"the alias *{event.anchor} is inside the collection it names (a cycle); "
                     "repeat the values instead",
                 )
-            if isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.AliasEvent):
+            # Scalars and collection starts: the node events that carry a tag (not aliases).
+            if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
                 tag = event.tag
-                if tag not in _ALLOWED_TAGS:
+                if tag is not None and tag not in _ALLOWED_TAGS:
                     shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
                     raise _at(
                         name,

@@ -19,7 +19,7 @@ from icorules.graph import PartnerGraph, pct_node
 from icorules.model import OrgType
 
 MAX_MARKET_NODES = 240  # beyond this the picture is a blur; the count is printed instead
-_TYPES = list(OrgType)
+_TYPES: list[OrgType] = list(OrgType)
 _SPACING = 1.0
 _MAX_COLUMNS_OF_AREAS = 3
 
@@ -71,8 +71,9 @@ def partnership_svg(partners: PartnerGraph) -> tuple[str, int]:
     height = max(-y0 for _, (_, y0, _, _) in boxes.items()) if boxes else 1.0
     colours = type_colours()
     # parse_math off: a "$" in an area name is text, not a formula for matplotlib to parse.
-    style = {"svg.hashsalt": "icorules", "svg.fonttype": "none", "text.parse_math": False}
-    with matplotlib.rc_context(style):
+    with matplotlib.rc_context(
+        {"svg.hashsalt": "icorules", "svg.fonttype": "none", "text.parse_math": False}
+    ):
         figure = Figure(figsize=(min(16, 1.5 + width * 0.9), min(24, 1.5 + height * 0.9)))
         FigureCanvasSVG(figure)
         ax = figure.add_axes((0, 0, 1, 1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Control characters (and lone surrogates) from input would break the one-line-per-problem
@@ -53,10 +54,10 @@ class InputError(Exception):
         return cls([Problem(file, line, None, message)])
 
 
-def did_you_mean(word: str, choices: object) -> str:
+def did_you_mean(word: str, choices: Iterable[object]) -> str:
     """A ' (did you mean 'x'?)' suffix for the closest choice, or ''."""
     import difflib
 
-    options = [str(c) for c in choices]  # type: ignore[attr-defined]
+    options = [str(c) for c in choices]
     close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -263,18 +263,16 @@ class ClassificationFact(Fact):
     name: str = Field(description="'horizontal', 'vertical', 'hmo', 'social_enterprise', ...")
 
 
-FACT_KINDS: dict[str, type[Fact]] = {
-    cls.kind: cls
-    for cls in (
-        ProposalFact,
-        PartnerFact,
-        AgreementFact,
-        PctAreaFact,
-        ServiceLineFact,
-        MarketFact,
-        ClassificationFact,
-    )
-}
+_FACT_CLASSES: tuple[type[Fact], ...] = (
+    ProposalFact,
+    PartnerFact,
+    AgreementFact,
+    PctAreaFact,
+    ServiceLineFact,
+    MarketFact,
+    ClassificationFact,
+)
+FACT_KINDS: dict[str, type[Fact]] = {cls.kind: cls for cls in _FACT_CLASSES}
 
 META_FIELDS = frozenset({"path"})
 STATUTORY_COMMISSIONERS = (OrgType.pct, OrgType.care_trust)
@@ -385,8 +383,10 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
     settings_provided = {SERVICE_LINES[s.value] for o in p.organisations for s in o.provides}
     lead_component = partners.component_of[p.lead]
     safeguards: dict[str, list[str]] = {}
-    for s in p.choice_safeguards:
-        safeguards.setdefault(s.service.value, []).extend(m.value for m in s.mechanisms)
+    for safeguard in p.choice_safeguards:
+        safeguards.setdefault(safeguard.service.value, []).extend(
+            m.value for m in safeguard.mechanisms
+        )
     safeguard_paths = {
         s.service.value: f"choice_safeguards[{i}]"
         for i, s in reversed(list(enumerate(p.choice_safeguards)))
@@ -555,15 +555,15 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
     for i, org in reversed(list(enumerate(p.organisations))):
         for s in org.provides:
             first_provider[s.value] = f"organisations[{i}]"
-    for (area, service), m in partners.markets.items():
+    for (area_code, service), m in partners.markets.items():
         c = m.concentration
         facts.append(
             MarketFact.trusted(
-                id=f"{area}/{service}",
+                id=f"{area_code}/{service}",
                 path=first_provider.get(service, ""),
-                name=f"{service} in {area_names.get(area, area)}",
-                pct=area,
-                pct_name=area_names.get(area, area),
+                name=f"{service} in {area_names.get(area_code, area_code)}",
+                pct=area_code,
+                pct_name=area_names.get(area_code, area_code),
                 service=service,
                 setting=SERVICE_LINES[service],
                 provider_count=len(m.partners) + len(m.outside),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from icorules.batch import Outcome
@@ -49,15 +49,16 @@ def sorted_outcomes(outcomes: Sequence[Outcome], order: SortOrder) -> list[Outco
 def summary_table(outcomes: Sequence[Outcome], fail_on: FailOn, *, color: bool = False) -> str:
     """One row per proposal with its counts and verdict, for the end of a batch."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("Proposal", "left"),
         ("Errors", "right"),
         ("Warnings", "right"),
         ("Notes", "right"),
         ("Waived", "right"),
         ("Verdict", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     style = {"pass": "green", "fail": "bold red", "unreadable": "magenta"}
     for o in outcomes:
         verdict = o.verdict(fail_on)

@@ -19,7 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from icorules.market import Market, Provider
 from icorules.model import Organisation, OrgType, Proposal
@@ -73,24 +73,24 @@ class PartnerGraph:
     # What a market adds to the graph: PCT area nodes, then provider nodes (located_in edges).
     market_areas: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
     market_nodes: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
-    _graph: nx.MultiDiGraph | None = field(default=None, repr=False, compare=False)
+    _graph: nx.MultiDiGraph[str] | None = field(default=None, repr=False, compare=False)
 
     def is_member(self, arrangement: str, org_id: str) -> bool:
         return org_id in self.members[arrangement]
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> nx.MultiDiGraph[str]:
         """The networkx graph, built on first use (a check does not need it)."""
         if self._graph is None:
             self._graph = _networkx(self)
         return self._graph
 
 
-def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph:
+def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph[str]:
     import networkx as nx
 
     proposal = partners.proposal
-    g = nx.MultiDiGraph(proposal=proposal.id)
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph(proposal=proposal.id)
     for area in proposal.pct_areas:
         g.add_node(
             pct_node(area.code),
@@ -218,11 +218,11 @@ def export_graph(partners: PartnerGraph, fmt: str) -> str:
     """The graph for other tools: node-link JSON or GraphML (deterministic order)."""
     import networkx as nx
 
-    ordered = nx.MultiDiGraph(**partners.graph.graph)
+    ordered: nx.MultiDiGraph[str] = nx.MultiDiGraph(**partners.graph.graph)
     ordered.add_nodes_from(sorted(partners.graph.nodes(data=True)))
-    ordered.add_edges_from(
-        sorted(partners.graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[2])))
-    )
+    edges = partners.graph.edges(keys=True, data=True)
+    for u, v, key, attrs in sorted(edges, key=lambda e: (e[0], e[1], str(e[2]))):
+        ordered.add_edge(u, v, key, **attrs)
     if fmt == "json":
         data = nx.node_link_data(ordered, edges="edges")
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
@@ -236,7 +236,7 @@ def export_graph(partners: PartnerGraph, fmt: str) -> str:
 _DOT_SHAPES = {"agreement": "diamond", "arrangement": "hexagon", "pct_area": "folder"}
 
 
-def _to_dot(g: nx.MultiDiGraph) -> str:
+def _to_dot(g: nx.MultiDiGraph[str]) -> str:
     """Graphviz DOT: organisations in a cluster per PCT area, coloured by type; market
     providers dashed. (networkx's own converter trips over a node attribute called `name`.)"""
     import pydot
@@ -263,7 +263,9 @@ def _to_dot(g: nx.MultiDiGraph) -> str:
                 clusters[area] = pydot.Cluster(
                     f"pct_{area}", label=pydot.make_quoted(f"PCT area {area}")
                 )
-                dot.add_subgraph(clusters[area])
+                # pydot annotates add_subgraph() as taking a Subgraph, but it accepts (and
+                # checks for) a Cluster too.
+                dot.add_subgraph(clusters[area])  # type: ignore[arg-type]
             target = clusters[area]
         target.add_node(pydot.Node(pydot.make_quoted(node), **_quoted(attrs)))
     for u, v, data in g.edges(data=True):
@@ -277,7 +279,7 @@ def _to_dot(g: nx.MultiDiGraph) -> str:
     return dot.to_string()
 
 
-def _quoted(attrs: dict[str, str]) -> dict[str, str]:
+def _quoted(attrs: dict[str, str]) -> dict[str, Any]:
     import pydot
 
     return {k: pydot.make_quoted(v) for k, v in attrs.items()}
@@ -288,7 +290,7 @@ class Concentration:
     """Shares of supply in one market and its HHI before and after the partners combine."""
 
     shares: dict[str, float]
-    basis: str  # "size" when every provider has a size > 0, else "count"
+    basis: Literal["size", "count"]  # "size" when every provider has a size > 0, else "count"
     partner_share: float
     hhi_pre: float
     hhi_post: float
@@ -355,8 +357,8 @@ def _add_market(partners: PartnerGraph, market: Market) -> None:
     for org in p.organisations:
         size = _partner_size(org, listed.get(org.id))
         for area in [org.pct] if org.pct else sorted(pilot_areas):
-            for service in org.provides:
-                supply[(area, service.value)][org.id] = size
+            for line in org.provides:
+                supply[(area, line.value)][org.id] = size
     pilot_services = {service for _, service in supply}
 
     nearby = pilot_areas | {b for a in pilot_areas for b in adjacent.get(a, ())}

@@ -9,7 +9,7 @@ one file, typically built from ODS extracts (see `icorules.ods`), can serve many
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError
 
@@ -27,7 +27,7 @@ from icorules.model import (
     pydantic_problems,
 )
 
-FORMAT = "icorules/market/1"
+FORMAT: Final = "icorules/market/1"
 
 SizeMeasure = Literal["list_size", "capacity", "activity", "beds"]
 
@@ -51,7 +51,7 @@ class Provider(Strict):
     name: Name
     type: OrgType
     pct: PctCode = Field(description="PCT area the provider sits in.")
-    services: list[ServiceLine] = Field(  # type: ignore[valid-type]
+    services: list[ServiceLine] = Field(
         default_factory=list, description="Service lines it provides."
     )
     size: float | None = Field(

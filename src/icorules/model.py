@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,7 +26,7 @@ from icorules.documents import Document, Loc, check_data, load_document
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.limits import DEFAULT_LIMITS, Limits
 
-FORMAT = "icorules/proposal/1"
+FORMAT: Final = "icorules/proposal/1"
 
 
 class OrgType(StrEnum):
@@ -176,10 +176,10 @@ class Organisation(Strict):
     list_size: int | None = Field(
         None, strict=True, ge=0, le=2_000_000, description="Registered list size (GP practices)."
     )
-    provides: list[ServiceLine] = Field(  # type: ignore[valid-type]
+    provides: list[ServiceLine] = Field(
         default_factory=list, description="Service lines it provides within the pilot."
     )
-    commissions: list[ServiceLine] = Field(  # type: ignore[valid-type]
+    commissions: list[ServiceLine] = Field(
         default_factory=list, description="Service lines it commissions within the pilot."
     )
     roles: list[Role] = Field(default_factory=list)
@@ -189,7 +189,7 @@ class Agreement(Strict):
     id: OrgId
     type: AgreementType
     parties: list[OrgId] = Field(min_length=2)
-    services: list[ServiceLine] = Field(default_factory=list)  # type: ignore[valid-type]
+    services: list[ServiceLine] = Field(default_factory=list)
     exclusive_referral: bool = Field(
         False, description="Referrals for these services go to partners only."
     )
@@ -255,7 +255,7 @@ class Governance(Strict):
 
 
 class ChoiceSafeguard(Strict):
-    service: ServiceLine  # type: ignore[valid-type]
+    service: ServiceLine
     mechanisms: list[ChoiceMechanism] = Field(min_length=1)
     description: Text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
@@ -15,7 +15,7 @@ from icorules.findings import SEVERITY_RANK, Explained, Finding
 from icorules.waivers import WaivedFinding
 
 FailOn = Literal["error", "warning", "info", "never"]
-REPORT_FORMAT = "icorules/report/1"  # bumped when a field changes meaning or goes away
+REPORT_FORMAT: Final = "icorules/report/1"  # bumped when a field changes meaning or goes away
 
 
 class RulesetInfo(BaseModel):

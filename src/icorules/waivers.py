@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from icorules.documents import check_data, load_document
+from icorules.documents import Document, check_data, load_document
 from icorules.errors import InputError, did_you_mean
 from icorules.findings import Finding
 from icorules.limits import DEFAULT_LIMITS, Limits
@@ -72,10 +72,13 @@ def load_waivers(
     source: str | Path | dict[str, Any], bundle: RuleBundle, *, limits: Limits = DEFAULT_LIMITS
 ) -> list[Waiver]:
     """Waivers from a YAML/JSON file or dict; a rule id the rulesets lack is an error."""
+    document: Document | None
     if isinstance(source, dict):
         check_data(source, "<waivers>", limits)
-    document = None if isinstance(source, dict) else load_document(source, limits=limits)
-    data = source if isinstance(source, dict) else document.data  # type: ignore[union-attr]
+        document, data = None, source
+    else:
+        document = load_document(source, limits=limits)
+        data = document.data
     name = document.name if document else "<waivers>"
     try:
         parsed = WaiverFile.model_validate(data)

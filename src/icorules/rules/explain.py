@@ -277,9 +277,9 @@ def explain_check(
     explained_findings = []
     for finding in findings:
         if every_finding or finding.rule in wanted:
-            fact = by_id.get(f"{finding.subject.kind}:{finding.subject.id}")
-            if fact is not None:
-                lines = explain_subject(bundle.rule(finding.rule), fact, known)
+            subject_fact = by_id.get(f"{finding.subject.kind}:{finding.subject.id}")
+            if subject_fact is not None:
+                lines = explain_subject(bundle.rule(finding.rule), subject_fact, known)
                 finding = finding.model_copy(update={"explanation": lines})
         explained_findings.append(finding)
     passes: list[Explained] = []

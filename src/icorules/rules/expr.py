@@ -380,9 +380,10 @@ class _Compiler:
             raise self.fail(node, "a minus sign may only stand before a number")
         if isinstance(node, ast.List | ast.Tuple):
             items = [self.operand(e) for e in node.elts]
-            if not all(isinstance(i, _Const) and not isinstance(i.value, tuple) for i in items):
+            consts = [i for i in items if isinstance(i, _Const) and not isinstance(i.value, tuple)]
+            if len(consts) != len(items):
                 raise self.fail(node, "a list may hold only literal values")
-            return _Const(tuple(i.value for i in items))  # type: ignore[union-attr]
+            return _Const(tuple(c.value for c in consts))
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
             return self.arithmetic(node)
         raise self.fail(node, f"{_describe(node)} is not allowed in a condition")
@@ -488,7 +489,7 @@ class _Compiler:
                 )
 
 
-def _fold(op: type, left: Any, right: Any, node: ast.AST) -> Any:
+def _fold(op: type, left: Any, right: Any, node: ast.expr) -> Any:
     if op is ast.Add:
         return left + right
     if op is ast.Sub:
@@ -501,7 +502,7 @@ def _fold(op: type, left: Any, right: Any, node: ast.AST) -> Any:
 
 
 def _describe(node: ast.AST) -> str:
-    names = {
+    names: dict[type[ast.AST], str] = {
         ast.Call: "a function call",
         ast.Subscript: "indexing with [...]",
         ast.Lambda: "a lambda",

@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,12 +181,14 @@ class _Linter:
                 code = "RL011" if problem.message.startswith("rules[") else "RL012"
                 self.add_problem(problem, code)
         ruleset = data.get("ruleset") if isinstance(data.get("ruleset"), str) else "unnamed"
-        declared = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+        raw_params = data.get("parameters")
+        declared: dict[Any, Any] = raw_params if isinstance(raw_params, dict) else {}
         params: dict[str, Any] = {}
         for name, raw in declared.items():
             with contextlib.suppress(ValidationError):  # if not, reported above as RL012
                 params[str(name)] = ParameterSpec.model_validate(raw).default
-        raw_rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+        rules_value = data.get("rules")
+        raw_rules: list[Any] = rules_value if isinstance(rules_value, list) else []
         used: set[str] = set()
         for index, raw in enumerate(raw_rules):
             if isinstance(raw, dict):
@@ -316,7 +318,9 @@ class _Linter:
                 fact = {**derive.fields, "kind": derive.kind, "id": f"{derive.kind}:{ref}"}
                 producers.setdefault(derive.kind, []).append({**fact, "ref": ref})
         for info in self.rules:
-            waits = [(k, t, ("given", k)) for k, t in info.spec.given.items()]
+            waits: list[tuple[str, str, tuple[str, ...]]] = [
+                (k, t, ("given", k)) for k, t in info.spec.given.items()
+            ]
             waits.append((info.spec.fact, info.spec.condition, ("condition",)))
             for kind, text, at in waits:
                 if kind not in FACT_KINDS or not FACT_KINDS[kind].derived:
@@ -397,7 +401,7 @@ def _params_named(raw: Mapping[str, Any]) -> set[str]:
 
 MAX_CONJUNCTIONS = 512
 _NEGATE = {"$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt", "$eq": "$neq", "$neq": "$eq"}
-_COMPARE = {
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "$eq": lambda a, b: a == b,
     "$neq": lambda a, b: a != b,
     "$lt": lambda a, b: a < b,
@@ -459,14 +463,15 @@ def _dnf(condition: Any, negate: bool) -> list[list[Atom]] | None:
     ((key, arg),) = condition.items()
     if key in ("$and", "$or"):
         parts = [_dnf(c, negate) for c in arg]
-        if any(p is None for p in parts):
+        known = [p for p in parts if p is not None]
+        if len(known) != len(parts):
             return None
         conjunctive = (key == "$and") != negate
         if not conjunctive:
-            return [c for p in parts for c in p]  # type: ignore[union-attr]
+            return [c for p in known for c in p]
         out: list[list[Atom]] = [[]]
-        for part in parts:
-            out = [a + b for a, b in itertools.product(out, part)]  # type: ignore[arg-type]
+        for part in known:
+            out = [a + b for a, b in itertools.product(out, part)]
             if len(out) > MAX_CONJUNCTIONS:
                 return None
         return out

@@ -290,8 +290,8 @@ def _load_one(
         except ValidationError as exc:
             problems.extend(pydantic_problems(exc, RuleSpec, document, document.name, loc))
             continue
-        rule, found = _compile_rule(rule_spec, loc, document, spec.ruleset, params, limits)
-        problems.extend(_blame_overrides(found, rule_spec, overridden))
+        rule, rule_problems = _compile_rule(rule_spec, loc, document, spec.ruleset, params, limits)
+        problems.extend(_blame_overrides(rule_problems, rule_spec, overridden))
         if rule is not None:
             rules.append(rule)
     ruleset = Ruleset(

@@ -342,7 +342,9 @@ def _compare(
 def _check_rule_ids(case: Case, index: int, document: Any, bundle: RuleBundle) -> None:
     """A misspelt rule id would make an expectation pass without testing anything."""
     known = {rule.id for rule in bundle.rules}
-    named = [(("expect", i, "rule"), e.rule) for i, e in enumerate(case.expect)]
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        (("expect", i, "rule"), e.rule) for i, e in enumerate(case.expect)
+    ]
     named += [(("expect_absent", i), rule) for i, rule in enumerate(case.expect_absent)]
     problems = [
         document.problem(
