@@ -1,0 +1,1 @@
+"""Analysis: the partner graph and its measures, and the facts rules read."""

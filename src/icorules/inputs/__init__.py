@@ -1,0 +1,1 @@
+"""Reading input: documents, limits on them, the proposal and market formats, ODS import."""

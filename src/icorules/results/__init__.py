@@ -1,0 +1,1 @@
+"""Results of a check: findings, waivers and the report."""
