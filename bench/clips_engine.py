@@ -19,8 +19,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from icorules.engine import pattern_kind
-from icorules.facts import FACT_KINDS, field_types
+from icorules.analysis.facts import FACT_KINDS, field_types
+from icorules.engines.durable import pattern_kind
 from icorules.rules.loader import SUBJECT, Rule, RuleBundle
 
 _CMP = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$neq": "neq"}

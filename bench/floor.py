@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from icorules.engine import SENTINEL, _import_durable, plan, project
+from icorules.engines.durable import SENTINEL, _import_durable, plan, project
 from icorules.rules.loader import RuleBundle
 
 _HOST: Any = None

@@ -277,8 +277,8 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def engine_facts(proposal: Any, market_context: Any = None) -> list[dict[str, Any]]:
-    from icorules.facts import derive_facts
-    from icorules.graph import build_graph
+    from icorules.analysis.derive import derive_facts
+    from icorules.analysis.graph import build_graph
 
     model = icorules.load_proposal(proposal)
     return [f.engine_dict() for f in derive_facts(build_graph(model, market_context))]
@@ -326,8 +326,8 @@ def section_latency(quick: bool, work: Path) -> dict[str, Any]:
 
 
 def section_engines(quick: bool, work: Path) -> dict[str, Any]:
-    from icorules.engine import get_engine
-    from icorules.reference_engine import ReferenceEngine
+    from icorules.engines.durable import get_engine
+    from icorules.engines.reference import ReferenceEngine
 
     bundle = icorules.default_rulesets()
     engine, reference = get_engine(), ReferenceEngine()
@@ -377,7 +377,7 @@ def section_engines(quick: bool, work: Path) -> dict[str, Any]:
 
 
 def _worker_init() -> None:
-    from icorules.engine import get_engine
+    from icorules.engines.durable import get_engine
 
     icorules.default_rulesets()
     get_engine()
@@ -518,7 +518,7 @@ def section_cold(quick: bool, work: Path) -> dict[str, Any]:
 def section_scaling(quick: bool, work: Path) -> dict[str, Any]:
     """Every point of a curve is measured in the same rounds, in turn: the machine's speed
     drifts over seconds, and a curve measured point after point would show the drift."""
-    from icorules.market import Market
+    from icorules.inputs.market import Market
     from icorules.rules import loader
 
     bundle = icorules.default_rulesets()
@@ -605,7 +605,7 @@ def section_scaling(quick: bool, work: Path) -> dict[str, Any]:
 
 def _chunks(bundle: Any) -> int | None:
     try:
-        from icorules.engine import plan
+        from icorules.engines.durable import plan
     except ImportError:
         return None
     return len(plan(bundle))

@@ -16,8 +16,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from icorules.market import Market, Provider
-from icorules.model import OrgType
+from icorules.inputs.codes import OrgType
+from icorules.inputs.market import Market, Provider
 
 AREAS = 152
 GRID_ROWS, GRID_COLUMNS = 8, 19  # areas sit on a grid: 2-4 neighbours each, symmetric
@@ -345,7 +345,7 @@ RANGE_POOL = 40  # distinct range tests per kind: the loader allows 64 across a 
 def _range_pool(kind: str) -> list[str]:
     """The range tests (< <= > >= != and field against field) rules of `kind` may use: a fixed
     few, as real rulebooks reuse a few thresholds (and the engine survives only 64 per kind)."""
-    from icorules.facts import field_types
+    from icorules.analysis.facts import field_types
 
     rng = random.Random(kind)
     numbers = [n for n, t in field_types(kind).items() if t.base in (int, float)]
@@ -365,7 +365,7 @@ def _range_pool(kind: str) -> list[str]:
 
 
 def _comparison(rng: random.Random, kind: str) -> str:
-    from icorules.facts import field_types
+    from icorules.analysis.facts import field_types
 
     usable = [(n, t) for n, t in field_types(kind).items() if t.base in (bool, int, float, str)]
     name, ftype = rng.choice(usable)

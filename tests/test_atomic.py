@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from icorules import atomic
-from icorules.atomic import write_atomic
 from icorules.cli import cli
+from icorules.output import atomic
+from icorules.output.atomic import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "south-lakeland.json"

@@ -300,7 +300,7 @@ def test_a_yaml_parser_with_a_nesting_limit_of_its_own_still_gives_ours(
     """Some libyaml builds stop at their own nesting limit, with their own words, before our
     depth check sees level 65 (they read a run of `[` whole before handing out its events).
     Stand in such a parser, whatever PyYAML is installed: it fails at level 5."""
-    from icorules import documents
+    from icorules.inputs import documents
 
     class StopsAtLevel5(yaml.SafeLoader):
         def get_event(self) -> Any:
@@ -679,7 +679,7 @@ def test_unknown_format_is_a_usage_error() -> None:
 )
 def test_templates_that_reach_into_objects_fail_at_run_time_too(template: str) -> None:
     """The loader refuses these; render() refuses them again for rules built another way."""
-    from icorules.findings import render
+    from icorules.results.findings import render
 
     with pytest.raises(ValueError):
         render(template, {"name": "Riverside"}, {"min_years": 3})

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from icorules.analysis.facts import fact_catalogue_markdown
 from icorules.cli import cli
-from icorules.facts import fact_catalogue_markdown
 from tests.proposals import clean_proposal, edited
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import icorules
-from icorules import engine as engine_module
-from icorules.facts import derive_facts, field_types
-from icorules.graph import build_graph
-from icorules.reference_engine import evaluate
-from icorules.report import render_json
+from icorules.analysis.derive import derive_facts
+from icorules.analysis.facts import field_types
+from icorules.analysis.graph import build_graph
+from icorules.engines import durable as engine_module
+from icorules.engines.reference import evaluate
+from icorules.output.text import render_json
 from tests.proposals import ALL_ORGS, clean_proposal
 
 SERVICES = [
@@ -115,7 +116,7 @@ def test_derived_facts_are_valid_facts(data: dict[str, Any]) -> None:
 
 
 def test_derived_facts_are_valid_facts_on_the_examples_and_markets() -> None:
-    from icorules.market import load_market
+    from icorules.inputs.market import load_market
 
     root = Path(__file__).resolve().parents[1] / "examples"
     market = load_market(root / "markets" / "morecambe-bay.json")
@@ -128,7 +129,7 @@ def test_derived_facts_are_valid_facts_on_the_examples_and_markets() -> None:
 def test_reference_backend_gives_the_same_reports_on_the_examples() -> None:
     from pathlib import Path
 
-    from icorules.report import render_json
+    from icorules.output.text import render_json
 
     root = Path(__file__).resolve().parents[1] / "examples"
     market = root / "markets" / "morecambe-bay.json"

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 import icorules
-from icorules import engine as engine_module
-from icorules.engine import Engine, EngineError
-from icorules.report import render_json
+from icorules.engines import EngineError
+from icorules.engines import durable as engine_module
+from icorules.engines.durable import Engine
+from icorules.output.text import render_json
 from tests.proposals import clean_proposal, edited, org
 
 HEADER = """\
@@ -157,8 +158,8 @@ def test_missing_engine_gives_a_clear_message(monkeypatch: pytest.MonkeyPatch) -
 
 
 def _facts(data: dict) -> list[dict]:
-    from icorules.facts import derive_facts
-    from icorules.graph import build_graph
+    from icorules.analysis.derive import derive_facts
+    from icorules.analysis.graph import build_graph
 
     return [f.engine_dict() for f in derive_facts(build_graph(icorules.load_proposal(data)))]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from icorules.facts import field_types
+from icorules.analysis.facts import field_types
 from icorules.rules.expr import ExpressionError, compile_condition
 
 PARAMS: dict[str, Any] = {

@@ -28,15 +28,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import icorules
+from icorules.analysis.facts import FACT_KINDS, field_types
 from icorules.errors import InputError
-from icorules.facts import FACT_KINDS, field_types
-from icorules.market import load_market
-from icorules.model import SERVICE_LINES, OrgType, Proposal, load_proposal
-from icorules.report import render_json, render_text
+from icorules.inputs.codes import SERVICE_LINES, OrgType
+from icorules.inputs.market import load_market
+from icorules.inputs.proposal import Proposal, load_proposal
+from icorules.output.text import render_json, render_text
+from icorules.results.waivers import load_waivers
 from icorules.rules.expr import ExpressionError, compile_condition
 from icorules.rules.loader import load_rulesets
 from icorules.rules.testing import run_suite
-from icorules.waivers import load_waivers
 from tests.proposals import clean_market, clean_proposal
 
 pytestmark = pytest.mark.slow  # thousands of examples: the fast loop (-m "not slow") skips them

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from icorules.cli import cli
-from icorules.drawing import type_colours
+from icorules.output.drawing import type_colours
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKET = str(ROOT / "examples/markets/morecambe-bay.json")

@@ -15,8 +15,9 @@ import pytest
 
 import icorules
 from icorules.errors import InputError
-from icorules.market import Market, load_market, market_warnings, reconcile
-from icorules.model import SERVICE_LINES, load_proposal
+from icorules.inputs.codes import SERVICE_LINES
+from icorules.inputs.market import Market, load_market, market_warnings, reconcile
+from icorules.inputs.proposal import load_proposal
 from tests.proposals import clean_proposal
 
 ROOT = Path(__file__).resolve().parents[1]

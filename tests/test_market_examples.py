@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 import icorules
 from icorules.cli import cli
-from icorules.model import SERVICE_LINES
+from icorules.inputs.codes import SERVICE_LINES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

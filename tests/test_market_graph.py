@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import icorules
-from icorules.graph import build_graph
-from icorules.market import load_market
+from icorules.analysis.graph import build_graph
+from icorules.inputs.market import load_market
 from tests.proposals import clean_market, edited, org
 
 

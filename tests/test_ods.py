@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from icorules.errors import InputError
-from icorules.market import Market, load_market
-from icorules.ods import import_ods
+from icorules.inputs.market import Market, load_market
+from icorules.inputs.ods import import_ods
 
 SAMPLES = Path(__file__).resolve().parents[1] / "examples" / "ods"
 FILES = {

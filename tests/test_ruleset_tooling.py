@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from icorules.api import default_rulesets
 from icorules.cli import cli
-from icorules.rules.reference import plain_words, rules_markdown
+from icorules.rules.docs import plain_words, rules_markdown
 from icorules.rules.testing import PatchOp, apply_patch, run_suite
 from tests.proposals import clean_proposal, edited, remove_party
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 import icorules
 from icorules.cli import cli
-from icorules.report import render_json, render_text
-from icorules.waivers import Waiver
+from icorules.output.text import render_json, render_text
+from icorules.results.waivers import Waiver
 from tests.proposals import edited, remove_party
 
 BID = edited(lambda p: remove_party(p, "dispute_resolution", "GP3"))  # GOV-002 error on GP3

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from icorules.api import check, default_rulesets
     from icorules.errors import InputError, Problem
-    from icorules.findings import Finding, Subject
+    from icorules.inputs.proposal import Proposal, load_proposal, proposal_schema
     from icorules.limits import Limits
-    from icorules.model import Proposal, load_proposal, proposal_schema
-    from icorules.report import Report
+    from icorules.results.findings import Finding, Subject
+    from icorules.results.report import Report
     from icorules.rules.loader import Rule, RuleBundle, Ruleset, load_rulesets
 
 _EXPORTS = {
@@ -27,13 +27,13 @@ _EXPORTS = {
     "default_rulesets": "icorules.api",
     "InputError": "icorules.errors",
     "Problem": "icorules.errors",
-    "Finding": "icorules.findings",
-    "Subject": "icorules.findings",
+    "Finding": "icorules.results.findings",
+    "Subject": "icorules.results.findings",
     "Limits": "icorules.limits",
-    "Proposal": "icorules.model",
-    "load_proposal": "icorules.model",
-    "proposal_schema": "icorules.model",
-    "Report": "icorules.report",
+    "Proposal": "icorules.inputs.proposal",
+    "load_proposal": "icorules.inputs.proposal",
+    "proposal_schema": "icorules.inputs.proposal",
+    "Report": "icorules.results.report",
     "Rule": "icorules.rules.loader",
     "RuleBundle": "icorules.rules.loader",
     "Ruleset": "icorules.rules.loader",

@@ -11,17 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from icorules.engine import get_engine
+from icorules.analysis.derive import derive_facts
+from icorules.analysis.graph import build_graph
+from icorules.engines.durable import get_engine
 from icorules.errors import InputError
-from icorules.facts import derive_facts
-from icorules.findings import build_findings
-from icorules.graph import build_graph
+from icorules.inputs.market import Market, load_market, reconcile
+from icorules.inputs.proposal import Proposal, load_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.market import Market, load_market, reconcile
-from icorules.model import Proposal, load_proposal
-from icorules.report import MarketRow, ProposalInfo, Report, RulesetInfo, Summary
+from icorules.results.findings import build_findings
+from icorules.results.report import MarketRow, ProposalInfo, Report, RulesetInfo, Summary
+from icorules.results.waivers import Waiver, expired_warnings, load_waivers, split_waived
 from icorules.rules.loader import RuleBundle, load_rulesets
-from icorules.waivers import Waiver, expired_warnings, load_waivers, split_waived
 
 ProposalSource = str | Path | dict[str, Any] | Proposal
 RulesetSource = RuleBundle | Iterable[str | Path] | None
@@ -165,7 +165,7 @@ def _backend(name: Backend) -> Any:
     if name == "durable_rules":
         return get_engine()
     if name == "reference":
-        from icorules.reference_engine import ReferenceEngine
+        from icorules.engines.reference import ReferenceEngine
 
         return ReferenceEngine()
     raise ValueError(f"unknown engine {name!r}: use 'durable_rules' or 'reference'")

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from icorules.api import check
-from icorules.engine import EngineError
+from icorules.engines import EngineError
 from icorules.errors import InputError, Problem
+from icorules.inputs.market import Market
 from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.market import Market
-from icorules.report import FailOn, Report
+from icorules.results.report import FailOn, Report
+from icorules.results.waivers import Waiver
 from icorules.rules.loader import RuleBundle
-from icorules.waivers import Waiver
 
 PROPOSAL_SUFFIXES = (".json", ".yaml", ".yml")
 MIN_PARALLEL = 8  # below this many proposals, starting workers costs more than it saves
@@ -152,7 +152,7 @@ def _tick(outcomes: Iterable[Outcome], progress: Callable[[], None] | None) -> I
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    from icorules import engine
+    from icorules.engines import durable as engine
 
     if engine.engine_started() or "fork" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
@@ -195,7 +195,7 @@ def _check_one(path: str) -> Outcome:
         return Outcome(path, internal_error=str(exc))
     page = None
     if settings.pages:
-        from icorules.html_report import render_page
+        from icorules.output.html import render_page
 
         page = render_page(
             report,

@@ -19,28 +19,36 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from icorules.analysis.facts import FACT_KINDS, fact_catalogue_markdown, field_types
+from icorules.analysis.graph import build_graph
 from icorules.api import resolve_rulesets
-from icorules.atomic import write_atomic
 from icorules.batch import Outcome, Settings, check_many, expand
 from icorules.errors import InputError, Problem, did_you_mean
-from icorules.facts import FACT_KINDS, fact_catalogue_markdown, field_types
-from icorules.formats import SortOrder, render_csv, render_markdown, sorted_outcomes, summary_table
-from icorules.graph import build_graph, export_graph
+from icorules.inputs.market import Market, load_market, market_schema
+from icorules.inputs.ods import import_ods
+from icorules.inputs.proposal import load_proposal, proposal_schema
 from icorules.limits import DEFAULT_LIMITS, Limits, parse_limits
 from icorules.limits import NAMES as LIMIT_NAMES
-from icorules.market import Market, load_market, market_schema
-from icorules.model import load_proposal, proposal_schema
-from icorules.ods import import_ods
-from icorules.report import FailOn, render_json, render_text, report_schema
+from icorules.output.atomic import write_atomic
+from icorules.output.graph_export import export_graph
+from icorules.output.tabular import (
+    SortOrder,
+    render_csv,
+    render_markdown,
+    sorted_outcomes,
+    summary_table,
+)
+from icorules.output.text import render_json, render_text
+from icorules.results.report import FailOn, report_schema
+from icorules.results.waivers import Waiver, load_waivers
+from icorules.rules.docs import rule_details, rule_text, rules_markdown
 from icorules.rules.explain import check_rule_ids
 from icorules.rules.lint import CODES as LINT_CODES
 from icorules.rules.lint import lint_paths
 from icorules.rules.loader import RuleBundle, load_rulesets
-from icorules.rules.reference import rule_details, rule_text, rules_markdown
-from icorules.waivers import Waiver, load_waivers
 
 if TYPE_CHECKING:
-    from icorules.html_report import IndexRow
+    from icorules.output.html import IndexRow
 
 
 def _lazy(module: str, name: str) -> Callable[..., Any]:
@@ -53,10 +61,10 @@ def _lazy(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
-render_junit = _lazy("icorules.ci_formats", "render_junit")
-render_sarif = _lazy("icorules.ci_formats", "render_sarif")
-index_row = _lazy("icorules.html_report", "index_row")
-render_index = _lazy("icorules.html_report", "render_index")
+render_junit = _lazy("icorules.output.ci", "render_junit")
+render_sarif = _lazy("icorules.output.ci", "render_sarif")
+index_row = _lazy("icorules.output.html", "index_row")
+render_index = _lazy("icorules.output.html", "render_index")
 diff_bundles = _lazy("icorules.rules.diff", "diff_bundles")
 diff_json = _lazy("icorules.rules.diff", "render_json")
 diff_markdown = _lazy("icorules.rules.diff", "render_markdown")

@@ -37,18 +37,17 @@ durable_rules has sharp edges (see shared/design/DURABLE_RULES_NOTES.md); each i
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import gc
 import hashlib
 import itertools
 import json
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from icorules.engines import EngineError, Match, gc_paused
 from icorules.rules.expr import engine_tests
 from icorules.rules.loader import SUBJECT, Rule, RuleBundle
 
@@ -60,19 +59,6 @@ SENTINEL = {"kind": "~session", "id": "~session"}
 SENTINEL_RULE = "~session"
 HANDLED_RULE = "~handled/"  # + kind: takes every fact of the kind, never fires
 _ALWAYS_SENT = ("kind", "id", "ref")
-
-
-class EngineError(RuntimeError):
-    """The engine failed while running a check (a bug, not bad input)."""
-
-
-@dataclass(frozen=True)
-class Match:
-    """Rule `rule` fired on the fact with engine key `subject` (with any `given` facts)."""
-
-    rule: str
-    subject: dict[str, Any]
-    given: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -307,21 +293,6 @@ class Engine:
                 self._errors.append(exc)
 
         return action
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a stretch that allocates many objects which live
-    to the end of the check but form no cycles (matches, findings). Its passes over them grow
-    with the matches: 1,000 rules (4,000 matches) took 30% longer per check with it on. It is
-    switched back on only if it was on, so nested and concurrent pauses leave it as found."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _no_action(c: Any) -> None:

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from icorules.engine import Match, pattern_kind
+from icorules.engines import Match
+from icorules.engines.durable import pattern_kind
 from icorules.rules.loader import SUBJECT, Rule, RuleBundle
 
 Fact = dict[str, Any]

@@ -13,19 +13,12 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError
 
-from icorules.documents import Document, Loc, check_data, json_path, load_document
 from icorules.errors import InputError, Problem, did_you_mean
+from icorules.inputs.codes import Name, OrgId, OrgType, PctCode, ServiceLine
+from icorules.inputs.documents import Document, Loc, check_data, json_path, load_document
+from icorules.inputs.proposal import Proposal, Strict
+from icorules.inputs.validation import pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.model import (
-    Name,
-    OrgId,
-    OrgType,
-    PctCode,
-    Proposal,
-    ServiceLine,
-    Strict,
-    pydantic_problems,
-)
 
 FORMAT: Final = "icorules/market/1"
 

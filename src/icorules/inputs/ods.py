@@ -29,10 +29,11 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from icorules.documents import read_text
 from icorules.errors import InputError, Problem, did_you_mean
-from icorules.market import FORMAT, Market, SizeMeasure, market_warnings
-from icorules.model import SERVICE_LINES, OrgType, pydantic_problems
+from icorules.inputs.codes import SERVICE_LINES, OrgType
+from icorules.inputs.documents import read_text
+from icorules.inputs.market import FORMAT, Market, SizeMeasure, market_warnings
+from icorules.inputs.validation import pydantic_problems
 
 # Column positions (0-based) in the ODS "standard" layout shared by epraccur and etr (27 fields).
 ODS_FIELDS = 27

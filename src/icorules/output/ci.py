@@ -15,10 +15,10 @@ import junitparser
 import sarif_pydantic as sarif
 
 from icorules import __version__
-from icorules.documents import Document, load_document
 from icorules.errors import InputError
-from icorules.findings import SEVERITY_RANK, Finding
-from icorules.report import FailOn, Report
+from icorules.inputs.documents import Document, load_document
+from icorules.results.findings import SEVERITY_RANK, Finding
+from icorules.results.report import FailOn, Report
 from icorules.rules.loader import Rule, RuleBundle
 
 _LEVEL = {"error": sarif.Level.ERROR, "warning": sarif.Level.WARNING, "info": sarif.Level.NOTE}

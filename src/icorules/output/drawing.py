@@ -15,8 +15,8 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from icorules.graph import PartnerGraph, pct_node
-from icorules.model import OrgType
+from icorules.analysis.graph import PartnerGraph, pct_node
+from icorules.inputs.codes import OrgType
 
 MAX_MARKET_NODES = 240  # beyond this the picture is a blur; the count is printed instead
 _TYPES: list[OrgType] = list(OrgType)

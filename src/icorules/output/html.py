@@ -13,19 +13,19 @@ from typing import Any
 import jinja2
 
 from icorules import __version__
+from icorules.analysis.graph import build_graph
 from icorules.batch import Outcome
-from icorules.findings import Finding
-from icorules.graph import build_graph
-from icorules.market import Market
-from icorules.model import Proposal, load_proposal
-from icorules.report import FailOn, Report
+from icorules.inputs.market import Market
+from icorules.inputs.proposal import Proposal, load_proposal
+from icorules.results.findings import Finding
+from icorules.results.report import FailOn, Report
 from icorules.rules.loader import RuleBundle
 
 
 @functools.cache
 def _templates() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("icorules", "templates"),
+        loader=jinja2.PackageLoader("icorules.output", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -44,7 +44,7 @@ def render_page(
     index_link: str | None = None,
 ) -> str:
     """One proposal's page; the proposal is read again to draw its graph."""
-    from icorules.drawing import partnership_svg
+    from icorules.output.drawing import partnership_svg
 
     svg, hidden = partnership_svg(build_graph(load_proposal(proposal), market))
     rules = {rule.id: rule for rule in bundle.rules}

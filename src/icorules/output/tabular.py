@@ -16,7 +16,7 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from icorules.batch import Outcome
-from icorules.report import FailOn, Report
+from icorules.results.report import FailOn, Report
 from icorules.rules.loader import Rule
 
 SortOrder = Literal["input", "worst", "name"]

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icorules.engine import Match, gc_paused
-from icorules.facts import Fact
+from icorules.analysis.facts import Fact
+from icorules.engines import Match, gc_paused
 from icorules.rules.loader import RuleBundle, Severity
 
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}

@@ -22,11 +22,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from icorules.documents import Document, check_data, load_document
 from icorules.errors import InputError, did_you_mean
-from icorules.findings import Finding
+from icorules.inputs.codes import Name, Text
+from icorules.inputs.documents import Document, check_data, load_document
+from icorules.inputs.validation import pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.model import Name, Text, pydantic_problems
+from icorules.results.findings import Finding
 from icorules.rules.loader import RuleBundle
 
 

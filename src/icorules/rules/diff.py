@@ -13,8 +13,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from icorules.rules.docs import params_used, plain_words, show_value
 from icorules.rules.loader import Rule, RuleBundle
-from icorules.rules.reference import params_used, plain_words, show_value
 
 # (field, label) in the order changes are shown; the first five are shown as before/after lines
 _TEXT_FIELDS = ("title", "condition", "message", "fix", "source")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from icorules.facts import FACT_KINDS, field_types
+from icorules.analysis.facts import FACT_KINDS, field_types
 from icorules.rules.loader import Rule, RuleBundle, Ruleset
 
 _PHRASE = {

@@ -13,11 +13,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from icorules.engine import Match
+from icorules.analysis.facts import Fact, FieldType, field_types
+from icorules.engines import Match
+from icorules.engines.reference import _MISSING, _value, holds
 from icorules.errors import InputError, did_you_mean
-from icorules.facts import Fact, FieldType, field_types
-from icorules.findings import Explained, Finding, Subject
-from icorules.reference_engine import _MISSING, _value, holds
+from icorules.results.findings import Explained, Finding, Subject
 from icorules.rules.expr import ENGINE_FIELD_NAMES, ExpressionError, compile_condition
 from icorules.rules.loader import SUBJECT, Rule, RuleBundle
 

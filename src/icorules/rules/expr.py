@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from icorules.analysis.facts import FieldType, engine_value
 from icorules.errors import did_you_mean
-from icorules.facts import FieldType, engine_value
 from icorules.limits import DEFAULT_LIMITS, Limits
 
 NUMBER = (int, float)

@@ -25,12 +25,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from icorules.documents import Document, load_document
+from icorules.analysis.facts import FACT_KINDS, FieldType, field_types
+from icorules.engines.reference import holds
 from icorules.errors import InputError, Problem
-from icorules.facts import FACT_KINDS, FieldType, field_types
+from icorules.inputs.documents import Document, load_document
+from icorules.inputs.validation import pydantic_problems
 from icorules.limits import DEFAULT_LIMITS
-from icorules.model import pydantic_problems
-from icorules.reference_engine import holds
+from icorules.rules.docs import PARAM_RE
 from icorules.rules.expr import ExpressionError, compile_condition
 from icorules.rules.loader import (
     ParameterSpec,
@@ -39,7 +40,6 @@ from icorules.rules.loader import (
     _compile_rule,
     ruleset_files,
 )
-from icorules.rules.reference import PARAM_RE
 
 
 @dataclass(frozen=True)
@@ -374,7 +374,7 @@ class _Linter:
 
 
 def _path(loc: Sequence[str | int]) -> str:
-    from icorules.documents import json_path
+    from icorules.inputs.documents import json_path
 
     return json_path(loc)
 

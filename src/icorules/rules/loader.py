@@ -18,11 +18,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from icorules.documents import Document, load_document
+from icorules.analysis.facts import FACT_KINDS, FieldType, field_types
 from icorules.errors import InputError, Problem, did_you_mean
-from icorules.facts import FACT_KINDS, FieldType, field_types
+from icorules.inputs.documents import Document, load_document
+from icorules.inputs.validation import pydantic_problems
 from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
-from icorules.model import pydantic_problems
 from icorules.rules.expr import ExpressionError, compile_condition
 
 Severity = Literal["error", "warning", "info"]

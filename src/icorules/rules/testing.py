@@ -35,15 +35,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from icorules.documents import Document, load_document
+from icorules.analysis.derive import derive_facts
+from icorules.analysis.graph import build_graph
 from icorules.errors import InputError, Problem, did_you_mean
-from icorules.facts import derive_facts
-from icorules.graph import build_graph
-from icorules.market import load_market
-from icorules.model import load_proposal, pydantic_problems
+from icorules.inputs.documents import Document, load_document
+from icorules.inputs.market import load_market
+from icorules.inputs.proposal import load_proposal
+from icorules.inputs.validation import pydantic_problems
+from icorules.rules.docs import shown_path
 from icorules.rules.explain import tested, with_derived
 from icorules.rules.loader import RuleBundle, bundled_ruleset_dir, load_rulesets
-from icorules.rules.reference import shown_path
 
 TEST_SUFFIX = ".test.yaml"
 _UNSET: Any = object()

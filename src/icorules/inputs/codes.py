@@ -1,0 +1,146 @@
+"""The words of the proposal format: organisation types, service lines and their settings,
+and the shapes of ids, codes, names and dates.
+
+Shared by the proposal and market formats and by the fact vocabulary, which must not import
+the proposal model itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, StringConstraints
+
+
+class OrgType(StrEnum):
+    """Kinds of organisation; Box 1 of the 2008 prospectus plus those named in bids."""
+
+    gp_practice = "gp_practice"
+    pct = "pct"
+    nhs_trust = "nhs_trust"
+    foundation_trust = "foundation_trust"
+    mental_health_trust = "mental_health_trust"
+    care_trust = "care_trust"
+    ambulance_trust = "ambulance_trust"
+    health_professionals_group = "health_professionals_group"
+    pbc_consortium = "pbc_consortium"
+    local_authority = "local_authority"
+    social_enterprise = "social_enterprise"
+    independent_sector = "independent_sector"
+    voluntary_organisation = "voluntary_organisation"
+    patient_group = "patient_group"
+    school = "school"
+    other = "other"
+
+
+class Setting(StrEnum):
+    """Where in the system a service line sits; classification rules reason about these."""
+
+    primary = "primary"
+    community = "community"
+    acute = "acute"
+    mental_health = "mental_health"
+    social_care = "social_care"
+    ambulance = "ambulance"
+
+
+SERVICE_LINES: dict[str, Setting] = {
+    "general_practice": Setting.primary,
+    "out_of_hours": Setting.primary,
+    "community_pharmacy": Setting.primary,
+    "community_nursing": Setting.community,
+    "community_hospital": Setting.community,
+    "intermediate_care": Setting.community,
+    "therapies": Setting.community,
+    "specialist_nursing": Setting.community,
+    "palliative_care": Setting.community,
+    "urgent_care": Setting.community,
+    "outpatients": Setting.acute,
+    "diagnostics": Setting.acute,
+    "elective_care": Setting.acute,
+    "acute_medicine": Setting.acute,
+    "emergency_care": Setting.acute,
+    "maternity": Setting.acute,
+    "mental_health": Setting.mental_health,
+    "psychological_therapies": Setting.mental_health,
+    "social_care": Setting.social_care,
+    "domiciliary_care": Setting.social_care,
+    "ambulance": Setting.ambulance,
+}
+
+ServiceLine = StrEnum("ServiceLine", {name: name for name in SERVICE_LINES})  # type: ignore[misc]
+ServiceLine.__doc__ = "A service line; each belongs to one care setting (see SERVICE_LINES)."
+
+
+class Role(StrEnum):
+    commissioner = "commissioner"
+    provider = "provider"
+    supporter = "supporter"
+    host = "host"
+
+
+class CareCategory(StrEnum):
+    long_term_conditions = "long_term_conditions"
+    older_people = "older_people"
+    urgent_care = "urgent_care"
+    mental_health = "mental_health"
+    childrens_services = "childrens_services"
+    end_of_life = "end_of_life"
+
+
+class Profession(StrEnum):
+    gp = "gp"
+    hospital_doctor = "hospital_doctor"
+    nurse = "nurse"
+    allied_health_professional = "allied_health_professional"
+    pharmacist = "pharmacist"
+    psychologist = "psychologist"
+    social_worker = "social_worker"
+    manager = "manager"
+    other = "other"
+
+
+class AgreementType(StrEnum):
+    service_contract = "service_contract"
+    subcontract = "subcontract"
+    referral = "referral"
+    alliance = "alliance"
+    joint_venture = "joint_venture"
+    memorandum_of_understanding = "memorandum_of_understanding"
+    cross_boundary_commissioning = "cross_boundary_commissioning"
+    other = "other"
+
+
+class BudgetModel(StrEnum):
+    indicative_pbc = "indicative_pbc"
+    pooled = "pooled"
+    hard = "hard"
+
+
+class ChoiceMechanism(StrEnum):
+    choice_at_referral = "choice_at_referral"
+    opt_out = "opt_out"
+    any_willing_provider = "any_willing_provider"
+    other = "other"
+
+
+OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
+PctCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,5}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00-\x1f]*$"
+    ),
+]
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("a date is written like 2008-12-31, not as a number")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
