@@ -16,9 +16,10 @@ from icorules.analysis.graph import build_graph
 from icorules.engines.durable import get_engine
 from icorules.errors import InputError
 from icorules.inputs.market import Market, load_market, reconcile
-from icorules.inputs.proposal import Proposal, load_proposal
+from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.findings import build_findings
+from icorules.results.outcome import CheckResult
 from icorules.results.report import MarketRow, ProposalInfo, Report, RulesetInfo, Summary
 from icorules.results.waivers import Waiver, expired_warnings, load_waivers, split_waived
 from icorules.rules.loader import RuleBundle, load_rulesets
@@ -75,14 +76,43 @@ def check(
     other providers in the local health economy); `params` overrides ruleset parameters;
     `waivers` (a path, dict or list of Waiver) accepts findings with a recorded reason.
     `engine="reference"` evaluates the same compiled rules in plain Python instead of
-    durable_rules (same findings; see icorules.reference_engine). `explain=True` gives every
+    durable_rules (same findings; see icorules.engines.reference). `explain=True` gives every
     finding an `explanation` (the condition with the values it read); `explain_rules` does so
     for those rules' findings and explains each subject they did not fire on (`explained`).
     `limits` caps what each input may cost (icorules.limits.Limits; defaults in docs/security.md).
     """
+    return run_check(
+        proposal,
+        rulesets=rulesets,
+        market=market,
+        params=params,
+        waivers=waivers,
+        timing=timing,
+        engine=engine,
+        explain=explain,
+        explain_rules=explain_rules,
+        limits=limits,
+    ).report
+
+
+def run_check(
+    proposal: ProposalSource,
+    *,
+    rulesets: RulesetSource = None,
+    market: MarketSource = None,
+    params: Mapping[str, Any] | None = None,
+    waivers: WaiverSource = None,
+    timing: bool = False,
+    engine: Backend = "durable_rules",
+    explain: bool = False,
+    explain_rules: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> CheckResult:
+    """`check`, returning the report with what renderers need besides it (icorules.results
+    .outcome.CheckResult): the graph, the rules and the parsed proposal file."""
     started = time.perf_counter()
     bundle = resolve_rulesets(rulesets, params, limits)
-    model = load_proposal(proposal, limits=limits)
+    model, document = read_proposal(proposal, limits=limits)
     context = load_market(market, limits=limits) if market is not None else None
     warnings: list[str] = []
     if context is not None:
@@ -119,7 +149,7 @@ def check(
     ]
     warnings += expired_warnings(model.id, findings, accepted)
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in skipped]
-    return Report(
+    report = Report(
         proposal=ProposalInfo(
             id=model.id,
             name=model.name,
@@ -159,6 +189,7 @@ def check(
         ),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )
+    return CheckResult(report, bundle, partner_graph, document)
 
 
 def _backend(name: Backend) -> Any:

@@ -23,7 +23,8 @@ from icorules.engines import EngineError
 from icorules.errors import InputError, Problem
 from icorules.inputs.market import Market
 from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.results.report import FailOn, Report
+from icorules.results.outcome import Outcome
+from icorules.results.report import FailOn
 from icorules.results.waivers import Waiver
 from icorules.rules.loader import RuleBundle
 
@@ -45,31 +46,6 @@ class Settings:
     explain: bool = False  # explain every finding (--explain)
     explain_rules: tuple[str, ...] = ()  # explain these rules, passing subjects too
     limits: Limits = DEFAULT_LIMITS  # caps on what each proposal may cost (--limit)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One proposal's result: a report, or the problems that stopped its check."""
-
-    path: str
-    report: Report | None = None
-    problems: tuple[Problem, ...] = ()
-    internal_error: str | None = None
-    page: str | None = None
-
-    def verdict(self, fail_on: FailOn) -> str:
-        if self.internal_error is not None:
-            return "internal error"
-        if self.report is None:
-            return "unreadable"
-        return "fail" if self.report.fails(fail_on) else "pass"
-
-    def worst_key(self) -> tuple[int, int, int, int, str]:
-        """Unreadable first, then most errors, warnings and notes."""
-        if self.report is None:
-            return (0, 0, 0, 0, self.path)
-        s = self.report.summary
-        return (1, -s.error, -s.warning, -s.info, self.path)
 
 
 def expand(inputs: Sequence[str]) -> list[str]:

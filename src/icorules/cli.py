@@ -22,7 +22,7 @@ import click
 from icorules.analysis.facts import FACT_KINDS, fact_catalogue_markdown, field_types
 from icorules.analysis.graph import build_graph
 from icorules.api import resolve_rulesets
-from icorules.batch import Outcome, Settings, check_many, expand
+from icorules.batch import Settings, check_many, expand
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.market import Market, load_market, market_schema
 from icorules.inputs.ods import import_ods
@@ -39,6 +39,7 @@ from icorules.output.tabular import (
     summary_table,
 )
 from icorules.output.text import render_json, render_text
+from icorules.results.outcome import Outcome
 from icorules.results.report import FailOn, report_schema
 from icorules.results.waivers import Waiver, load_waivers
 from icorules.rules.docs import rule_details, rule_text, rules_markdown

@@ -309,6 +309,14 @@ def load_proposal(
     source: str | Path | dict[str, Any] | Proposal, *, limits: Limits = DEFAULT_LIMITS
 ) -> Proposal:
     """A proposal from a file path (JSON or YAML), a dict, or an existing model."""
+    return read_proposal(source, limits=limits)[0]
+
+
+def read_proposal(
+    source: str | Path | dict[str, Any] | Proposal, *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Proposal, Document | None]:
+    """The proposal, and the document it was read from (None for a dict or model): what
+    says where each part of it sits in the file."""
     if isinstance(source, Proposal):
         if len(source.organisations) > limits.organisations:
             found = f"the proposal lists {len(source.organisations):,} organisations"
@@ -317,12 +325,12 @@ def load_proposal(
         refs = link_problems(source)
         if refs:
             raise InputError([located(None, "<proposal>", loc, m) for loc, m in refs])
-        return source
+        return source, None
     if isinstance(source, dict):
         check_data(source, "<proposal>", limits)
-        return parse_proposal(source, None, limits)
+        return parse_proposal(source, None, limits), None
     document = load_document(source, limits=limits)
-    return parse_proposal(document.data, document, limits)
+    return parse_proposal(document.data, document, limits), document
 
 
 def proposal_schema() -> dict[str, Any]:

@@ -14,10 +14,10 @@ import jinja2
 
 from icorules import __version__
 from icorules.analysis.graph import build_graph
-from icorules.batch import Outcome
 from icorules.inputs.market import Market
 from icorules.inputs.proposal import Proposal, load_proposal
 from icorules.results.findings import Finding
+from icorules.results.outcome import Outcome
 from icorules.results.report import FailOn, Report
 from icorules.rules.loader import RuleBundle
 

@@ -15,7 +15,7 @@ from rich import box
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from icorules.batch import Outcome
+from icorules.results.outcome import Outcome
 from icorules.results.report import FailOn, Report
 from icorules.rules.loader import Rule
 

@@ -1,0 +1,68 @@
+"""What one check leaves behind: the report, and what writing it in any format needs.
+
+A `Report` is the typed, serialisable verdict. The renderers need a little more than the
+verdict: the partner graph (HTML drawing, graph export), the rules that ran (SARIF's rule
+descriptions, citations) and the parsed proposal file (a finding's line and column). The check
+has all of these in hand, so it passes them on in a `CheckResult` and no renderer reads or
+builds anything again. `Outcome` is one file of a batch: a result, or why there is none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from icorules.analysis.graph import PartnerGraph
+from icorules.errors import Problem
+from icorules.inputs.documents import Document, Loc
+from icorules.results.report import FailOn, Report
+from icorules.rules.loader import RuleBundle
+
+
+@dataclass(frozen=True, eq=False)
+class CheckResult:
+    """A report with the graph, rules and document it came from."""
+
+    report: Report
+    bundle: RuleBundle
+    graph: PartnerGraph
+    document: Document | None = None  # None when the proposal was given as data
+
+    def position(self, path: str) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of a JSON path such as `organisations[3].pct` in the
+        proposal file, or of its nearest ancestor there; (None, None) without a file."""
+        if self.document is None:
+            return None, None
+        return self.document.position(path_parts(path))
+
+
+def path_parts(path: str) -> Loc:
+    """`organisations[3].pct` -> ('organisations', 3, 'pct')."""
+    return tuple(
+        int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One proposal's result: a report, or the problems that stopped its check."""
+
+    path: str
+    report: Report | None = None
+    problems: tuple[Problem, ...] = ()
+    internal_error: str | None = None
+    page: str | None = None
+
+    def verdict(self, fail_on: FailOn) -> str:
+        if self.internal_error is not None:
+            return "internal error"
+        if self.report is None:
+            return "unreadable"
+        return "fail" if self.report.fails(fail_on) else "pass"
+
+    def worst_key(self) -> tuple[int, int, int, int, str]:
+        """Unreadable first, then most errors, warnings and notes."""
+        if self.report is None:
+            return (0, 0, 0, 0, self.path)
+        s = self.report.summary
+        return (1, -s.error, -s.warning, -s.info, self.path)
