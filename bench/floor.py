@@ -1,6 +1,6 @@
 """durable_rules' own floor for a bundle: the engine stage minus all of icorules' Python work.
 
-The same engine rulesets icorules registers (`icorules.engines.durable.plan`: same chunks, same compiled
+The same engine rulesets icorules registers (`icorules.engines.durable.plan`: same chunks, same
 conditions, same `cap`, same session sentinel), each rule's action a no-op, and per check the
 same session handling: a fresh session id, the facts of each chunk's kinds cut to the fields its
 rules read (`icorules.engines.durable.project`) and asserted with the sentinel in one call, deferred

@@ -154,7 +154,7 @@ def test_every_command_writes_through_the_atomic_writer(
         written.append(Path(path))
         write_atomic(path, text, **kwargs)
 
-    monkeypatch.setattr("icorules.cli.write_atomic", recording)
+    monkeypatch.setattr("icorules.cli.common.write_atomic", recording)
     target = tmp_path / "out"
     result = CliRunner().invoke(cli, [*args, "-o", str(target)])
     assert result.exit_code == 0, result.output

@@ -708,7 +708,7 @@ def test_many_range_tests_on_one_kind_run(tmp_path: Path) -> None:
     (tmp_path / "range.yaml").write_text("ruleset: t/range\nversion: '1'\nrules:\n" + rules)
     code = (
         "import sys, icorules\n"
-        "from icorules.output.text import render_json\n"
+        "from icorules.output.json_report import render_json\n"
         "bundle = icorules.load_rulesets(['range.yaml'])\n"
         "for _ in range(3):\n"
         "    report = icorules.check(sys.argv[1], rulesets=bundle)\n"

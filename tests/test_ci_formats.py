@@ -21,6 +21,9 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
+RULE_STATUS = ("pass", "notApplicable")  # results about a rule, not about a finding
+
+
 @pytest.fixture(autouse=True)
 def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
@@ -34,7 +37,7 @@ def test_sarif_has_one_result_per_finding_with_levels_and_rules() -> None:
     [sarif_run] = log["runs"]
     assert code == 1 and log["version"] == "2.1.0"
     assert sarif_run["tool"]["driver"]["name"] == "icorules"
-    results = [r for r in sarif_run["results"] if r.get("kind") != "pass"]
+    results = [r for r in sarif_run["results"] if r.get("kind") not in RULE_STATUS]
     assert [(r["ruleId"], r["level"]) for r in results] == [
         (f["rule"], {"error": "error", "warning": "warning", "info": "note"}[f["severity"]])
         for f in findings
@@ -66,6 +69,14 @@ def test_sarif_lists_passing_rules_and_waived_findings(tmp_path: Path) -> None:
     assert suppressed["suppressions"][0]["justification"].startswith("agreed at panel")
 
 
+def test_sarif_says_which_rules_were_not_evaluated() -> None:
+    report = json.loads(run("check", DEFECTS, "--format", "json")[1])
+    results = json.loads(run("check", DEFECTS, "--format", "sarif")[1])["runs"][0]["results"]
+    skipped = sorted(r["ruleId"] for r in results if r.get("kind") == "notApplicable")
+    assert skipped == sorted(report["not_evaluated"]) and skipped
+    assert all(r["level"] == "none" for r in results if r.get("kind") == "notApplicable")
+
+
 def test_sarif_validates_against_the_sarif_2_1_0_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     from importlib.resources import files
@@ -80,7 +91,7 @@ def test_sarif_locations_point_at_the_subject_in_the_file() -> None:
     log = json.loads(run("check", DEFECTS, "--format", "sarif")[1])
     lines = (ROOT / DEFECTS).read_text().splitlines()
     for result in log["runs"][0]["results"]:
-        if result.get("kind") == "pass":
+        if result.get("kind") in RULE_STATUS:
             continue
         [location] = result["locations"]
         [logical] = location["logicalLocations"]

@@ -20,7 +20,7 @@ import pytest
 
 import icorules
 from icorules.errors import InputError
-from icorules.output.text import render_json
+from icorules.output.json_report import render_json
 from icorules.rules.loader import RuleBundle
 from tests.proposals import clean_market, clean_proposal, edited, remove_party
 

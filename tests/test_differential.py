@@ -18,7 +18,7 @@ from icorules.analysis.facts import field_types
 from icorules.analysis.graph import build_graph
 from icorules.engines import durable as engine_module
 from icorules.engines.reference import evaluate
-from icorules.output.text import render_json
+from icorules.output.json_report import render_json
 from tests.proposals import ALL_ORGS, clean_proposal
 
 SERVICES = [
@@ -129,7 +129,7 @@ def test_derived_facts_are_valid_facts_on_the_examples_and_markets() -> None:
 def test_reference_backend_gives_the_same_reports_on_the_examples() -> None:
     from pathlib import Path
 
-    from icorules.output.text import render_json
+    from icorules.output.json_report import render_json
 
     root = Path(__file__).resolve().parents[1] / "examples"
     market = root / "markets" / "morecambe-bay.json"

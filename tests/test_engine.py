@@ -13,7 +13,7 @@ import icorules
 from icorules.engines import EngineError
 from icorules.engines import durable as engine_module
 from icorules.engines.durable import Engine
-from icorules.output.text import render_json
+from icorules.output.json_report import render_json
 from tests.proposals import clean_proposal, edited, org
 
 HEADER = """\

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import icorules
 from icorules.cli import cli
-from icorules.output.text import render_json
+from icorules.output.json_report import render_json
 from icorules.rules.explain import condition_lines, format_value
 from tests.proposals import clean_market, edited, keep_outside_practices, remove_party
 

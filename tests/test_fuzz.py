@@ -33,7 +33,8 @@ from icorules.errors import InputError
 from icorules.inputs.codes import SERVICE_LINES, OrgType
 from icorules.inputs.market import load_market
 from icorules.inputs.proposal import Proposal, load_proposal
-from icorules.output.text import render_json, render_text
+from icorules.output.json_report import render_json
+from icorules.output.text import render_text
 from icorules.results.waivers import load_waivers
 from icorules.rules.expr import ExpressionError, compile_condition
 from icorules.rules.loader import load_rulesets

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 import icorules
 from icorules.cli import cli
-from icorules.output.text import render_json, render_text
+from icorules.output.json_report import render_json
+from icorules.output.text import render_text
 from icorules.results.waivers import Waiver
 from tests.proposals import edited, remove_party
 

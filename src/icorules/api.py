@@ -189,7 +189,7 @@ def run_check(
         ),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )
-    return CheckResult(report, bundle, partner_graph, document)
+    return CheckResult(report, bundle, partner_graph, document, frozenset(used))
 
 
 def _backend(name: Backend) -> Any:

@@ -15,16 +15,16 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from icorules.api import check
+from icorules.api import run_check
 from icorules.engines import EngineError
 from icorules.errors import InputError, Problem
 from icorules.inputs.market import Market
 from icorules.limits import DEFAULT_LIMITS, Limits
+from icorules.output import RenderOptions, renderer
 from icorules.results.outcome import Outcome
-from icorules.results.report import FailOn
 from icorules.results.waivers import Waiver
 from icorules.rules.loader import RuleBundle
 
@@ -40,12 +40,12 @@ class Settings:
     market: Market | None = None
     waivers: tuple[Waiver, ...] = ()
     timing: bool = False
-    pages: bool = False  # also render each proposal's HTML page (drawing is the slow part)
-    fail_on: FailOn = "error"
-    index_link: str | None = None  # pages of a batch link back to its index
     explain: bool = False  # explain every finding (--explain)
     explain_rules: tuple[str, ...] = ()  # explain these rules, passing subjects too
     limits: Limits = DEFAULT_LIMITS  # caps on what each proposal may cost (--limit)
+    render: str | None = None  # a format (icorules.output.FORMATS): each outcome gets its part
+    options: RenderOptions = field(default_factory=RenderOptions)
+    keep_reports: bool = True  # False when only the rendered parts are wanted (the CLI)
 
 
 def expand(inputs: Sequence[str]) -> list[str]:
@@ -155,7 +155,7 @@ def _check_one(path: str) -> Outcome:
             ),
         )
     try:
-        report = check(
+        result = run_check(
             path,
             rulesets=settings.rulesets,
             market=settings.market,
@@ -169,16 +169,32 @@ def _check_one(path: str) -> Outcome:
         return Outcome(path, problems=tuple(exc.problems))
     except EngineError as exc:
         return Outcome(path, internal_error=str(exc))
-    page = None
-    if settings.pages:
-        from icorules.output.html import render_page
+    report = result.report
+    part = None
+    if settings.render is not None:
+        part = renderer(settings.render).part(result, settings.options)
+    return Outcome(
+        path,
+        proposal=report.proposal,
+        summary=report.summary,
+        part=part,
+        report=report if settings.keep_reports else None,
+        waivers_used=result.waivers_used,
+    )
 
-        page = render_page(
-            report,
-            path,
-            settings.market,
-            settings.rulesets,
-            settings.fail_on,
-            index_link=settings.index_link,
-        )
-    return Outcome(path, report=report, page=page)
+
+def waiver_warnings(settings: Settings, outcomes: Sequence[Outcome], file: str) -> list[str]:
+    """What a run says about its waiver file as a whole: waivers that have expired, and
+    waivers for any proposal that matched no finding in any of them (a waiver for one named
+    proposal is reported by that proposal's check)."""
+    used = {i for o in outcomes for i in o.waivers_used}
+    warnings = []
+    for i, waiver in enumerate(settings.waivers):
+        if waiver.expired():
+            warnings.append(
+                f"{file}: waivers[{i}] ({waiver.describe()}) expired on {waiver.expires} and no "
+                "longer applies"
+            )
+        elif waiver.proposal is None and i not in used:
+            warnings.append(f"{file}: waivers[{i}] ({waiver.describe()}) matched no finding")
+    return warnings

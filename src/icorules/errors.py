@@ -6,13 +6,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Control characters (and lone surrogates) from input would break the one-line-per-problem
-# output or drive the terminal (ANSI escapes), so they are shown escaped.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides
+# and lone surrogates from input would break the one-line-per-problem output, drive the
+# terminal (ANSI escapes, OSC titles and hyperlinks) or reorder what is shown (U+202E), so
+# every terminal output shows them escaped.
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def printable(text: str) -> str:
-    """`text` on one line with control characters written as escapes (\\n, \\x1b, ...)."""
+    """`text` on one line with control and bidi characters written as escapes (\\n, \\x1b,
+    \\u202e, ...): what a terminal may be shown of text icorules did not write."""
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 

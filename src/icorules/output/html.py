@@ -5,19 +5,17 @@ index page for a batch. No scripts or styles are fetched from the network."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from icorules import __version__
-from icorules.analysis.graph import build_graph
-from icorules.inputs.market import Market
-from icorules.inputs.proposal import Proposal, load_proposal
+from icorules.output import RenderOptions
 from icorules.results.findings import Finding
-from icorules.results.outcome import Outcome
+from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import FailOn, Report
 from icorules.rules.loader import RuleBundle
 
@@ -35,19 +33,14 @@ def _templates() -> jinja2.Environment:
 
 
 def render_page(
-    report: Report,
-    proposal: str | dict[str, Any] | Proposal,
-    market: Market | None,
-    bundle: RuleBundle,
-    fail_on: FailOn = "error",
-    *,
-    index_link: str | None = None,
+    result: CheckResult, fail_on: FailOn = "error", index_link: str | None = None
 ) -> str:
-    """One proposal's page; the proposal is read again to draw its graph."""
+    """One proposal's page, drawn from the graph the check built."""
     from icorules.output.drawing import partnership_svg
 
-    svg, hidden = partnership_svg(build_graph(load_proposal(proposal), market))
-    rules = {rule.id: rule for rule in bundle.rules}
+    report = result.report
+    svg, hidden = partnership_svg(result.graph)
+    rules = {rule.id: rule for rule in result.bundle.rules}
     failed = report.fails(fail_on)
     return (
         _templates()
@@ -101,8 +94,7 @@ class IndexRow:
 
 def index_row(outcome: Outcome, link: str | None, fail_on: FailOn) -> IndexRow:
     verdict = outcome.verdict(fail_on)
-    report = outcome.report
-    if report is None:
+    if outcome.summary is None or outcome.proposal is None:
         problem = str(outcome.problems[0]) if outcome.problems else outcome.internal_error or ""
         return IndexRow(
             name=Path(outcome.path).name,
@@ -118,9 +110,9 @@ def index_row(outcome: Outcome, link: str | None, fail_on: FailOn) -> IndexRow:
             problem=problem
             + (f" (and {len(outcome.problems) - 1} more)" if len(outcome.problems) > 1 else ""),
         )
-    s = report.summary
+    s = outcome.summary
     return IndexRow(
-        name=report.proposal.name,
+        name=outcome.proposal.name,
         file=outcome.path,
         link=link,
         error=s.error,
@@ -144,3 +136,47 @@ def render_index(rows: Sequence[IndexRow]) -> str:
         .get_template("index.html.j2")
         .render(version=__version__, rows=rows, counts=counts)
     )
+
+
+def page_names(outcomes: Sequence[Outcome]) -> list[str | None]:
+    """A file name for each checked proposal's page in a batch: its file name's stem, made
+    safe and unique (`index` is the batch's own page)."""
+    taken: set[str] = {"index"}
+    names: list[str | None] = []
+    for outcome in outcomes:
+        if outcome.part is None:
+            names.append(None)
+            continue
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(outcome.path).stem).strip("-.") or "proposal"
+        name, n = stem, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name.lower())
+        names.append(f"{name}.html")
+    return names
+
+
+class HtmlRenderer:
+    """A page per proposal; a batch is a directory of pages with an index page."""
+
+    name = "html"
+    media_type = "text/html; charset=utf-8"
+    pages = True
+
+    def part(self, result: CheckResult, options: RenderOptions) -> str:
+        return render_page(result, options.fail_on, options.index_link)
+
+    def document(
+        self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
+    ) -> str:
+        if len(outcomes) == 1:
+            return outcomes[0].part or ""
+        rows = [
+            index_row(o, link, options.fail_on)
+            for o, link in zip(outcomes, page_names(outcomes), strict=True)
+        ]
+        return render_index(rows)
+
+
+RENDERER = HtmlRenderer()

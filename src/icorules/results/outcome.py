@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from icorules.analysis.graph import PartnerGraph
 from icorules.errors import Problem
 from icorules.inputs.documents import Document, Loc
-from icorules.results.report import FailOn, Report
+from icorules.results.report import FailOn, ProposalInfo, Report, Summary
 from icorules.rules.loader import RuleBundle
 
 
@@ -27,6 +27,7 @@ class CheckResult:
     bundle: RuleBundle
     graph: PartnerGraph
     document: Document | None = None  # None when the proposal was given as data
+    waivers_used: frozenset[int] = frozenset()  # indices of the waivers that matched a finding
 
     def position(self, path: str) -> tuple[int | None, int | None]:
         """Line and column (1-based) of a JSON path such as `organisations[3].pct` in the
@@ -45,24 +46,35 @@ def path_parts(path: str) -> Loc:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One proposal's result: a report, or the problems that stopped its check."""
+    """One proposal of a run: its verdict and its rendered part, or why it has none.
+
+    A worker process sends back this, not the report: the part is already written in the
+    run's format, and the verdict needs only the counts.
+    """
 
     path: str
-    report: Report | None = None
+    proposal: ProposalInfo | None = None
+    summary: Summary | None = None
+    part: str | None = None  # the run's format's rendering of this proposal
+    report: Report | None = None  # kept only when asked for (library use)
+    waivers_used: frozenset[int] = frozenset()  # indices into the run's waivers
     problems: tuple[Problem, ...] = ()
     internal_error: str | None = None
-    page: str | None = None
+
+    @property
+    def checked(self) -> bool:
+        return self.summary is not None
 
     def verdict(self, fail_on: FailOn) -> str:
         if self.internal_error is not None:
             return "internal error"
-        if self.report is None:
+        if self.summary is None:
             return "unreadable"
-        return "fail" if self.report.fails(fail_on) else "pass"
+        return "fail" if self.summary.fails(fail_on) else "pass"
 
     def worst_key(self) -> tuple[int, int, int, int, str]:
         """Unreadable first, then most errors, warnings and notes."""
-        if self.report is None:
+        if self.summary is None:
             return (0, 0, 0, 0, self.path)
-        s = self.report.summary
+        s = self.summary
         return (1, -s.error, -s.warning, -s.info, self.path)

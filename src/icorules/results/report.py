@@ -36,6 +36,14 @@ class Summary(BaseModel):
     not_evaluated: int = 0
     waived: int = 0
 
+    def fails(self, fail_on: FailOn) -> bool:
+        """True if any finding is at or above the `fail_on` severity (what the exit code and
+        every format's verdict mark follow)."""
+        if fail_on == "never":
+            return False
+        counts = (self.error, self.warning, self.info)
+        return any(counts[: SEVERITY_RANK[fail_on] + 1])
+
 
 class MarketRow(BaseModel):
     """One market the pilot touches (a service line in a PCT area), as measured."""
@@ -86,10 +94,7 @@ class Report(BaseModel):
 
     def fails(self, fail_on: FailOn) -> bool:
         """True if any finding is at or above the `fail_on` severity."""
-        if fail_on == "never":
-            return False
-        limit = SEVERITY_RANK[fail_on]
-        return any(SEVERITY_RANK[f.severity] <= limit for f in self.findings)
+        return self.summary.fails(fail_on)
 
     def by_rule(self, rule_id: str) -> list[Finding]:
         return [f for f in self.findings if f.rule == rule_id]

@@ -1,0 +1,239 @@
+"""`icorules check`: proposals in, reports out, in any format."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from icorules.api import resolve_rulesets
+from icorules.batch import Settings, check_many, expand, waiver_warnings
+from icorules.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    cli,
+    color_wanted,
+    fail,
+    limit_option,
+    limits_from,
+    market_option,
+    param_option,
+    parse_params,
+    ruleset_option,
+    say,
+    warn,
+    write_output,
+)
+from icorules.errors import printable
+from icorules.inputs.market import load_market
+from icorules.output import FORMATS, Renderer, RenderOptions, renderer
+from icorules.output.tabular import SortOrder, sorted_outcomes
+from icorules.results.outcome import Outcome
+from icorules.results.report import FailOn
+from icorules.results.waivers import load_waivers
+from icorules.rules.explain import check_rule_ids
+from icorules.rules.loader import RuleBundle
+
+
+@cli.command()
+@click.argument("proposals", nargs=-1, required=True, type=click.Path())
+@ruleset_option
+@param_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format. html with several proposals needs --output DIRECTORY.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 if any finding is at or above this severity.",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text report (default: only on a terminal)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Text format: the summary line only.")
+@click.option("--timing", is_flag=True, help="Include how long each check took.")
+@market_option
+@click.option(
+    "--waivers",
+    "-w",
+    "waivers_path",
+    type=click.Path(),
+    default=None,
+    help="Waiver file: findings accepted with a reason (they no longer fail the check).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for a batch (default: one per CPU core).",
+)
+@click.option(
+    "--sort",
+    "order",
+    type=click.Choice(["input", "worst", "name"]),
+    default="input",
+    show_default=True,
+    help="Order of proposals in a batch's reports and summary table.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar for a batch (default: on a terminal, not in CI).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(),
+    default=None,
+    help="Write to this file (replaced atomically) instead of standard output; for html with "
+    "several proposals, a directory to fill with index.html and one page per proposal.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Under each finding, show its condition part by part with the values it read.",
+)
+@click.option(
+    "--explain-rule",
+    "explain_rules",
+    multiple=True,
+    metavar="ID[:SUBJECT]",
+    help="Explain rule ID (repeatable): its findings, and why it did not fire on each other "
+    "subject; ID:SUBJECT for one subject only (e.g. GOV-002:GP3).",
+)
+@limit_option
+def check(
+    proposals: tuple[str, ...],
+    rulesets: tuple[str, ...],
+    params: tuple[str, ...],
+    fmt: str,
+    fail_on: FailOn,
+    color: bool | None,
+    quiet: bool,
+    timing: bool,
+    market_path: str | None,
+    waivers_path: str | None,
+    jobs: int | None,
+    order: SortOrder,
+    progress: bool | None,
+    output: str | None,
+    explain: bool,
+    explain_rules: tuple[str, ...],
+    limit_values: tuple[str, ...],
+) -> None:
+    """Check PROPOSALS: JSON or YAML files, directories (searched for them) or glob patterns.
+
+    Several proposals are checked in parallel; one that cannot be read is reported and the
+    rest are still checked. Exit 0 clean, 1 findings at --fail-on, 2 unreadable input.
+    """
+    limits = limits_from(limit_values)
+    bundle = resolve_rulesets(list(rulesets) or None, parse_params(params), limits)
+    check_rule_ids(bundle, explain_rules)
+    market = load_market(market_path, limits=limits) if market_path else None
+    waivers = load_waivers(waivers_path, bundle, limits=limits) if waivers_path else []
+    paths = expand(proposals)
+    chosen = renderer(fmt)
+    many = len(paths) > 1
+    if chosen.pages and many and output in (None, "-"):
+        fail([f"--format {fmt} with several proposals needs --output DIRECTORY"])
+    options = RenderOptions(
+        fail_on=fail_on,
+        color=fmt == "text" and color_wanted(color, output),
+        quiet=quiet,
+        index_link="index.html" if chosen.pages and many else None,
+    )
+    settings = Settings(
+        rulesets=bundle,
+        market=market,
+        waivers=tuple(waivers),
+        timing=timing,
+        explain=explain,
+        explain_rules=explain_rules,
+        limits=limits,
+        render=fmt,
+        options=options,
+        keep_reports=False,
+    )
+    outcomes = sorted_outcomes(_run(paths, settings, jobs, progress), order)
+    inputs = [*paths, *(p for p in (market_path, waivers_path) if p), *rulesets]
+    _write(chosen, outcomes, bundle, options, output, inputs)
+    if waivers_path:
+        for warning in waiver_warnings(settings, outcomes, waivers_path):
+            warn(warning)
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            say(str(problem))
+        if outcome.internal_error is not None:
+            say(
+                f"internal error while checking {printable(outcome.path)}: "
+                f"{printable(outcome.internal_error)}"
+            )
+    if any(o.internal_error is not None for o in outcomes):
+        sys.exit(EXIT_INTERNAL)
+    if any(o.problems for o in outcomes):
+        sys.exit(EXIT_INPUT)
+    if any(o.verdict(fail_on) == "fail" for o in outcomes):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _write(
+    chosen: Renderer,
+    outcomes: Sequence[Outcome],
+    bundle: RuleBundle,
+    options: RenderOptions,
+    output: str | None,
+    inputs: Sequence[str],
+) -> None:
+    """The run's document to standard output or a file; for pages of a batch, a directory of
+    pages with the document as its index."""
+    text = chosen.document(outcomes, bundle, options)
+    if not (chosen.pages and len(outcomes) > 1):
+        if text:
+            write_output(text, output, color=options.color, inputs=inputs)
+        return
+    from icorules.output.html import page_names
+
+    assert output is not None
+    directory = Path(output)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail([f"{output}: cannot create the directory ({exc.strerror})"])
+    for outcome, name in zip(outcomes, page_names(outcomes), strict=True):
+        if name is not None and outcome.part is not None:
+            write_output(outcome.part, str(directory / name), inputs=inputs)
+    write_output(text, str(directory / "index.html"), inputs=inputs)
+
+
+def _run(
+    paths: Sequence[str], settings: Settings, jobs: int | None, progress: bool | None
+) -> list[Outcome]:
+    if progress is None:
+        progress = len(paths) > 1 and sys.stderr.isatty() and not os.environ.get("CI")
+    if not progress:
+        return check_many(paths, settings, jobs=jobs)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Checking", total=len(paths))
+        return check_many(paths, settings, jobs=jobs, progress=lambda: bar.advance(task))
