@@ -642,18 +642,24 @@ def _locate_duplicate_key(text: str, name: str, limits: Limits) -> None:
         _check_yaml_keys(root, name, limits)
 
 
+# What YAML refuses to read but JSON strings may hold (C1 controls, DEL, U+FFFE/FFFF, ...).
+_NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _yaml_safe(json_text: str) -> str:
     """JSON text that libyaml composes with the same line:column for every value: it refuses
-    surrogate escapes (even proper pairs), so each becomes an escape of the same length."""
-    if "\\u" not in json_text:
-        return json_text
+    surrogate escapes (even proper pairs), so each becomes an escape of the same length, and
+    characters YAML does not allow, so each becomes an X (one character for one)."""
+    text = _NOT_YAML.sub("X", json_text)
+    if "\\u" not in text:
+        return text
     return _ESCAPE.sub(
         lambda m: (
             "\\u0058"
             if m.group(1)[:2].lower() == "ud" and m.group(1)[2] in "89abcdefABCDEF"
             else m.group()
         ),
-        json_text,
+        text,
     )
 
 

@@ -34,7 +34,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(text: str) -> str:
-    """A cell no spreadsheet evaluates: a leading formula character is preceded by '."""
+    """A cell no spreadsheet evaluates: a leading formula character is preceded by '. Line
+    breaks become \\n, which the CSV writer quotes (a lone CR would end the row early)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
