@@ -15,6 +15,7 @@ from icorules.analysis.derive import derive_facts
 from icorules.analysis.graph import build_graph
 from icorules.engines.durable import get_engine
 from icorules.errors import InputError
+from icorules.inputs.documents import Document
 from icorules.inputs.market import Market, load_market, reconcile
 from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
@@ -24,7 +25,7 @@ from icorules.results.report import MarketRow, ProposalInfo, Report, RulesetInfo
 from icorules.results.waivers import Waiver, expired_warnings, load_waivers, split_waived
 from icorules.rules.loader import RuleBundle, load_rulesets
 
-ProposalSource = str | Path | dict[str, Any] | Proposal
+ProposalSource = str | Path | dict[str, Any] | Proposal | Document
 RulesetSource = RuleBundle | Iterable[str | Path] | None
 MarketSource = str | Path | dict[str, Any] | Market | None
 WaiverSource = str | Path | dict[str, Any] | list[Waiver] | None
@@ -153,7 +154,7 @@ def run_check(
         proposal=ProposalInfo(
             id=model.id,
             name=model.name,
-            file=str(proposal) if isinstance(proposal, str | Path) else "",
+            file=document.name if document is not None else "",
         ),
         rulesets=[
             RulesetInfo(name=r.name, version=r.version, file=_short(r.file))

@@ -21,6 +21,7 @@ from pathlib import Path
 from icorules.api import run_check
 from icorules.engines import EngineError
 from icorules.errors import InputError, Problem
+from icorules.inputs.documents import Document
 from icorules.inputs.market import Market
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.output import RenderOptions, renderer
@@ -99,13 +100,14 @@ def _is_proposal(path: Path) -> bool:
 
 
 def check_many(
-    paths: Sequence[str],
+    paths: Sequence[str | Document],
     settings: Settings,
     *,
     jobs: int | None = None,
     progress: Callable[[], None] | None = None,
 ) -> list[Outcome]:
-    """Check every path, in parallel when it pays; outcomes come back in the order given.
+    """Check every path (or document already read), in parallel when it pays; outcomes come
+    back in the order given.
 
     `progress` is called once per finished proposal (for a progress bar).
     """
@@ -143,10 +145,11 @@ def _init(settings: Settings) -> None:
     _settings = settings
 
 
-def _check_one(path: str) -> Outcome:
+def _check_one(source: str | Document) -> Outcome:
     settings = _settings
     assert settings is not None, "_init runs first in every worker"
-    if os.path.isdir(path):
+    path = source.name if isinstance(source, Document) else source
+    if isinstance(source, str) and os.path.isdir(source):
         suffixes = ", ".join(PROPOSAL_SUFFIXES)
         return Outcome(
             path,
@@ -156,7 +159,7 @@ def _check_one(path: str) -> Outcome:
         )
     try:
         result = run_check(
-            path,
+            source,
             rulesets=settings.rulesets,
             market=settings.market,
             waivers=list(settings.waivers),

@@ -29,7 +29,9 @@ from icorules.cli.common import (
     write_output,
 )
 from icorules.errors import printable
+from icorules.inputs.documents import Document, load_document, read_stream
 from icorules.inputs.market import load_market
+from icorules.limits import Limits
 from icorules.output import FORMATS, Renderer, RenderOptions, renderer
 from icorules.output.tabular import SortOrder, sorted_outcomes
 from icorules.results.outcome import Outcome
@@ -113,6 +115,13 @@ from icorules.rules.loader import RuleBundle
     help="Explain rule ID (repeatable): its findings, and why it did not fire on each other "
     "subject; ID:SUBJECT for one subject only (e.g. GOV-002:GP3).",
 )
+@click.option(
+    "--stdin-filename",
+    default=None,
+    metavar="NAME",
+    help="The name to give a proposal read from standard input ('-') in messages and reports; "
+    "its extension (.json, .yaml) says how to read it.",
+)
 @limit_option
 def check(
     proposals: tuple[str, ...],
@@ -131,9 +140,11 @@ def check(
     output: str | None,
     explain: bool,
     explain_rules: tuple[str, ...],
+    stdin_filename: str | None,
     limit_values: tuple[str, ...],
 ) -> None:
-    """Check PROPOSALS: JSON or YAML files, directories (searched for them) or glob patterns.
+    """Check PROPOSALS: JSON or YAML files, directories (searched for them) or glob patterns;
+    '-' reads one proposal from standard input.
 
     Several proposals are checked in parallel; one that cannot be read is reported and the
     rest are still checked. Exit 0 clean, 1 findings at --fail-on, 2 unreadable input.
@@ -144,6 +155,7 @@ def check(
     market = load_market(market_path, limits=limits) if market_path else None
     waivers = load_waivers(waivers_path, bundle, limits=limits) if waivers_path else []
     paths = expand(proposals)
+    sources = [_stdin(stdin_filename, limits) if p == "-" else p for p in paths]
     chosen = renderer(fmt)
     many = len(paths) > 1
     if chosen.pages and many and output in (None, "-"):
@@ -166,7 +178,7 @@ def check(
         options=options,
         keep_reports=False,
     )
-    outcomes = sorted_outcomes(_run(paths, settings, jobs, progress), order)
+    outcomes = sorted_outcomes(_run(sources, settings, jobs, progress), order)
     inputs = [*paths, *(p for p in (market_path, waivers_path) if p), *rulesets]
     _write(chosen, outcomes, bundle, options, output, inputs)
     if waivers_path:
@@ -217,8 +229,18 @@ def _write(
     write_output(text, str(directory / "index.html"), inputs=inputs)
 
 
+def _stdin(name: str | None, limits: Limits) -> Document:
+    """The proposal on standard input, read within the input_bytes limit."""
+    shown = name or "<stdin>"
+    text = read_stream(sys.stdin.buffer, shown, limits)
+    return load_document(shown, text=text, limits=limits)
+
+
 def _run(
-    paths: Sequence[str], settings: Settings, jobs: int | None, progress: bool | None
+    paths: Sequence[str | Document],
+    settings: Settings,
+    jobs: int | None,
+    progress: bool | None,
 ) -> list[Outcome]:
     if progress is None:
         progress = len(paths) > 1 and sys.stderr.isatty() and not os.environ.get("CI")

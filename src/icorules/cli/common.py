@@ -40,8 +40,30 @@ class Commands(click.Group):
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="icorules")
-def cli() -> None:
-    """Check integrated care pilot proposals against the 2008 prospectus rules."""
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Settings file (default: the nearest icorules.toml, or pyproject.toml with "
+    "[tool.icorules], from this folder up).",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every settings file.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, isolated: bool) -> None:
+    """Check integrated care pilot proposals against the 2008 prospectus rules.
+
+    Settings a team shares (rulesets, market, waivers, fail-on, format, params, limits) can
+    live in icorules.toml or [tool.icorules] in pyproject.toml; `icorules config` shows them.
+    Options on the command line override them.
+    """
+    from icorules.config import command_defaults, find_config, load_config
+
+    found = None if isolated else Path(config_path) if config_path else find_config()
+    config = load_config(found) if found is not None else None
+    ctx.obj = config
+    if config is not None:
+        ctx.default_map = command_defaults(config)
 
 
 def fail(problems: Sequence[Problem | str]) -> None:

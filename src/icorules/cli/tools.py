@@ -156,3 +156,40 @@ def market_import(
     data = built.model_dump(mode="json", exclude_none=True)
     inputs = [practices, pct_areas, *given.values()]
     write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output, inputs=inputs)
+
+
+@cli.command("config")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def config_command(ctx: click.Context, fmt: str) -> None:
+    """Show the settings `icorules check` runs with, and where each comes from."""
+    from icorules.config import Config
+
+    config: Config | None = ctx.find_object(Config)
+    defaults = (ctx.parent.default_map or {}) if ctx.parent else {}
+    given = defaults.get("check", {})
+    rows = []
+    for key, option, default in (
+        ("rulesets", "rulesets", ["@bundled"]),
+        ("market", "market_path", None),
+        ("waivers", "waivers_path", None),
+        ("fail-on", "fail_on", "error"),
+        ("format", "fmt", "text"),
+        ("params", "params", []),
+        ("limits", "limit_values", []),
+    ):
+        value = given.get(option, default)
+        source = config.where if config is not None and option in given else "default"
+        rows.append({"setting": key, "value": value, "from": source})
+    if fmt == "json":
+        data = {"file": str(config.file) if config else None, "settings": rows}
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"Settings file: {config.where}" if config else "Settings file: none found")
+    for row in rows:
+        value = row["value"]
+        shown = ", ".join(value) if isinstance(value, list) else value
+        click.echo(f"  {row['setting']:<9} {shown or '(none)'}  [{row['from']}]")
+    click.echo("Options given on the command line override these.")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -129,6 +129,17 @@ def read_text(path: Path, name: str, limits: Limits = DEFAULT_LIMITS) -> str:
     if len(raw) > cap:
         raise InputError.single(
             name, limits.exceeded("input_bytes", f"the file is more than {cap:,} bytes")
+        )
+    return decode(raw, name)
+
+
+def read_stream(stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Text from a stream (standard input), read only up to the input_bytes limit."""
+    cap = limits.input_bytes
+    raw = stream.read(cap + 1)
+    if len(raw) > cap:
+        raise InputError.single(
+            name, limits.exceeded("input_bytes", f"the input is more than {cap:,} bytes")
         )
     return decode(raw, name)
 

@@ -313,10 +313,11 @@ def load_proposal(
 
 
 def read_proposal(
-    source: str | Path | dict[str, Any] | Proposal, *, limits: Limits = DEFAULT_LIMITS
+    source: str | Path | dict[str, Any] | Proposal | Document, *, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Proposal, Document | None]:
     """The proposal, and the document it was read from (None for a dict or model): what
-    says where each part of it sits in the file."""
+    says where each part of it sits in the file. A Document is text already read (standard
+    input, a web request)."""
     if isinstance(source, Proposal):
         if len(source.organisations) > limits.organisations:
             found = f"the proposal lists {len(source.organisations):,} organisations"
@@ -329,7 +330,7 @@ def read_proposal(
     if isinstance(source, dict):
         check_data(source, "<proposal>", limits)
         return parse_proposal(source, None, limits), None
-    document = load_document(source, limits=limits)
+    document = source if isinstance(source, Document) else load_document(source, limits=limits)
     return parse_proposal(document.data, document, limits), document
 
 

@@ -68,7 +68,7 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
     field = loc[-1] if loc else ""
     if kind == "extra_forbidden":
         model = _model_at(root, loc[:-1])
-        known = sorted(model.model_fields) if model else []
+        known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
         hint = did_you_mean(str(field), known) or (
             f" (allowed: {', '.join(known)})" if known else ""
         )

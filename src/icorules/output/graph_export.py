@@ -59,9 +59,7 @@ def _to_dot(g: nx.MultiDiGraph[str]) -> str:
         area = data.get("pct") if kind == "organisation" else None
         if area:
             if area not in clusters:
-                clusters[area] = pydot.Cluster(
-                    f"pct_{area}", label=dot_quoted(f"PCT area {area}")
-                )
+                clusters[area] = pydot.Cluster(f"pct_{area}", label=dot_quoted(f"PCT area {area}"))
                 # pydot annotates add_subgraph() as taking a Subgraph, but it accepts (and
                 # checks for) a Cluster too.
                 dot.add_subgraph(clusters[area])  # type: ignore[arg-type]
