@@ -118,7 +118,7 @@ def test_json_reports_validate_against_the_published_schema(tmp_path: Path) -> N
         args = ["-m", market] if path.name.startswith("bay-") else []
         report = json.loads(run("check", str(path), "--format", "json", *args)[1])
         jsonschema.validate(report, schema)
-        assert report["format"] == "icorules/report/1"
+        assert report["format"] == "icorules/report/2"
     bay = json.loads(
         run("check", str(ROOT / "examples/bay-clean.json"), "-m", market, "--format", "json")[1]
     )

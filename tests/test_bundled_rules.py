@@ -370,7 +370,7 @@ def test_every_rule_has_cases() -> None:
 def test_clean_proposal_has_no_errors_or_warnings(market: Edit | None) -> None:
     report = report_for(clean_proposal(), market)
     assert [(f.rule, f.subject.id) for f in report.findings if f.severity != "info"] == []
-    assert report.not_evaluated == (
+    assert report.rules_not_evaluated == (
         [] if market else ["CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-003a", "MKT-004"]
     )
 

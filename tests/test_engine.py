@@ -170,7 +170,7 @@ def test_rules_that_need_a_market_stay_silent_without_one(tmp_path: Path) -> Non
     )
     report = icorules.check(clean_proposal(), rulesets=bundle)
     assert report.findings == [] and report.passed == []
-    assert report.not_evaluated == ["MK-001"]
+    assert report.rules_not_evaluated == ["MK-001"]
 
 
 def test_input_errors_survive_a_process_boundary() -> None:

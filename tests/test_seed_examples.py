@@ -139,7 +139,7 @@ def test_findings(name: str) -> None:
     assert pairs(report) == EXPECTED[name]
     assert len(report.findings) == len(EXPECTED[name])  # nothing reported twice
     assert report.warnings == []
-    assert sorted(report.not_evaluated) == NEEDS_MARKET
+    assert sorted(report.rules_not_evaluated) == NEEDS_MARKET
 
 
 # The two examples with errors: the NDC partner's type, and no national evaluation.
@@ -163,7 +163,7 @@ def test_cumbrian_schemes_in_their_health_economy(name: str) -> None:
     assert pairs(report) == CUMBRIA_EXPECTED[name]
     assert len(report.findings) == len(CUMBRIA_EXPECTED[name])
     assert report.warnings == []  # the market file agrees with both proposals
-    assert report.not_evaluated == []
+    assert report.rules_not_evaluated == []
 
 
 def test_community_hospital_scheme_is_small_and_rural() -> None:

@@ -14,14 +14,23 @@ from typing import Any, Literal
 from icorules.analysis.derive import derive_facts
 from icorules.analysis.graph import build_graph
 from icorules.engines.durable import get_engine
-from icorules.errors import InputError
+from icorules.errors import InputError, did_you_mean
 from icorules.inputs.documents import Document
 from icorules.inputs.market import Market, load_market, reconcile
 from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.findings import build_findings
 from icorules.results.outcome import CheckResult
-from icorules.results.report import MarketRow, ProposalInfo, Report, RulesetInfo, Summary
+from icorules.results.report import (
+    NO_MARKET,
+    NOT_COVERED,
+    MarketRow,
+    NotEvaluated,
+    ProposalInfo,
+    Report,
+    RulesetInfo,
+    Summary,
+)
 from icorules.results.waivers import Waiver, expired_warnings, load_waivers, split_waived
 from icorules.rules.loader import RuleBundle, load_rulesets
 
@@ -68,6 +77,8 @@ def check(
     explain: bool = False,
     explain_rules: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
 ) -> Report:
     """Check one proposal. Raises InputError (with every problem located) for bad input.
 
@@ -81,6 +92,9 @@ def check(
     finding an `explanation` (the condition with the values it read); `explain_rules` does so
     for those rules' findings and explains each subject they did not fire on (`explained`).
     `limits` caps what each input may cost (icorules.limits.Limits; defaults in docs/security.md).
+    `select` keeps only the rules whose ids start with one of its prefixes (`GOV`, `MKT-00`);
+    `ignore` leaves out those that do: their findings are dropped and they are listed under
+    `ignored`, never as passed.
     """
     return run_check(
         proposal,
@@ -93,6 +107,8 @@ def check(
         explain=explain,
         explain_rules=explain_rules,
         limits=limits,
+        select=select,
+        ignore=ignore,
     ).report
 
 
@@ -108,11 +124,14 @@ def run_check(
     explain: bool = False,
     explain_rules: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
 ) -> CheckResult:
     """`check`, returning the report with what renderers need besides it (icorules.results
     .outcome.CheckResult): the graph, the rules and the parsed proposal file."""
     started = time.perf_counter()
     bundle = resolve_rulesets(rulesets, params, limits)
+    ignored = left_out(bundle, select, ignore)
     model, document = read_proposal(proposal, limits=limits)
     context = load_market(market, limits=limits) if market is not None else None
     warnings: list[str] = []
@@ -125,8 +144,10 @@ def run_check(
     facts = derive_facts(partner_graph)
     by_key = {f.engine_key(): f for f in facts}
     matches = _backend(engine).run(bundle, [f.engine_dict() for f in facts])
+    not_evaluated = _not_evaluated(bundle, model, context, ignored)
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
-    findings = [f for f in build_findings(matches, bundle, by_key) if f.rule not in skipped]
+    dropped = {*skipped, *ignored}
+    findings = [f for f in build_findings(matches, bundle, by_key) if f.rule not in dropped]
     explained = None
     if explain or explain_rules:
         from icorules.rules.explain import explain_check
@@ -149,7 +170,8 @@ def run_check(
         if w.proposal == model.id and i not in used and not w.expired()
     ]
     warnings += expired_warnings(model.id, findings, accepted)
-    passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in skipped]
+    unfinished = {n.rule for n in not_evaluated} | set(ignored)
+    passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in unfinished]
     report = Report(
         proposal=ProposalInfo(
             id=model.id,
@@ -164,7 +186,8 @@ def run_check(
         waived=waived,
         explained=explained if explain_rules else None,
         passed=passed,
-        not_evaluated=skipped,
+        not_evaluated=not_evaluated,
+        ignored=ignored,
         warnings=warnings,
         markets=[
             MarketRow(
@@ -185,12 +208,49 @@ def run_check(
             warning=sum(f.severity == "warning" for f in findings),
             info=sum(f.severity == "info" for f in findings),
             passed=len(passed),
-            not_evaluated=len(skipped),
+            not_evaluated=len({n.rule for n in not_evaluated}),
             waived=len(waived),
+            ignored=len(ignored),
         ),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )
     return CheckResult(report, bundle, partner_graph, document, frozenset(used))
+
+
+def _not_evaluated(
+    bundle: RuleBundle, proposal: Proposal, market: Market | None, ignored: Sequence[str]
+) -> list[NotEvaluated]:
+    """Rules that need market data, for each of the bid's PCT areas that has none: all of
+    them without a market file, those the file does not list with one."""
+    if market is None:
+        areas, reason = [a.code for a in proposal.pct_areas], NO_MARKET
+    else:
+        covered = {a.code for a in market.pct_areas}
+        areas = [a.code for a in proposal.pct_areas if a.code not in covered]
+        reason = NOT_COVERED
+    return [
+        NotEvaluated(rule=rule.id, pct_area=area, reason=reason)
+        for rule in bundle.rules
+        if rule.needs_market and rule.id not in ignored
+        for area in areas
+    ]
+
+
+def left_out(bundle: RuleBundle, select: Sequence[str], ignore: Sequence[str]) -> list[str]:
+    """Ids of the rules --select/--ignore leave out; a prefix that names no rule is an error
+    (a misspelt prefix would otherwise quietly select nothing)."""
+    ids = [rule.id for rule in bundle.rules]
+    for option, prefixes in (("--select", select), ("--ignore", ignore)):
+        for prefix in prefixes:
+            if not any(i.startswith(prefix) for i in ids):
+                hint = did_you_mean(prefix, sorted({i.split("-")[0] for i in ids} | set(ids)))
+                raise InputError.single(option, f"no loaded rule id starts with '{prefix}'{hint}")
+    return [
+        i
+        for i in ids
+        if (select and not any(i.startswith(p) for p in select))
+        or any(i.startswith(p) for p in ignore)
+    ]
 
 
 def _backend(name: Backend) -> Any:

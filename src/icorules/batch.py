@@ -44,6 +44,8 @@ class Settings:
     explain: bool = False  # explain every finding (--explain)
     explain_rules: tuple[str, ...] = ()  # explain these rules, passing subjects too
     limits: Limits = DEFAULT_LIMITS  # caps on what each proposal may cost (--limit)
+    select: tuple[str, ...] = ()  # rule-id prefixes to keep (--select)
+    ignore: tuple[str, ...] = ()  # rule-id prefixes to leave out (--ignore)
     render: str | None = None  # a format (icorules.output.FORMATS): each outcome gets its part
     options: RenderOptions = field(default_factory=RenderOptions)
     keep_reports: bool = True  # False when only the rendered parts are wanted (the CLI)
@@ -167,6 +169,8 @@ def _check_one(source: str | Document) -> Outcome:
             explain=settings.explain,
             explain_rules=settings.explain_rules,
             limits=settings.limits,
+            select=settings.select,
+            ignore=settings.ignore,
         )
     except InputError as exc:
         return Outcome(path, problems=tuple(exc.problems))

@@ -49,6 +49,8 @@ class Settings(BaseModel):
         None, alias="fail-on", description="Lowest severity that fails the check (--fail-on)."
     )
     format: str | None = Field(None, description="Report format (--format).")
+    select: list[str] | None = Field(None, description="Rule-id prefixes to run (--select).")
+    ignore: list[str] | None = Field(None, description="Rule-id prefixes to leave out (--ignore).")
     params: dict[str, Scalar | list[Scalar]] | None = Field(
         None, description="Ruleset parameter overrides (--param NAME=VALUE)."
     )
@@ -171,6 +173,10 @@ def command_defaults(config: Config) -> dict[str, dict[str, Any]]:
         check["fail_on"] = s.fail_on
     if s.format is not None:
         check["fmt"] = s.format
+    if s.select is not None:
+        check["select"] = s.select
+    if s.ignore is not None:
+        check["ignore"] = s.ignore
     if limits:
         check["limit_values"] = limits
     return {

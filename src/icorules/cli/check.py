@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from icorules.api import resolve_rulesets
+from icorules.api import left_out, resolve_rulesets
 from icorules.batch import Settings, check_many, expand, waiver_warnings
 from icorules.cli.common import (
     EXIT_FINDINGS,
@@ -64,6 +64,20 @@ from icorules.rules.loader import RuleBundle
     "--color/--no-color", default=None, help="Colour the text report (default: only on a terminal)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="Text format: the summary line only.")
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="PREFIX",
+    help="Run only the rules whose ids start with PREFIX (repeatable, or comma-separated), "
+    "e.g. --select GOV,MKT-00.",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="PREFIX",
+    help="Leave out the rules whose ids start with PREFIX (repeatable, or comma-separated); "
+    "they are listed as ignored, never as passed.",
+)
 @click.option("--timing", is_flag=True, help="Include how long each check took.")
 @market_option
 @click.option(
@@ -131,6 +145,8 @@ def check(
     fail_on: FailOn,
     color: bool | None,
     quiet: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     timing: bool,
     market_path: str | None,
     waivers_path: str | None,
@@ -152,6 +168,8 @@ def check(
     limits = limits_from(limit_values)
     bundle = resolve_rulesets(list(rulesets) or None, parse_params(params), limits)
     check_rule_ids(bundle, explain_rules)
+    select, ignore = _prefixes(select), _prefixes(ignore)
+    left_out(bundle, select, ignore)  # a prefix that names no rule stops the run here
     market = load_market(market_path, limits=limits) if market_path else None
     waivers = load_waivers(waivers_path, bundle, limits=limits) if waivers_path else []
     paths = expand(proposals)
@@ -174,6 +192,8 @@ def check(
         explain=explain,
         explain_rules=explain_rules,
         limits=limits,
+        select=select,
+        ignore=ignore,
         render=fmt,
         options=options,
         keep_reports=False,
@@ -227,6 +247,10 @@ def _write(
         if name is not None and outcome.part is not None:
             write_output(outcome.part, str(directory / name), inputs=inputs)
     write_output(text, str(directory / "index.html"), inputs=inputs)
+
+
+def _prefixes(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
 
 
 def _stdin(name: str | None, limits: Limits) -> Document:

@@ -177,6 +177,8 @@ def config_command(ctx: click.Context, fmt: str) -> None:
         ("waivers", "waivers_path", None),
         ("fail-on", "fail_on", "error"),
         ("format", "fmt", "text"),
+        ("select", "select", []),
+        ("ignore", "ignore", []),
         ("params", "params", []),
         ("limits", "limit_values", []),
     ):

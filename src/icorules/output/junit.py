@@ -32,7 +32,11 @@ def suite_of(report: Report, fail_on: FailOn) -> junitparser.TestSuite:
         waived.setdefault(w.finding.rule, []).append(
             f"waived: {w.finding.subject.path or w.finding.subject.id}: {w.reason}"
         )
-    for rule in sorted({*by_rule, *waived, *report.passed, *report.not_evaluated}):
+    unevaluated: dict[str, list[str]] = {}
+    for entry in report.not_evaluated:
+        where = f"for {entry.pct_area}: " if entry.pct_area else ""
+        unevaluated.setdefault(entry.rule, []).append(f"not evaluated {where}{entry.reason}")
+    for rule in sorted({*by_rule, *waived, *report.passed, *unevaluated}):
         case = junitparser.TestCase(rule, classname=xml_text(proposal.id), time=0.0)
         found = by_rule.get(rule, [])
         failing = [f for f in found if SEVERITY_RANK[f.severity] <= limit]
@@ -41,8 +45,8 @@ def suite_of(report: Report, fail_on: FailOn) -> junitparser.TestSuite:
                 junitparser.Failure(xml_text(f"{f.subject.id}: {f.message}"), f.severity)
                 for f in failing
             ]
-        elif rule in report.not_evaluated:
-            case.result = [junitparser.Skipped("needs a market context (--market FILE)")]
+        elif rule in unevaluated:
+            case.result = [junitparser.Skipped(xml_text("; ".join(unevaluated[rule])))]
         notes = [f"{f.severity}: {f.subject.path or f.subject.id}: {f.message}" for f in found]
         notes += waived.get(rule, [])
         if notes:

@@ -29,7 +29,8 @@ def report_markdown(report: Report, fail_on: FailOn, bundle: RuleBundle) -> str:
     out += [
         f"Verdict: {verdict} — {_n(s.error, 'error')}, {_n(s.warning, 'warning')}, "
         f"{_n(s.info, 'note')}, "
-        f"{s.passed} rules passed, {s.waived} waived, {s.not_evaluated} not evaluated.",
+        f"{s.passed} rules passed, {s.waived} waived, {s.not_evaluated} not evaluated"
+        + (f", {s.ignored} ignored." if s.ignored else "."),
         "",
     ]
     out += [f"> Input warning: {_t(w)}" for w in report.warnings]
@@ -69,8 +70,10 @@ def report_markdown(report: Report, fail_on: FailOn, bundle: RuleBundle) -> str:
                 else f"| {rule_id} | | | |"
             )
         out.append("")
-    if report.not_evaluated:
-        out += ["Not evaluated (needs `--market FILE`): " + ", ".join(report.not_evaluated), ""]
+    for group in report.not_evaluated_groups():
+        out += [f"Not evaluated {_t(group.describe())}: {', '.join(group.rules)}", ""]
+    if report.ignored:
+        out += [f"Ignored (--select/--ignore): {', '.join(report.ignored)}", ""]
     return "\n".join(out)  # the document puts the line breaks between parts
 
 

@@ -112,15 +112,12 @@ def results(result: CheckResult) -> list[dict[str, Any]]:
         _rule_result(report, rule_id, "pass", f"{rule_id} passed for {proposal}")
         for rule_id in report.passed
     ]
-    out += [
-        _rule_result(
-            report,
-            rule_id,
-            "notApplicable",
-            f"{rule_id} was not evaluated for {proposal}: it needs a market context",
-        )
-        for rule_id in report.not_evaluated
-    ]
+    for entry in report.not_evaluated:
+        where = f" for {entry.pct_area}" if entry.pct_area else ""
+        text = f"{entry.rule} was not evaluated{where} in {proposal}: {entry.reason}"
+        skipped = _rule_result(report, entry.rule, "notApplicable", text)
+        skipped["properties"]["pct_area"] = entry.pct_area
+        out.append(skipped)
     return out
 
 

@@ -76,15 +76,31 @@ def report_rows(report: Report, bundle: RuleBundle) -> list[dict[str, str]]:
                 "waiver_reason": reason,
             }
         )
-    for status, ids in (("passed", report.passed), ("not_evaluated", report.not_evaluated)):
-        for rule_id in ids:
-            rule = rules.get(rule_id)
-            described = (
-                {"severity": rule.severity, "title": rule.title, "source": rule.source}
-                if rule
-                else {}
-            )
-            rows.append({**base, "status": status, "rule": rule_id} | described)
+
+    def about(rule_id: str) -> dict[str, str]:
+        rule = rules.get(rule_id)
+        if rule is None:
+            return {"rule": rule_id}
+        return {
+            "rule": rule_id,
+            "severity": rule.severity,
+            "title": rule.title,
+            "source": rule.source,
+        }
+
+    rows += [{**base, "status": "passed", **about(rule_id)} for rule_id in report.passed]
+    rows += [
+        {
+            **base,
+            "status": "not_evaluated",
+            **about(entry.rule),
+            "subject_kind": "pct_area" if entry.pct_area else "",
+            "subject_id": entry.pct_area or "",
+            "message": entry.reason,
+        }
+        for entry in report.not_evaluated
+    ]
+    rows += [{**base, "status": "ignored", **about(rule_id)} for rule_id in report.ignored]
     return rows
 
 

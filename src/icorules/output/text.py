@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from icorules.output import RenderOptions
 from icorules.output.escape import printable
 from icorules.results.outcome import CheckResult, Outcome
-from icorules.results.report import FailOn, Report, Summary
+from icorules.results.report import NO_MARKET, FailOn, Report, Summary
 from icorules.rules.loader import RuleBundle
 
 _SGR = {
@@ -92,6 +92,12 @@ def _body(out: _Writer, report: Report) -> None:
             out.line("  ", out.style(w.finding.rule, "dim"), "  ", printable(w.finding.message))
             out.line("      ", out.style("reason:", "dim"), " ", printable(w.reason), by)
             _explanation(out, w.finding.explanation)
+    groups = report.not_evaluated_groups()
+    if any(g.reason != NO_MARKET for g in groups):
+        out.line()
+        out.line(out.style(f"Not evaluated ({report.summary.not_evaluated})", "bold"))
+        for unevaluated in groups:
+            out.line(f"  {unevaluated.describe()}: {', '.join(unevaluated.rules)}")
     if report.explained:
         out.line()
         out.line(out.style(f"Did not fire ({len(report.explained)})", "bold"))
@@ -121,8 +127,15 @@ def _summary_line(out: _Writer, report: Report, fail_on: FailOn) -> str:
         )
     )
     extra = f"; {s.waived} waived" if s.waived else ""
-    if s.not_evaluated:
+    groups = report.not_evaluated_groups()
+    if groups and all(g.reason == NO_MARKET for g in groups):
         extra += f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
+    elif len(groups) == 1:
+        extra += f"; {s.not_evaluated} not evaluated {groups[0].describe()}"
+    elif groups:
+        extra += f"; {s.not_evaluated} not evaluated in some PCT areas (listed above)"
+    if s.ignored:
+        extra += f"; {s.ignored} ignored"
     if report.elapsed_ms is not None:
         extra += f"; checked in {report.elapsed_ms:.1f} ms"
     passed = "1 rule passed" if s.passed == 1 else f"{s.passed} rules passed"

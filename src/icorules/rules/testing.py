@@ -310,7 +310,7 @@ def _run_case(
     passed = frozenset(
         r.id
         for r in bundle.rules
-        if r.id not in fired and r.id not in report.not_evaluated and tested(r, known)
+        if r.id not in fired and r.id not in report.rules_not_evaluated and tested(r, known)
     )
     missing, unexpected = _compare(case, got)
     return TestResult(
