@@ -357,7 +357,7 @@ class _Canvas:
         lane_x = {a: _PAD + 4 + i * step for i, a in enumerate(agreements)}
         header = 34 if lanes else 4
         y = header
-        drops: list[tuple[str, float, float, float, float]] = []  # (agreement, x, top, bottom)
+        drops: list[tuple[str, float, float, float]] = []  # (agreement, x, top, bottom)
         bottom_of: dict[str, float] = {}
         of_node: dict[str, list[str]] = defaultdict(list)
         for a in agreements:
@@ -425,14 +425,14 @@ class _Canvas:
         for a in agreements:
             colour = colour_of[a]
             x = lane_x[a]
-            mine = [d for d in drops if d[0] == a]
-            if not mine:
+            runs = [d for d in drops if d[0] == a]
+            if not runs:
                 continue
             body.append(
                 f'<path d="M{x} 24V{bottom_of[a]}" stroke="{colour}" stroke-width="1.6" '
                 'fill="none"/>'
             )
-            for _, dx, ty, end in mine:
+            for _agreement, dx, ty, end in runs:
                 body.append(
                     f'<path d="M{x} {ty}H{dx}V{end}" stroke="{colour}" stroke-width="1.6" '
                     'fill="none" stroke-linejoin="round"/>'
