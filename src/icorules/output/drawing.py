@@ -356,7 +356,7 @@ class _Canvas:
         cell_w = inner_w / columns
         lane_x = {a: _PAD + 4 + i * step for i, a in enumerate(agreements)}
         header = 34 if lanes else 4
-        y = header
+        y: float = header
         drops: list[tuple[str, float, float, float]] = []  # (agreement, x, top, bottom)
         bottom_of: dict[str, float] = {}
         of_node: dict[str, list[str]] = defaultdict(list)
@@ -389,7 +389,7 @@ class _Canvas:
                     mine = of_node.get(node, [])
                     for k, a in enumerate(mine):
                         offset = (k - (len(mine) - 1) / 2) * 4
-                        ty = gutter_top + 5 + track[a] * 3
+                        ty: float = gutter_top + 5 + track[a] * 3
                         drops.append((a, round(cx + offset, 1), ty, cy - _R))
                         bottom_of[a] = max(bottom_of.get(a, 0), ty)
                 y += _CELL_H
