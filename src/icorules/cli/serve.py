@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 import click
 
 from icorules.cli.common import (
+    EXIT_INTERNAL,
     cli,
     fail,
     limit_option,
@@ -97,6 +102,8 @@ def serve(
     from icorules.config import Config
     from icorules.service.state import ServeOptions, load_state
 
+    _Server = _server_class()
+
     config = ctx.find_root().obj
     settings = config.settings if isinstance(config, Config) else None
     limits = limits_from([*_config_limits(config), *limit_values])
@@ -128,8 +135,34 @@ def serve(
         f"{size} worker(s); listening on http://{_shown(host)}:{port}/"
     )
     app = create_app(state, workers=size)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
-    sys.exit(0)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)
+    server = _Server(config)
+    server.run()
+    sys.exit(0 if server.started else EXIT_INTERNAL)
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that a SIGTERM or Ctrl-C that shut it down cleanly ends
+        the process with 0 (uvicorn raises the signal again once it has shut down, so that a
+        service manager sees the process killed)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            signals = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def _config_limits(config: object) -> list[str]:

@@ -331,11 +331,14 @@ function showTry(answer) {
     } else if (bid.fired.length) {
       head.appendChild(el("span", {className: "fires", text: "fires " + bid.fired.length + " time(s)"}));
       part.appendChild(head);
-      bid.fired.forEach(function (f) {
-        part.appendChild(el("p", {}, el("span", {className: "sev " + f.severity, text: f.severity}), " ",
+      var rest = bid.fired.length > 3 ? el("details", {}, el("summary", {text: "and " + (bid.fired.length - 3) + " more"})) : null;
+      bid.fired.forEach(function (f, i) {
+        var into = i < 3 ? part : rest;
+        into.appendChild(el("p", {}, el("span", {className: "sev " + f.severity, text: f.severity}), " ",
           el("strong", {text: f.rule}), " at ", el("code", {text: f.subject.path || "the bid as a whole"}), ": " + f.message));
-        if (f.explanation) { part.appendChild(el("pre", {className: "explain", text: f.explanation.join("\n")})); }
+        if (f.explanation) { into.appendChild(el("pre", {className: "explain", text: f.explanation.join("\n")})); }
       });
+      if (rest) { part.appendChild(rest); }
     } else if (bid.not_evaluated && bid.not_evaluated.length) {
       head.appendChild(el("span", {className: "muted", text: "not evaluated (choose a market)"}));
       part.appendChild(head);
