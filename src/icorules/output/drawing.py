@@ -138,6 +138,15 @@ def _text(value: object) -> str:
     return html.escape(xml_text(str(value)), quote=True)
 
 
+def _counted(words: str, n: int) -> str:
+    """`Local authority`, 3 -> `local authorities`; acronyms keep their capitals."""
+    if not words[:2].isupper():
+        words = words[0].lower() + words[1:]
+    if n == 1:
+        return words
+    return words[:-1] + "ies" if words.endswith("y") else words + "s"
+
+
 def _cut(text: str, per_line: int) -> str:
     return text if len(text) <= per_line else text[: per_line - 1].rstrip() + "…"
 
@@ -486,13 +495,13 @@ class _Canvas:
             by_type: dict[str, int] = defaultdict(int)
             for node in members:
                 by_type[self.orgs[node]["type"]] += 1
-            marked = sorted(
-                (self.markers[("partner", str(self.orgs[n]["id"]))], n)
+            marked = [
+                self.markers[("partner", str(self.orgs[n]["id"]))]
                 for n in members
                 if ("partner", str(self.orgs[n]["id"])) in self.markers
-            )
+            ]
             top = y
-            y += 30
+            y += 40
             items = sorted(by_type.items(), key=lambda kv: _TYPES.index(OrgType(kv[0])))
             for i, (kind, n) in enumerate(items):
                 cx = x0 + 18 + (i % 3) * 250
@@ -501,12 +510,12 @@ class _Canvas:
                     f'<circle cx="{cx}" cy="{cy}" r="7" fill="{self.colours[kind]}" '
                     'stroke="#1f2933"/>'
                     f'<text x="{cx + 14}" y="{cy + 4}" font-size="12" fill="#1f2933">'
-                    f"{n} {_text(type_words(kind))}{'' if n == 1 else 's'}</text>"
+                    f"{n} {_text(_counted(type_words(kind), n))}</text>"
                 )
             y += math.ceil(len(items) / 3) * 22
             if marked:
-                worst = min(marked, key=lambda m: _SEVERITY_RANK.get(m[0].severity, 3))[0]
-                text = f"{len(marked)} of them with findings (the first: {worst.summary})"
+                worst = min(marked, key=lambda m: _SEVERITY_RANK.get(m.severity, 3))
+                text = f"{len(marked)} of them have findings: select to go to the first"
                 self.front.append(
                     f'<a href="#{_text(worst.anchor)}"><text x="{x0 + 12}" y="{y + 6}" '
                     f'font-size="12" fill="{SEVERITY_COLOURS.get(worst.severity, "#52606d")}" '
