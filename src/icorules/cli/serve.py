@@ -87,7 +87,7 @@ def serve(
     limit_values: tuple[str, ...],
     log_level: str,
 ) -> None:
-    """Serve the HTTP API (/v1/check, /docs) and the browser workspace (/).
+    """Serve the HTTP API (/v1/check, /openapi.json) and the browser workspace (/).
 
     The rules, market and waiver files and examples are loaded once, now; a ruleset that
     does not load stops the server (exit 2). There is no authentication: run it on

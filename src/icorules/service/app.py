@@ -132,6 +132,10 @@ def create_app(state: State, workers: int = 2) -> FastAPI:
         description="Check integrated care pilot bids against the 2008 prospectus rules. "
         "See docs/service.md.",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN; nothing served here
+        # does. /openapi.json opens in any OpenAPI viewer.
+        docs_url=None,
+        redoc_url=None,
     )
 
     async def body_of(request: HttpRequest, name: str) -> bytes | Response:
@@ -250,11 +254,7 @@ def create_app(state: State, workers: int = 2) -> FastAPI:
         known = {r.id: r for r in state.bundle.rules}
         if rule_id not in known:
             return unknown_rule(rule_id)
-        details = rule_details(state.bundle, known[rule_id])
-        ruleset = next(rs for rs in state.bundle.rulesets if rs.name == known[rule_id].ruleset)
-        for p in details["parameters"]:
-            p["description"] = ruleset.parameter_docs.get(p["name"], "")
-        return details
+        return rule_details(state.bundle, known[rule_id])
 
     @app.get(
         "/v1/rules/{rule_id}/draft",

@@ -220,6 +220,13 @@ function showRule(id) {
       });
       fact("Parameters", list);
     }
+    if (rule.reads.length) {
+      var reads = el("ul");
+      rule.reads.forEach(function (r) {
+        reads.appendChild(el("li", {}, el("code", {text: r.fact + "." + r.field}), " (" + r.type + ")" + (r.meaning ? ": " + r.meaning : "")));
+      });
+      fact("Reads", reads);
+    }
     fact("Message", rule.message);
     fact("Fix", rule.fix);
     fact("Ruleset", rule.ruleset + " " + rule.version + " (" + rule.file + (rule.line ? ":" + rule.line : "") + ")");
