@@ -16,6 +16,7 @@ then a summary by area is drawn instead, and the page says so.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from collections import defaultdict
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from icorules.analysis.graph import PartnerGraph, pct_node
+from icorules.analysis.graph import PartnerGraph, agreement_node, org_node, pct_node
 from icorules.inputs.codes import OrgType
 from icorules.output.escape import xml_text
 
@@ -183,14 +184,22 @@ def partnership_drawing(
     markers = markers or {}
     g = partners.graph
     orgs = {n: d for n, d in g.nodes(data=True) if d.get("kind") == "organisation"}
-    partner_nodes = sorted(n for n, d in orgs.items() if d.get("partner", True))
+    # partners and agreements in the order the bid lists them, where its authors look for them
+    listed = {org_node(o.id): i for i, o in enumerate(partners.proposal.organisations)}
+    listed.update({agreement_node(a.id): i for i, a in enumerate(partners.proposal.agreements)})
+    partner_nodes = sorted(
+        (n for n, d in orgs.items() if d.get("partner", True)), key=lambda n: (listed.get(n, 0), n)
+    )
     market = sorted(
         (n for n, d in orgs.items() if d.get("partner") is False),
         key=lambda n: (orgs[n].get("pct", ""), n),
     )
     shown_market = market[:MAX_MARKET_NODES]
     hidden = len(market) - len(shown_market)
-    agreements = sorted(n for n, d in g.nodes(data=True) if d.get("kind") == "agreement")
+    agreements = sorted(
+        (n for n, d in g.nodes(data=True) if d.get("kind") == "agreement"),
+        key=lambda n: (listed.get(n, 0), n),
+    )
     parties = {a: sorted(u for u, _ in g.in_edges(a) if u in orgs) for a in agreements}
     links = sum(len(p) for p in parties.values())
 
@@ -237,9 +246,9 @@ def partnership_drawing(
     canvas = _Canvas(g, orgs, colours, markers)
     if drawing.summary:
         svg = canvas.summary(order, groups, others, beyond)
-        return Drawing(**{**drawing.__dict__, "svg": svg, "agreements": []})
+        return dataclasses.replace(drawing, svg=svg, agreements=[])
     svg = canvas.full(order, groups, others, beyond, agreements, parties, keys)
-    return Drawing(**{**drawing.__dict__, "svg": svg})
+    return dataclasses.replace(drawing, svg=svg)
 
 
 class _Canvas:
