@@ -84,8 +84,8 @@ def test_a_settings_file_is_checked_like_any_input(tmp_path: Path) -> None:
         "info, never",
         f"{path}:2: format: 'pdf': not a format; formats: text, json, markdown, csv, sarif, "
         "junit, github, html",
-        f"{path}:3: colour: unknown field 'colour' (allowed: fail-on, format, limits, market, "
-        "params, rulesets, waivers)",
+        f"{path}:3: colour: unknown field 'colour' (allowed: fail-on, format, ignore, limits, "
+        "market, params, rulesets, select, waivers)",
     ]
 
 

@@ -39,6 +39,7 @@ def test_every_format_says_what_the_exit_code_says(fail_on: str, fails: bool) ->
     assert (suite.failures > 0) == fails
 
 
+@pytest.mark.slow
 def test_a_raised_limit_holds_for_every_format(tmp_path: Path) -> None:
     """The HTML page once rebuilt the graph with the default limits and failed (exit 3)."""
     data = json.loads((ROOT / "tests" / "bad" / "proposals" / "valid.json").read_text())

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -36,10 +37,11 @@ def render_page(
     result: CheckResult, fail_on: FailOn = "error", index_link: str | None = None
 ) -> str:
     """One proposal's page, drawn from the graph the check built."""
-    from icorules.output.drawing import partnership_svg
+    from icorules.output.drawing import partnership_drawing
 
     report = result.report
-    svg, hidden = partnership_svg(result.graph)
+    areas = _by_area(report.findings)
+    drawing = partnership_drawing(result.graph, _markers(areas))
     rules = {rule.id: rule for rule in result.bundle.rules}
     failed = report.fails(fail_on)
     return (
@@ -51,12 +53,11 @@ def render_page(
             s=report.summary,
             verdict="fail" if failed else "pass",
             verdict_text=_verdict_text(report, fail_on),
-            areas=_by_area(report.findings),
+            areas=areas,
             passed=[rules[r] for r in report.passed if r in rules],
             not_evaluated=report.not_evaluated_groups(),
             titles={rule.id: rule.title for rule in result.bundle.rules},
-            svg=svg,
-            hidden=hidden,
+            drawing=drawing,
             index_link=index_link,
         )
     )
@@ -68,14 +69,43 @@ def _verdict_text(report: Report, fail_on: FailOn) -> str:
     return "Does not pass" if fail_on == "error" else f"Does not pass (findings at {fail_on})"
 
 
-def _by_area(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
+def _by_area(findings: Sequence[Finding]) -> list[tuple[str, list[tuple[str, Finding]]]]:
     """Findings under the ruleset they came from, areas in the order their first finding
-    appears (so the most severe area comes first)."""
+    appears (so the most severe area comes first), each with its id on the page."""
     areas: dict[str, list[Finding]] = {}
     for f in findings:
         title = f.ruleset.rsplit("/", 1)[-1].replace("_", " ").replace("-", " ").capitalize()
         areas.setdefault(title, []).append(f)
-    return list(areas.items())
+    return [
+        (title, [(f"{f.rule}-{i}", f) for i, f in enumerate(found, 1)])
+        for title, found in areas.items()
+    ]
+
+
+_MARKED_KINDS = ("partner", "agreement", "pct_area")
+
+
+def _markers(areas: Sequence[tuple[str, list[tuple[str, Finding]]]]) -> dict[tuple[str, str], Any]:
+    """The findings about each organisation, agreement and area, for the drawing: how many,
+    the worst, and where the first (in page order) is."""
+    from icorules.output.drawing import Marker
+
+    found: dict[tuple[str, str], list[tuple[str, Finding]]] = {}
+    for _, findings in areas:
+        for anchor, f in findings:
+            if f.subject.kind in _MARKED_KINDS:
+                found.setdefault((f.subject.kind, f.subject.id), []).append((anchor, f))
+    rank = {"error": 0, "warning": 1, "info": 2}
+    markers = {}
+    for key, items in sorted(found.items()):
+        anchor, worst = min(items, key=lambda item: rank.get(item[1].severity, 3))
+        counts = {s: sum(f.severity == s for _, f in items) for s in ("error", "warning", "info")}
+        words = {"error": "error", "warning": "warning", "info": "note"}
+        summary = ", ".join(
+            f"{n} {words[s]}{'' if n == 1 else 's'}" for s, n in counts.items() if n
+        )
+        markers[key] = Marker(len(items), worst.severity, anchor, summary)
+    return markers
 
 
 @dataclass(frozen=True)
