@@ -55,7 +55,6 @@ NOT_IN_MANIFEST = {
     "rulesets/runtime_integer_division.yaml",
     "rulesets/given_many.yaml",
     "rulesets/arithmetic_left.yaml",
-    "proposals/schema_and_reference_problems.json",
 }
 SECONDS = 10  # each corpus entry: far more than any takes, far less than a hang
 
@@ -439,41 +438,106 @@ def test_limits_reach_the_library(tmp_path: Path) -> None:
         icorules.check(looped)
 
 
-# -- behaviour that is wrong today ----------------------------------------------------------
-
-XFAIL_PROPOSALS: dict[str, tuple[str, list[str]]] = {
-    "schema_and_reference_problems.json": (
-        "LIMITATION: cross-reference checks need a valid model, so the unknown organisation "
-        "'GP3' is reported only once the bad list_size is fixed (two runs, not one)",
-        [
-            "{file}:17:6: organisations[1].list_size: 'big': should be a whole number",
-            "{file}:22:65: agreements[0].parties[2]: unknown organisation id 'GP3' (did you "
-            "mean 'GP2'?)",
-        ],
-    ),
-}
+# -- every problem in one round ------------------------------------------------------------
+# Schema problems and cross-reference problems are reported together wherever what a reference
+# names is itself valid: each break below alone, and every schema break with every reference
+# break, must give exactly the union of their lines.
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
-        for name, (reason, _) in sorted(XFAIL_PROPOSALS.items())
-    ],
-)
-def test_bad_proposal_reported_as_it_should_be(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(BAD)
-    file = f"proposals/{name}"
-    result = invoke("check", file)
-    expected = [f"icorules: {line.replace('{file}', file)}" for line in XFAIL_PROPOSALS[name][1]]
-    assert result.stderr.splitlines() == expected
+def _schema_breaks() -> dict[str, Any]:
+    def misspelt(p: dict[str, Any]) -> None:
+        p["care_categorys"] = p.pop("care_categories")
+
+    def bad_date(p: dict[str, Any]) -> None:
+        p["implementation_date"] = "01/11/2008"
+
+    def list_size_text(p: dict[str, Any]) -> None:
+        p["organisations"][1]["list_size"] = "big"
+
+    def unknown_service(p: dict[str, Any]) -> None:
+        p["organisations"][2]["provides"] = ["general_practise"]
+
+    def misspelt_org_field(p: dict[str, Any]) -> None:
+        p["organisations"][3]["provdes"] = p["organisations"][3].pop("provides")
+
+    return {
+        f.__name__: f
+        for f in (misspelt, bad_date, list_size_text, unknown_service, misspelt_org_field)
+    }
 
 
-@pytest.mark.parametrize("name", sorted(XFAIL_PROPOSALS))
-def test_bad_proposal_exits_2_today(name: str) -> None:
-    """Files whose full expectation is xfail still fail cleanly today."""
-    path = PROPOSALS / name
-    assert_input_error(invoke("check", path), path)
+def _reference_breaks() -> dict[str, Any]:
+    def unknown_lead(p: dict[str, Any]) -> None:
+        p["lead"] = "GP9"
+
+    def unknown_party(p: dict[str, Any]) -> None:
+        p["agreements"][0]["parties"].append("GP4")
+
+    def undeclared_pct(p: dict[str, Any]) -> None:
+        p["organisations"][2]["pct"] = "5AB"
+
+    def duplicate_agreement(p: dict[str, Any]) -> None:
+        p["agreements"].append(dict(p["agreements"][0]))
+
+    def unknown_board_member(p: dict[str, Any]) -> None:
+        p["governance"]["board"]["members"].append({"organisation": "la1"})
+
+    def commissioner_not_a_pct(p: dict[str, Any]) -> None:
+        p["pct_areas"][0]["commissioner"] = "GP2"
+
+    return {
+        f.__name__: f
+        for f in (
+            unknown_lead,
+            unknown_party,
+            undeclared_pct,
+            duplicate_agreement,
+            unknown_board_member,
+            commissioner_not_a_pct,
+        )
+    }
+
+
+def _problems_of(*edits: Any) -> set[str]:
+    import icorules
+    from icorules.errors import InputError
+    from tests.proposals import clean_proposal
+
+    data = clean_proposal()
+    for edit in edits:
+        edit(data)
+    with pytest.raises(InputError) as raised:
+        icorules.load_proposal(data)
+    return {str(p) for p in raised.value.problems}
+
+
+def test_schema_and_reference_problems_come_in_one_round() -> None:
+    schema = {name: _problems_of(edit) for name, edit in _schema_breaks().items()}
+    references = {name: _problems_of(edit) for name, edit in _reference_breaks().items()}
+    assert all(len(lines) == 1 for lines in [*schema.values(), *references.values()])
+    for s_name, s_edit in _schema_breaks().items():
+        for r_name, r_edit in _reference_breaks().items():
+            both = _problems_of(s_edit, r_edit)
+            assert both == schema[s_name] | references[r_name], (s_name, r_name)
+
+
+def test_references_into_a_list_that_is_not_valid_are_not_reported() -> None:
+    """When the organisations themselves cannot be read, no reference to them is called
+    unknown: only the problem with the list is reported."""
+    for value in ([], "GP1, GP2", None):
+
+        def broken(p: dict[str, Any], value: Any = value) -> None:
+            p["organisations"] = value
+
+        lines = _problems_of(broken)
+        assert len(lines) == 1, lines
+        assert all("organisations" in line for line in lines)
+
+    def unreadable_id(p: dict[str, Any]) -> None:
+        p["organisations"][4]["id"] = {"code": "LA1"}
+
+    (line,) = _problems_of(unreadable_id)
+    assert line == "<proposal>: organisations[4].id: should be text"
 
 
 # -- other commands and options -------------------------------------------------------------

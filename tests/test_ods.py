@@ -203,7 +203,7 @@ def test_list_size_rows_must_match_the_header_and_be_unique(ods: Path) -> None:
     found = problems(ods)
     name = ods / "list-sizes.csv"
     assert found == [
-        f"{name}:26: practice 'K99002' is listed twice (first on line 3)",
+        f"{name}:26: practice 'K99002' is listed twice (first at line 3)",
         f"{name}:27: 'K99003': the row has 6 field(s) but the header has 5",
     ]
 
@@ -248,7 +248,7 @@ def test_pct_area_file_problems_are_all_reported(ods: Path) -> None:
         f"{name}:2: PCT area '5ZA' is listed as adjacent to itself",
         f"{name}:3: PCT area '5ZB' is adjacent to unknown PCT area '5ZQ' (did you mean '5ZD'?)",
         f"{name}:3: PCT area '5ZB': population 'many' is not a whole number above 0",
-        f"{name}:4: PCT area '5ZB' is listed twice (first on line 3)",
+        f"{name}:4: PCT area '5ZB' is listed twice (first at line 3)",
         f"{name}:5: '5zc' is not a PCT code (3 to 5 capital letters or digits)",
         f"{name}:6: PCT area '5ZD' has no name",
         f"{name}:6: PCT area '5ZD': population '-4' is not a whole number above 0",
@@ -293,7 +293,7 @@ def test_services_file_problems_name_the_row(ods: Path) -> None:
         " extract is 5ZA",
         f"{name}:8: practice 'K99002': give only code and services for a practice (its type is"
         " gp_practice and its size comes from the list-size file)",
-        f"{name}:9: 'R9E' is listed twice (first on line 6)",
+        f"{name}:9: organisation code 'R9E' is listed twice (first at line 6)",
     ]
 
 

@@ -8,8 +8,9 @@ the proposal model itself.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 from pydantic import BeforeValidator, StringConstraints
 
@@ -126,8 +127,30 @@ class ChoiceMechanism(StrEnum):
     other = "other"
 
 
-OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
-PctCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,5}$")]
+ORG_ID_FORM = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+ORG_ID_LENGTH = 64
+PCT_CODE_FORM = r"^[A-Z0-9]{3,5}$"
+OrgId = Annotated[str, StringConstraints(pattern=ORG_ID_FORM, max_length=ORG_ID_LENGTH)]
+PctCode = Annotated[str, StringConstraints(pattern=PCT_CODE_FORM)]
+
+_ORG_ID = re.compile(ORG_ID_FORM.strip("^$"))
+_PCT_CODE = re.compile(PCT_CODE_FORM.strip("^$"))
+
+
+def is_org_id(value: object) -> TypeGuard[str]:
+    """`value` is an id the formats accept (OrgId): what a reference check may look up."""
+    return (
+        isinstance(value, str)
+        and len(value) <= ORG_ID_LENGTH
+        and _ORG_ID.fullmatch(value) is not None
+    )
+
+
+def is_pct_code(value: object) -> TypeGuard[str]:
+    """`value` is a PCT code the formats accept (PctCode)."""
+    return isinstance(value, str) and _PCT_CODE.fullmatch(value) is not None
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Name = Annotated[
     str,

@@ -29,10 +29,11 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from icorules.errors import InputError, Problem, did_you_mean
-from icorules.inputs.codes import SERVICE_LINES, OrgType
+from icorules.errors import InputError, Problem
+from icorules.inputs.codes import SERVICE_LINES, OrgType, is_org_id, is_pct_code
 from icorules.inputs.documents import read_text
 from icorules.inputs.market import FORMAT, Market, SizeMeasure, market_warnings
+from icorules.inputs.references import listed_twice, suggest
 from icorules.inputs.validation import pydantic_problems
 
 # Column positions (0-based) in the ODS "standard" layout shared by epraccur and etr (27 fields).
@@ -42,8 +43,6 @@ GP_PRACTICE_SETTING = "4"
 EPRACCUR_MIN_FIELDS = COMMISSIONER + 1
 ETR_MIN_FIELDS = CLOSE_DATE + 1
 
-_ORG_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-_PCT_CODE = re.compile(r"^[A-Z0-9]{3,5}$")
 _SIZE_MEASURES: tuple[str, ...] = get_args(SizeMeasure)
 
 
@@ -231,7 +230,7 @@ def _read_pct_areas(path: Path, problems: _Problems) -> dict[str, dict[str, Any]
     for row in rows:
         code = _field(row, columns["code"])
         label = _field(row, columns["name"])
-        if not _PCT_CODE.match(code):
+        if not is_pct_code(code):
             problems.add(
                 name, row.line, f"'{code}' is not a PCT code (3 to 5 capital letters or digits)"
             )
@@ -240,7 +239,7 @@ def _read_pct_areas(path: Path, problems: _Problems) -> dict[str, dict[str, Any]
             problems.add(
                 name,
                 row.line,
-                f"PCT area '{code}' is listed twice (first on line {areas[code]['line']})",
+                listed_twice("PCT area", code, f"line {areas[code]['line']}"),
             )
             continue
         if not label:
@@ -266,7 +265,7 @@ def _read_pct_areas(path: Path, problems: _Problems) -> dict[str, dict[str, Any]
                 name,
                 line,
                 f"PCT area '{code}' is adjacent to unknown PCT area '{other}'"
-                f"{did_you_mean(other, areas)}",
+                f"{suggest(other, areas)}",
             )
     if not areas and not problems.items:
         raise InputError.single(name, "no PCT areas are listed")
@@ -280,7 +279,7 @@ def _reject_unknown_columns(name: str, columns: dict[str, int], known: tuple[str
             name,
             1,
             None,
-            f"unknown column '{column}'{did_you_mean(column, known)} (allowed: {', '.join(known)})",
+            f"unknown column '{column}'{suggest(column, known)} (allowed: {', '.join(known)})",
         )
         for column in columns
         if column not in known
@@ -316,7 +315,7 @@ def _check_fields(name: str, row: _Row, minimum: int, kind: str, problems: _Prob
 def _check_code(
     name: str, row: _Row, code: str, orgs: dict[str, _Org], problems: _Problems
 ) -> bool:
-    if not _ORG_ID.match(code) or len(code) > 64:
+    if not is_org_id(code):
         problems.add(name, row.line, f"'{code}' is not an organisation code")
         return False
     if code in orgs:
@@ -324,7 +323,7 @@ def _check_code(
         problems.add(
             name,
             row.line,
-            f"organisation code '{code}' is listed twice (first at {first.file}:{first.line})",
+            listed_twice("organisation code", code, f"{first.file}:{first.line}"),
         )
         return False
     if not row.fields[NAME]:
@@ -395,8 +394,7 @@ def _read_epraccur(
     for code in areas:
         if code not in kept:
             warnings.append(
-                f"PCT area '{code}' has no open GP practice in {name}"
-                f"{did_you_mean(code, elsewhere)}"
+                f"PCT area '{code}' has no open GP practice in {name}{suggest(code, elsewhere)}"
             )
 
 
@@ -469,9 +467,7 @@ def _read_list_sizes(
             )
             continue
         if code in seen:
-            problems.add(
-                name, row.line, f"practice '{code}' is listed twice (first on line {seen[code]})"
-            )
+            problems.add(name, row.line, listed_twice("practice", code, f"line {seen[code]}"))
             continue
         seen[code] = row.line
         size = _number(raw, integer=True)
@@ -512,14 +508,15 @@ def _read_services(
     for row in rows:
         code = _field(row, columns["code"])
         if code in seen:
-            problems.add(name, row.line, f"'{code}' is listed twice (first on line {seen[code]})")
+            first = f"line {seen[code]}"
+            problems.add(name, row.line, listed_twice("organisation code", code, first))
             continue
         seen[code] = row.line
         org = orgs.get(code)
         practice = org is not None and org.type is OrgType.gp_practice and org.pct is not None
         if org is None:
             warnings.append(
-                f"{name}:{row.line}: '{code}' is not in the extracts{did_you_mean(code, orgs)};"
+                f"{name}:{row.line}: '{code}' is not in the extracts{suggest(code, orgs)};"
                 " the row is ignored"
             )
             continue
@@ -561,7 +558,7 @@ def _read_services(
                 name,
                 row.line,
                 f"trust '{code}': PCT area '{pct}' is not in the PCT-areas file"
-                f"{did_you_mean(pct, areas)}",
+                f"{suggest(pct, areas)}",
             )
         else:
             org.pct = pct
@@ -573,7 +570,7 @@ def _read_services(
                     name,
                     row.line,
                     f"'{code}': '{kind}' is not an organisation type"
-                    f"{did_you_mean(kind, OrgType.__members__)}",
+                    f"{suggest(kind, OrgType.__members__)}",
                 )
         if size_text:
             size = _number(size_text)
@@ -586,7 +583,7 @@ def _read_services(
                     name,
                     row.line,
                     f"'{code}': say what size counts in size_measure"
-                    f" ({', '.join(_SIZE_MEASURES)}){did_you_mean(measure, _SIZE_MEASURES)}",
+                    f" ({', '.join(_SIZE_MEASURES)}){suggest(measure, _SIZE_MEASURES)}",
                 )
             else:
                 org.size, org.size_measure = size, measure
@@ -603,7 +600,7 @@ def _service_lines(name: str, row: _Row, code: str, text: str, problems: _Proble
             problems.add(
                 name,
                 row.line,
-                f"'{code}': unknown service line '{item}'{did_you_mean(item, SERVICE_LINES)}",
+                f"'{code}': unknown service line '{item}'{suggest(item, SERVICE_LINES)}",
             )
         elif item not in lines:
             lines.append(item)

@@ -18,7 +18,7 @@ from pydantic import (
     ValidationError,
 )
 
-from icorules.errors import InputError, did_you_mean
+from icorules.errors import InputError
 from icorules.inputs.codes import (
     AgreementType,
     BudgetModel,
@@ -33,8 +33,19 @@ from icorules.inputs.codes import (
     Role,
     ServiceLine,
     Text,
+    is_org_id,
+    is_pct_code,
 )
 from icorules.inputs.documents import Document, Loc, check_data, load_document
+from icorules.inputs.references import (
+    NOT_DECLARED,
+    LocatedMessage,
+    check_references,
+    declared,
+    items_of,
+    list_at,
+    value_at,
+)
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 
@@ -176,109 +187,111 @@ class Proposal(Strict):
         return next(o for o in self.organisations if o.id == org_id)
 
 
-def link_problems(proposal: Proposal) -> list[tuple[Loc, str]]:
-    """Cross-references that JSON Schema cannot express: ids must exist and be unique."""
-    problems: list[tuple[Loc, str]] = []
-    ids: dict[str, int] = {}
-    for i, org in enumerate(proposal.organisations):
-        if org.id in ids:
-            problems.append(
-                (
-                    ("organisations", i, "id"),
-                    f"organisation id '{org.id}' is used twice"
-                    f" (first at organisations[{ids[org.id]}])",
-                )
-            )
-        ids.setdefault(org.id, i)
-    pct_codes: dict[str, int] = {}
-    for i, area in enumerate(proposal.pct_areas):
-        if area.code in pct_codes:
-            problems.append((("pct_areas", i, "code"), f"PCT area '{area.code}' is listed twice"))
-        pct_codes.setdefault(area.code, i)
-    agreement_ids: set[str] = set()
-    for i, agreement in enumerate(proposal.agreements):
-        if agreement.id in agreement_ids:
-            problems.append(
-                (("agreements", i, "id"), f"agreement id '{agreement.id}' is used twice")
-            )
-        agreement_ids.add(agreement.id)
+def reference_problems(data: Any) -> list[LocatedMessage]:
+    """Cross-references that JSON Schema cannot express: ids are unique and exist, areas are
+    declared, and a few fields that depend on others.
 
-    hints = 20  # suggestions cost a comparison with every id: offer them for the first few
-    for loc, ref in _org_references(proposal):
-        if ref not in ids:
-            hint = did_you_mean(ref, ids) if hints > 0 else ""
-            hints -= 1
-            problems.append((loc, f"unknown organisation id '{ref}'{hint}"))
-    for i, org in enumerate(proposal.organisations):
-        if org.pct is not None and org.pct not in pct_codes:
-            problems.append(
-                (
-                    ("organisations", i, "pct"),
-                    f"PCT area '{org.pct}' is not declared in pct_areas"
-                    f"{did_you_mean(org.pct, pct_codes) or _declared(pct_codes)}",
-                )
-            )
-        if org.type is OrgType.gp_practice and org.pct is None:
+    Read from the parsed data, not the model, so they are reported together with the schema's
+    problems: a part is checked wherever what it refers to is itself valid (see
+    icorules.inputs.references), whether or not the rest of the bid is.
+    """
+    if not isinstance(data, dict):
+        return []
+    orgs, problems = declared(
+        data.get("organisations"), ("organisations",), "id", *_ORG, required=True
+    )
+    areas, repeated = declared(
+        data.get("pct_areas"),
+        ("pct_areas",),
+        "code",
+        *_PCT,
+        required=True,
+        unknown_phrase=NOT_DECLARED,
+    )
+    problems += repeated
+    problems += declared(data.get("agreements"), ("agreements",), "id", *_AGREEMENT)[1]
+    problems += check_references(orgs, _org_references(data), is_org_id)
+    problems += check_references(
+        areas,
+        (
+            (("organisations", i, "pct"), org.get("pct"))
+            for i, org in items_of(data, "organisations")
+        ),
+        is_pct_code,
+    )
+    types = _org_types(data)
+    for i, org in items_of(data, "organisations"):
+        if org.get("type") == OrgType.gp_practice and org.get("pct") is None:
             problems.append((("organisations", i), "a GP practice needs its 'pct' area"))
-        if org.type is OrgType.other and org.type_description is None:
+        if org.get("type") == OrgType.other and org.get("type_description") is None:
             problems.append(
                 (
                     ("organisations", i, "type_description"),
                     "say what the organisation is when its type is 'other'",
                 )
             )
-    for i, area in enumerate(proposal.pct_areas):
-        if area.commissioner in ids:
-            org = proposal.organisations[ids[area.commissioner]]
-            if org.type not in (OrgType.pct, OrgType.care_trust):
-                problems.append(
-                    (
-                        ("pct_areas", i, "commissioner"),
-                        f"'{org.id}' is a {org.type.value};"
-                        " an area's commissioner is a PCT or care trust",
-                    )
+    for i, area in items_of(data, "pct_areas"):
+        commissioner = area.get("commissioner")
+        kind = types.get(commissioner) if is_org_id(commissioner) else None
+        if kind is not None and kind not in (OrgType.pct, OrgType.care_trust):
+            problems.append(
+                (
+                    ("pct_areas", i, "commissioner"),
+                    f"'{commissioner}' is a {kind.value};"
+                    " an area's commissioner is a PCT or care trust",
                 )
-    for i, agreement in enumerate(proposal.agreements):
-        if len(set(agreement.parties)) < 2:
+            )
+    for i, agreement in items_of(data, "agreements"):
+        parties = agreement.get("parties")
+        if (
+            isinstance(parties, list)
+            and len(parties) >= 2
+            and all(is_org_id(p) for p in parties)
+            and len(set(parties)) < 2
+        ):
             problems.append(
                 (("agreements", i, "parties"), "an agreement needs two different parties")
             )
     return problems
 
 
-def _declared(codes: dict[str, int]) -> str:
-    return f" (declared: {', '.join(sorted(codes))})"
+_ORG = ("organisation id", is_org_id)
+_PCT = ("PCT area", is_pct_code)
+_AGREEMENT = ("agreement id", is_org_id)
+_ARRANGEMENTS = ("dispute_resolution", "conflict_of_interest", "information_sharing")
 
 
-def _org_references(p: Proposal) -> Iterator[tuple[Loc, str]]:
-    yield ("lead",), p.lead
-    if p.legal_vehicle is not None:
-        yield ("legal_vehicle",), p.legal_vehicle
-    for i, area in enumerate(p.pct_areas):
-        if area.commissioner is not None:
-            yield ("pct_areas", i, "commissioner"), area.commissioner
-    for i, agreement in enumerate(p.agreements):
-        for j, party in enumerate(agreement.parties):
-            yield ("agreements", i, "parties", j), party
-    g = p.governance
-    if g.board is not None:
-        for i, member in enumerate(g.board.members):
-            yield ("governance", "board", "members", i, "organisation"), member.organisation
-    if g.clinical_lead is not None:
-        yield ("governance", "clinical_lead", "organisation"), g.clinical_lead.organisation
-    if g.lead_commissioner is not None:
-        yield ("governance", "lead_commissioner"), g.lead_commissioner
-    for field in ("dispute_resolution", "conflict_of_interest", "information_sharing"):
-        arrangement = getattr(g, field)
-        if arrangement is not None:
-            for i, party in enumerate(arrangement.parties):
-                yield ("governance", field, "parties", i), party
-    if g.budget is not None and g.budget.risk_sharing is not None:
-        for i, party in enumerate(g.budget.risk_sharing.parties):
-            yield ("governance", "budget", "risk_sharing", "parties", i), party
-    if g.evaluation is not None:
-        for i, party in enumerate(g.evaluation.data_submission_parties):
-            yield ("governance", "evaluation", "data_submission_parties", i), party
+def _org_types(data: dict[str, Any]) -> dict[str, OrgType]:
+    """Each organisation's type where its id and type are valid (the first, if listed twice)."""
+    types: dict[str, OrgType] = {}
+    for _, org in items_of(data, "organisations"):
+        org_id, kind = org.get("id"), org.get("type")
+        if is_org_id(org_id) and isinstance(kind, str) and kind in _ORG_TYPES:
+            types.setdefault(org_id, OrgType(kind))
+    return types
+
+
+_ORG_TYPES = frozenset(t.value for t in OrgType)
+
+
+def _org_references(data: dict[str, Any]) -> Iterator[tuple[Loc, Any]]:
+    """Every place a proposal names an organisation by id, with what it says there."""
+    yield ("lead",), data.get("lead")
+    yield ("legal_vehicle",), data.get("legal_vehicle")
+    for i, area in items_of(data, "pct_areas"):
+        yield ("pct_areas", i, "commissioner"), area.get("commissioner")
+    for i, agreement in items_of(data, "agreements"):
+        yield from list_at(agreement, ("parties",), prefix=("agreements", i))
+    governance = ("governance",)
+    for i, member in items_of(data, "governance", "board", "members"):
+        yield (*governance, "board", "members", i, "organisation"), member.get("organisation")
+    lead = value_at(data, "governance", "clinical_lead", "organisation")
+    yield (*governance, "clinical_lead", "organisation"), lead
+    yield (*governance, "lead_commissioner"), value_at(data, "governance", "lead_commissioner")
+    for name in _ARRANGEMENTS:
+        yield from list_at(data, (*governance, name, "parties"))
+    yield from list_at(data, (*governance, "budget", "risk_sharing", "parties"))
+    yield from list_at(data, (*governance, "evaluation", "data_submission_parties"))
 
 
 def parse_proposal(
@@ -295,13 +308,13 @@ def parse_proposal(
         found = f"the proposal lists {len(organisations):,} organisations"
         message = limits.exceeded("organisations", found)
         raise InputError([located(document, name, ("organisations",), message)])
+    problems = [located(document, name, loc, m) for loc, m in reference_problems(data)]
     try:
         proposal = Proposal.model_validate(data)
     except ValidationError as exc:
-        raise InputError(pydantic_problems(exc, Proposal, document, name)) from None
-    refs = link_problems(proposal)
-    if refs:
-        raise InputError([located(document, name, loc, msg) for loc, msg in refs])
+        problems = pydantic_problems(exc, Proposal, document, name) + problems
+    if problems:
+        raise InputError(problems)
     return proposal
 
 
@@ -322,7 +335,7 @@ def read_proposal(
             found = f"the proposal lists {len(source.organisations):,} organisations"
             message = limits.exceeded("organisations", found)
             raise InputError([located(None, "<proposal>", ("organisations",), message)])
-        refs = link_problems(source)
+        refs = reference_problems(source.model_dump(mode="json"))
         if refs:
             raise InputError([located(None, "<proposal>", loc, m) for loc, m in refs])
         return source, None

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from icorules.errors import Problem, did_you_mean
+from icorules.errors import Problem
 from icorules.inputs.documents import Document, Loc, json_path
+from icorules.inputs.references import suggest
 
 
 def located(document: Document | None, name: str, loc: Loc, message: str) -> Problem:
@@ -69,9 +70,7 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
     if kind == "extra_forbidden":
         model = _model_at(root, loc[:-1])
         known = sorted(model.model_fields) if model else []
-        hint = did_you_mean(str(field), known) or (
-            f" (allowed: {', '.join(known)})" if known else ""
-        )
+        hint = suggest(str(field), known) or (f" (allowed: {', '.join(known)})" if known else "")
         return f"unknown field '{field}'{hint}"
     if kind == "missing":
         return f"required field '{field}' is missing"
@@ -81,7 +80,7 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
 
         choices = re.findall(r"'([^']*)'", expected)
         got = error.get("input")
-        hint = did_you_mean(str(got), choices)
+        hint = suggest(str(got), choices)
         return f"'{got}' is not allowed here{hint}; expected one of: {', '.join(choices)}"
     got = error.get("input")
     if kind == "string_pattern_mismatch":

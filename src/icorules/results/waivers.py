@@ -22,10 +22,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from icorules.errors import InputError, did_you_mean
+from icorules.errors import InputError
 from icorules.inputs.codes import Name, Text
 from icorules.inputs.documents import Document, check_data, load_document
-from icorules.inputs.validation import pydantic_problems
+from icorules.inputs.references import Namespace, check_references
+from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.findings import Finding
 from icorules.rules.loader import RuleBundle
@@ -85,17 +86,13 @@ def load_waivers(
         parsed = WaiverFile.model_validate(data)
     except ValidationError as exc:
         raise InputError(pydantic_problems(exc, WaiverFile, document, name)) from None
-    known = {rule.id for rule in bundle.rules}
-    problems = []
-    for i, waiver in enumerate(parsed.waivers):
-        if waiver.rule not in known:
-            message = f"no loaded rule has the id '{waiver.rule}'{did_you_mean(waiver.rule, known)}"
-            loc = ("waivers", i, "rule")
-            problems.append(
-                document.problem(loc, message)
-                if document
-                else InputError.single(name, message).problems[0]
-            )
+    rules = Namespace("rule id", unknown_phrase="no loaded rule has the id '{ref}'")
+    rules.first = {rule.id: () for rule in bundle.rules}
+    references = [(("waivers", i, "rule"), w.rule) for i, w in enumerate(parsed.waivers)]
+    problems = [
+        located(document, name, loc, message)
+        for loc, message in check_references(rules, references, lambda ref: True)
+    ]
     if problems:
         raise InputError(problems)
     return parsed.waivers
