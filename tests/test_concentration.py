@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from icorules.analysis.graph import concentration
+from icorules.analysis.markets import concentration
 
 ids = st.text("ABCDEFGHJK0123456789", min_size=1, max_size=4)
 sizes = st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False), st.integers(0, 100_000))
