@@ -299,7 +299,7 @@ def test_a_yaml_parser_with_a_nesting_limit_of_its_own_still_gives_ours(
     """Some libyaml builds stop at their own nesting limit, with their own words, before our
     depth check sees level 65 (they read a run of `[` whole before handing out its events).
     Stand in such a parser, whatever PyYAML is installed: it fails at level 5."""
-    from icorules.inputs import documents
+    from icorules.inputs import documents, yaml_reader
 
     class StopsAtLevel5(yaml.SafeLoader):
         def get_event(self) -> Any:
@@ -308,7 +308,7 @@ def test_a_yaml_parser_with_a_nesting_limit_of_its_own_still_gives_ours(
                 raise yaml.MarkedYAMLError(None, None, "a parser limit", event.start_mark)
             return event
 
-    monkeypatch.setattr(documents, "_SafeLoader", StopsAtLevel5)
+    monkeypatch.setattr(yaml_reader, "_SafeLoader", StopsAtLevel5)
     text = "id: " + "[" * 100 + "]" * 100 + "\n"
     with pytest.raises(documents.InputError) as raised:
         documents.load_document("deep.yaml", text=text)
@@ -538,6 +538,144 @@ def test_references_into_a_list_that_is_not_valid_are_not_reported() -> None:
 
     (line,) = _problems_of(unreadable_id)
     assert line == "<proposal>: organisations[4].id: should be text"
+
+
+# -- named pipes and devices -----------------------------------------------------------------
+# A pipe is opened without blocking and read while something arrives (at most PIPE_TIMEOUT
+# seconds for each next piece, lowered here), only up to the byte limit; a folder's pipes are
+# not proposals.
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+
+
+def _writer(path: Path, pieces: list[bytes], pause: float = 0.0) -> Any:
+    """Write `pieces` into the pipe at `path` from a thread (opening it waits for a reader)."""
+    import threading
+
+    def write() -> None:
+        try:
+            with open(path, "wb") as pipe:
+                for piece in pieces:
+                    pipe.write(piece)
+                    pipe.flush()
+                    time.sleep(pause)
+        except BrokenPipeError:  # the reader stopped at its limit
+            pass
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def quick_pipes(monkeypatch: pytest.MonkeyPatch) -> float:
+    from icorules.inputs import reading
+
+    monkeypatch.setattr(reading, "PIPE_TIMEOUT", 0.5)
+    return 0.5
+
+
+@needs_fifo
+@pytest.mark.parametrize(
+    "command",
+    [
+        "check {pipe}",
+        "check {valid} --market {pipe}",
+        "check {valid} --waivers {pipe}",
+        "graph {pipe}",
+        "rules check {pipe}",
+    ],
+)
+def test_a_pipe_nobody_writes_to_is_refused_not_waited_on(
+    command: str, tmp_path: Path, quick_pipes: float
+) -> None:
+    pipe = tmp_path / "fifo.json"
+    os.mkfifo(pipe)
+    started = time.perf_counter()
+    args = shlex.split(command.format(pipe=pipe, valid=PROPOSALS / "valid.json"))
+    lines = assert_input_error(invoke(*args), pipe)
+    assert time.perf_counter() - started < 5
+    assert lines == [f"icorules: {pipe}: nothing arrived on the pipe within 0.5 s"]
+
+
+@needs_fifo
+def test_a_proposal_written_into_a_pipe_is_checked(tmp_path: Path, quick_pipes: float) -> None:
+    pipe = tmp_path / "fifo.json"
+    os.mkfifo(pipe)
+    text = (PROPOSALS / "valid.json").read_bytes()
+    _writer(pipe, [text[:100], text[100:]], pause=0.1)
+    result = invoke("check", pipe)
+    assert result.exit_code == 0, result.output
+    assert "Riverside integrated care pilot" in result.stdout
+
+
+@needs_fifo
+def test_a_pipe_is_read_only_up_to_the_limit(tmp_path: Path, quick_pipes: float) -> None:
+    pipe = tmp_path / "fifo.json"
+    os.mkfifo(pipe)
+    _writer(pipe, [b"[" + b" " * 4096] * 64)
+    lines = assert_input_error(invoke("check", pipe, "--limit", "input_bytes=10K"), pipe)
+    assert lines == [
+        f"icorules: {pipe}: the file is more than 10,240 bytes; the input_bytes limit is 10,240 "
+        "(raise it with --limit input_bytes=N)"
+    ]
+
+
+@needs_fifo
+def test_a_pipe_that_stops_midway_is_refused(tmp_path: Path, quick_pipes: float) -> None:
+    pipe = tmp_path / "fifo.json"
+    os.mkfifo(pipe)
+    stalled = _writer(pipe, [b'{"id": "half'], pause=1.5)
+    lines = assert_input_error(invoke("check", pipe), pipe)
+    assert lines == [f"icorules: {pipe}: nothing arrived on the pipe within 0.5 s"]
+    stalled.join(5)
+
+
+@needs_fifo
+def test_a_pipe_closed_without_a_byte_is_empty(tmp_path: Path, quick_pipes: float) -> None:
+    pipe = tmp_path / "fifo.json"
+    os.mkfifo(pipe)
+    _writer(pipe, [])
+    assert assert_input_error(invoke("check", pipe), pipe) == [
+        f"icorules: {pipe}: the file is empty"
+    ]
+
+
+@needs_fifo
+def test_a_folder_holding_a_pipe_does_not_block(tmp_path: Path, quick_pipes: float) -> None:
+    """Expanding a folder takes regular files only (icorules.batch.expand); the pipe, never
+    opened, costs nothing."""
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "bid.json").write_bytes((PROPOSALS / "valid.json").read_bytes())
+    started = time.perf_counter()
+    result = invoke("check", tmp_path, "--fail-on", "never")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("Riverside integrated care pilot") == 1
+    assert time.perf_counter() - started < 5
+
+
+@needs_fifo
+def test_read_text_waits_as_long_as_it_is_told(tmp_path: Path) -> None:
+    from icorules.errors import InputError
+    from icorules.inputs.reading import read_text
+
+    pipe = tmp_path / "fifo.json"
+    os.mkfifo(pipe)
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"nothing arrived on the pipe within 0\.2 s"):
+        read_text(pipe, "fifo.json", timeout=0.2)
+    assert 0.15 < time.perf_counter() - started < 3
+
+
+def test_a_directory_given_as_a_file_is_refused(tmp_path: Path) -> None:
+    from icorules.errors import InputError
+    from icorules.inputs.reading import read_text
+
+    with pytest.raises(InputError, match="is a directory, not a file"):
+        read_text(tmp_path, "here")
+    args = ("check", PROPOSALS / "valid.json", "--market", tmp_path)
+    lines = assert_input_error(invoke(*args), tmp_path)
+    assert lines == [f"icorules: {tmp_path}: is a directory, not a file"]
 
 
 # -- other commands and options -------------------------------------------------------------

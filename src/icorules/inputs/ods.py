@@ -31,8 +31,8 @@ from pydantic import ValidationError
 
 from icorules.errors import InputError, Problem
 from icorules.inputs.codes import SERVICE_LINES, OrgType, is_org_id, is_pct_code
-from icorules.inputs.documents import read_text
 from icorules.inputs.market import FORMAT, Market, SizeMeasure, market_warnings
+from icorules.inputs.reading import read_text
 from icorules.inputs.references import listed_twice, suggest
 from icorules.inputs.validation import pydantic_problems
 
