@@ -20,9 +20,9 @@ from icorules.errors import InputError, Problem
 from icorules.inputs.reading import decode, read_text
 from icorules.inputs.yaml_reader import (
     ESCAPE,
+    Marks,
     check_yaml_keys,
     compose,
-    marks_of,
     parse_yaml,
     plain,
     too_deep,
@@ -55,18 +55,19 @@ class Document:
     data: Any
     is_yaml: bool
     limits: Limits = field(default=DEFAULT_LIMITS, repr=False)
-    _marks: dict[Loc, tuple[int, int]] | None = field(default=None, repr=False)
+    _marks: Marks | None = field(default=None, repr=False)
 
     def position(self, loc: Iterable[str | int]) -> tuple[int | None, int | None]:
         """Line and column (1-based) of `loc`, or of its nearest ancestor that exists."""
         if self._marks is None:
-            self._marks = marks_of(self.text, self.limits, self.is_yaml)
+            self._marks = Marks(self.text, self.is_yaml)
         key = tuple(loc)
         while key:
-            if key in self._marks:
-                return self._marks[key]
+            found = self._marks.find(key)
+            if found is not None:
+                return found
             key = key[:-1]
-        return self._marks.get((), (None, None))
+        return self._marks.find(()) or (None, None)
 
     def problem(self, loc: Iterable[str | int], message: str) -> Problem:
         loc = tuple(loc)

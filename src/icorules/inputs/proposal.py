@@ -187,6 +187,35 @@ class Proposal(Strict):
         return next(o for o in self.organisations if o.id == org_id)
 
 
+def size_problems(data: Any, limits: Limits = DEFAULT_LIMITS) -> list[LocatedMessage]:
+    """The lists over their limits, checked before validation: validation, the graph, the facts
+    and the engine's work all grow with them, so a legal but enormous bid is refused at once."""
+    problems: list[LocatedMessage] = []
+
+    def count(loc: Loc, limit: str, found: str) -> None:
+        items = value_at(data, *loc)
+        if isinstance(items, list) and len(items) > getattr(limits, limit):
+            problems.append((loc, limits.exceeded(limit, found.format(f"{len(items):,}"))))
+
+    count(("organisations",), "organisations", "the proposal lists {} organisations")
+    count(("agreements",), "agreements", "the proposal lists {} agreements")
+    count(("governance", "board", "members"), "board_members", "the board lists {} members")
+    for i, _ in items_of(data, "agreements"):
+        count(("agreements", i, "parties"), "parties", "the agreement lists {} parties")
+    for loc in _PARTY_LISTS:
+        count(loc, "parties", "the arrangement lists {} parties")
+    return problems
+
+
+_PARTY_LISTS: tuple[Loc, ...] = (
+    ("governance", "dispute_resolution", "parties"),
+    ("governance", "conflict_of_interest", "parties"),
+    ("governance", "information_sharing", "parties"),
+    ("governance", "budget", "risk_sharing", "parties"),
+    ("governance", "evaluation", "data_submission_parties"),
+)
+
+
 def reference_problems(data: Any) -> list[LocatedMessage]:
     """Cross-references that JSON Schema cannot express: ids are unique and exist, areas are
     declared, and a few fields that depend on others.
@@ -302,12 +331,9 @@ def parse_proposal(
     if not isinstance(data, dict):
         message = "a proposal is a JSON/YAML object (a mapping of fields)"
         raise InputError([located(document, name, (), message)])
-    organisations = data.get("organisations")
-    if isinstance(organisations, list) and len(organisations) > limits.organisations:
-        # Checked before validating them: validation, graph and facts grow with their number.
-        found = f"the proposal lists {len(organisations):,} organisations"
-        message = limits.exceeded("organisations", found)
-        raise InputError([located(document, name, ("organisations",), message)])
+    too_many = size_problems(data, limits)
+    if too_many:
+        raise InputError([located(document, name, loc, m) for loc, m in too_many])
     problems = [located(document, name, loc, m) for loc, m in reference_problems(data)]
     try:
         proposal = Proposal.model_validate(data)
@@ -331,11 +357,8 @@ def read_proposal(
     """The proposal, and the document it was read from (None for a dict or model): what
     says where each part of it sits in the file."""
     if isinstance(source, Proposal):
-        if len(source.organisations) > limits.organisations:
-            found = f"the proposal lists {len(source.organisations):,} organisations"
-            message = limits.exceeded("organisations", found)
-            raise InputError([located(None, "<proposal>", ("organisations",), message)])
-        refs = reference_problems(source.model_dump(mode="json"))
+        data = source.model_dump(mode="json")
+        refs = size_problems(data, limits) or reference_problems(data)
         if refs:
             raise InputError([located(None, "<proposal>", loc, m) for loc, m in refs])
         return source, None

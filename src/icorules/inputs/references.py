@@ -139,7 +139,7 @@ def check_references(
                 yield loc, message
 
 
-def items_of(data: Any, *path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def items_of(data: Any, *path: str | int) -> Iterator[tuple[int, dict[str, Any]]]:
     """(index, mapping) for each mapping in the list at `path` in `data` (nothing if absent or
     not a list: validation reports that)."""
     value = value_at(data, *path)
@@ -149,19 +149,23 @@ def items_of(data: Any, *path: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield index, item
 
 
-def value_at(data: Any, *path: str) -> Any:
-    """`data[path[0]][path[1]]...`, or None where a step is missing or not a mapping."""
-    for key in path:
-        if not isinstance(data, dict):
+def value_at(data: Any, *path: str | int) -> Any:
+    """`data[path[0]][path[1]]...`, or None where a step is missing or of the wrong kind (a key
+    into a mapping, an index into a list)."""
+    for step in path:
+        if isinstance(step, int) and isinstance(data, list):
+            data = data[step] if -len(data) <= step < len(data) else None
+        elif isinstance(step, str) and isinstance(data, dict):
+            data = data.get(step)
+        else:
             return None
-        data = data.get(key)
     return data
 
 
 def list_at(data: Any, loc: Loc, prefix: Loc = ()) -> Iterator[tuple[Loc, Any]]:
     """(location, item) for each item of the list at `loc` (a path of keys) in `data`, which
     sits at `prefix` in the document."""
-    value = value_at(data, *(str(step) for step in loc))
+    value = value_at(data, *loc)
     if isinstance(value, list):
         for index, item in enumerate(value):
             yield (*prefix, *loc, index), item
