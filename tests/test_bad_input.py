@@ -789,6 +789,31 @@ def test_120000_agreements_are_refused_at_once_in_little_memory(tmp_path: Path) 
     assert time.perf_counter() - started < 15
 
 
+# -- numbers --------------------------------------------------------------------------------
+
+
+def test_a_market_of_huge_sizes_is_refused_for_every_proposal_of_a_batch(tmp_path: Path) -> None:
+    """A provider size of 1e308 once ended each check with an OverflowError (exit 3), and a
+    batch lost its whole output; it is now refused once, as input, before any check."""
+    for i in range(3):
+        (tmp_path / f"bid{i}.json").write_bytes((PROPOSALS / "valid.json").read_bytes())
+    market = BAD / "markets" / "size_huge.json"
+    result = invoke("check", tmp_path, "--market", market, "--format", "json")
+    lines = assert_input_error(result, market)
+    assert len(lines) == 2 and all("should be at most 1,000,000,000" in line for line in lines)
+
+
+def test_sizes_at_the_bound_are_measured(tmp_path: Path) -> None:
+    data = json.loads((BAD / "markets" / "valid.json").read_text())
+    for provider in data["providers"]:
+        provider["size"] = 1_000_000_000
+    path = tmp_path / "market.json"
+    path.write_text(json.dumps(data))
+    result = invoke("check", PROPOSALS / "valid.json", "--market", path, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.stdout)["markets"]
+
+
 # -- other commands and options -------------------------------------------------------------
 
 

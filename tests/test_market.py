@@ -162,7 +162,7 @@ def test_negative_and_non_finite_sizes_are_rejected(tmp_path: Path) -> None:
     data["providers"][2]["size"] = -1
     path = write(tmp_path, data)
     [problem] = problems_of(path)
-    assert "providers[2].size: -1: should be greater than or equal to 0" in problem
+    assert "providers[2].size: -1: should be at least 0" in problem
     assert '"size": -1' in line_of(path, problem)
     data["providers"][2]["size"] = float("inf")
     assert problems_of(data) == ["<market>: providers[2].size: inf: should be a finite number"]

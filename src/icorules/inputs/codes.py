@@ -8,6 +8,7 @@ the proposal model itself.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from enum import StrEnum
 from typing import Annotated, Any, TypeGuard
@@ -158,6 +159,33 @@ Name = Annotated[
         strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00-\x1f]*$"
     ),
 ]
+
+
+# Upper bounds on every number an input gives, far above any real one: a PCT's population,
+# a practice's registered list, years of evaluation, and a market provider's size (list size,
+# beds, capacity or activity). Above them arithmetic on the values (shares, HHI) could overflow.
+MAX_POPULATION = 20_000_000
+MAX_LIST_SIZE = 2_000_000
+MAX_YEARS = 20
+MAX_SIZE = 1_000_000_000
+
+
+def _not_too_large(limit: int) -> Any:
+    """An integer above `limit` is refused in the bound's words before pydantic converts it
+    (a 400-digit size is not a float pydantic can make; it would say only 'not a number'), and
+    infinity and NaN as what they are (pydantic tests the bound first)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value > limit:
+            raise ValueError(f"should be at most {limit:,}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("should be a finite number")
+        return value
+
+    return BeforeValidator(check)
+
+
+Size = Annotated[float, _not_too_large(MAX_SIZE)]
 
 
 def _not_a_number(value: Any) -> Any:

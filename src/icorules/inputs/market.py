@@ -14,7 +14,18 @@ from typing import Any, Final, Literal
 from pydantic import Field, PrivateAttr, ValidationError
 
 from icorules.errors import InputError, Problem
-from icorules.inputs.codes import Name, OrgId, OrgType, PctCode, ServiceLine, is_org_id, is_pct_code
+from icorules.inputs.codes import (
+    MAX_POPULATION,
+    MAX_SIZE,
+    Name,
+    OrgId,
+    OrgType,
+    PctCode,
+    ServiceLine,
+    Size,
+    is_org_id,
+    is_pct_code,
+)
 from icorules.inputs.documents import Document, Loc, check_data, json_path, load_document
 from icorules.inputs.proposal import Proposal, Strict
 from icorules.inputs.references import (
@@ -38,7 +49,7 @@ class MarketPctArea(Strict):
 
     code: PctCode
     name: Name
-    population: int = Field(gt=0, le=20_000_000, strict=True)
+    population: int = Field(gt=0, le=MAX_POPULATION, strict=True)
     adjacent: list[PctCode] = Field(
         default_factory=list,
         description="Neighbouring PCT areas; adjacency is symmetric, so listing it once is enough.",
@@ -55,10 +66,11 @@ class Provider(Strict):
     services: list[ServiceLine] = Field(
         default_factory=list, description="Service lines it provides."
     )
-    size: float | None = Field(
+    size: Size | None = Field(
         None,
         strict=True,
         ge=0,
+        le=MAX_SIZE,
         allow_inf_nan=False,
         description="List size for practices, else capacity or activity; weights shares.",
     )

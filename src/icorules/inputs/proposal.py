@@ -20,6 +20,9 @@ from pydantic import (
 
 from icorules.errors import InputError
 from icorules.inputs.codes import (
+    MAX_LIST_SIZE,
+    MAX_POPULATION,
+    MAX_YEARS,
     AgreementType,
     BudgetModel,
     CareCategory,
@@ -65,7 +68,11 @@ class Organisation(Strict):
     type_description: Name | None = Field(None, description="What an 'other' type is.")
     pct: PctCode | None = Field(None, description="PCT area the organisation sits in.")
     list_size: int | None = Field(
-        None, strict=True, ge=0, le=2_000_000, description="Registered list size (GP practices)."
+        None,
+        strict=True,
+        ge=0,
+        le=MAX_LIST_SIZE,
+        description="Registered list size (GP practices).",
     )
     provides: list[ServiceLine] = Field(
         default_factory=list, description="Service lines it provides within the pilot."
@@ -124,7 +131,7 @@ class Budget(Strict):
 
 class Evaluation(Strict):
     independent: bool = Field(description="Commits to the national independent evaluation.")
-    years: int = Field(ge=0, le=20, strict=True)
+    years: int = Field(ge=0, le=MAX_YEARS, strict=True)
     data_submission_parties: list[OrgId] = Field(default_factory=list)
 
 
@@ -154,7 +161,7 @@ class ChoiceSafeguard(Strict):
 class PctArea(Strict):
     code: PctCode
     name: Name
-    population: int = Field(gt=0, le=20_000_000, strict=True)
+    population: int = Field(gt=0, le=MAX_POPULATION, strict=True)
     commissioner: OrgId | None = Field(
         None, description="The PCT (partner organisation) that commissions for this area."
     )

@@ -107,9 +107,9 @@ def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
 # message does not change with pydantic's own wording.
 _MESSAGES = {
     "greater_than": "should be greater than {gt}",
-    "greater_than_equal": "should be greater than or equal to {ge}",
-    "less_than": "should be less than {lt}",
-    "less_than_equal": "should be less than or equal to {le}",
+    "greater_than_equal": "should be at least {ge:,}",
+    "less_than": "should be less than {lt:,}",
+    "less_than_equal": "should be at most {le:,}",
     "string_too_long": "should have at most {max_length} characters",
     "string_too_short": "should have at least {min_length} characters",
     "too_short": "should have at least {min_length} {min_length_items}, not {actual_length}",
