@@ -814,6 +814,66 @@ def test_sizes_at_the_bound_are_measured(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["markets"]
 
 
+# -- locating problems -----------------------------------------------------------------------
+
+
+def _marks_of_the_node_tree(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
+    """Where each path is by the tree libyaml builds (how icorules once located problems)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    marks: dict[tuple[str | int, ...], tuple[int, int]] = {}
+    if root is None:
+        return marks
+    marks[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        children: list[tuple[Any, Any, str | int]] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [(key, value, str(key.value)) for key, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(item, item, i) for i, item in enumerate(node.value)]
+        for at, child, step in children:
+            marks[(*loc, step)] = (at.start_mark.line + 1, at.start_mark.column + 1)
+            stack.append((child, (*loc, step)))
+    return marks
+
+
+def test_problems_are_located_as_the_node_tree_would_locate_them() -> None:
+    """Reading events only as far as needed gives the same line:column as building the tree,
+    anchors and aliases included (an alias is located where what it names is)."""
+    import random
+
+    from icorules.inputs.marks import marks_of
+
+    rnd = random.Random(2008)
+
+    def value(depth: int, pool: list[Any]) -> Any:
+        r = rnd.random()
+        if depth > 3 or r < 0.3:
+            return rnd.choice([1, "a", "b c", None, True, 2.5])
+        if pool and r < 0.45:
+            return rnd.choice(pool)
+        made: Any = (
+            [value(depth + 1, pool) for _ in range(rnd.randint(0, 4))]
+            if r < 0.7
+            else {f"k{i}": value(depth + 1, pool) for i in range(rnd.randint(0, 4))}
+        )
+        if rnd.random() < 0.3:
+            pool.append(made)
+        return made
+
+    for _ in range(120):
+        pool: list[Any] = []
+        data = {"root": [value(0, pool) for _ in range(3)], "again": pool[:3]}
+        for flow in (False, True, None):
+            text = yaml.dump(data, default_flow_style=flow)
+            assert marks_of(text) == _marks_of_the_node_tree(text), text
+    for path in [*PROPOSALS.glob("valid.*"), *sorted(HERE.parent.glob("examples/*.*"))]:
+        if path.suffix in (".json", ".yaml"):
+            text = path.read_text()
+            assert marks_of(text) == _marks_of_the_node_tree(text), path
+
+
 # -- other commands and options -------------------------------------------------------------
 
 

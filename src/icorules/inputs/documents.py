@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 
 from icorules.errors import InputError, Problem
+from icorules.inputs.marks import Marks
 from icorules.inputs.reading import decode, read_text
 from icorules.inputs.yaml_reader import (
     ESCAPE,
-    Marks,
     check_yaml_keys,
     compose,
     parse_yaml,
