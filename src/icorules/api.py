@@ -21,7 +21,13 @@ from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.findings import build_findings
 from icorules.results.outcome import CheckResult
 from icorules.results.report import MarketRow, ProposalInfo, Report, RulesetInfo, Summary
-from icorules.results.waivers import Waiver, expired_warnings, load_waivers, split_waived
+from icorules.results.waivers import (
+    Waiver,
+    expired_warnings,
+    load_waivers,
+    proposal_warnings,
+    split_waived,
+)
 from icorules.rules.loader import RuleBundle, load_rulesets
 
 ProposalSource = str | Path | dict[str, Any] | Proposal
@@ -148,6 +154,8 @@ def run_check(
         if w.proposal == model.id and i not in used and not w.expired()
     ]
     warnings += expired_warnings(model.id, findings, accepted)
+    if not isinstance(waivers, list):  # read here for this one check, so it is every proposal
+        warnings += proposal_warnings(accepted, [model.id])
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in skipped]
     report = Report(
         proposal=ProposalInfo(

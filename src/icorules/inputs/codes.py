@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, TypeGuard
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 
 class OrgType(StrEnum):
@@ -152,12 +153,40 @@ def is_pct_code(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _PCT_CODE.fullmatch(value) is not None
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+# Characters that show nothing: spaces and separators, controls and formatting characters
+# (zero-width spaces and joiners, direction marks, byte-order marks), combining marks with
+# nothing to combine with, unassigned code points, and the few letters and symbols that are
+# drawn blank (Hangul fillers, the blank Braille pattern).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn", "Mn", "Me"})
+_BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_character(text: str) -> bool:
+    """`text` shows something: one character that is neither blank nor invisible."""
+    return any(
+        ch not in _BLANK_CHARACTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        for ch in text
+    )
+
+
+def _visible(text: str) -> str:
+    """A text that is given must say something: zero-width spaces alone are not a reason."""
+    if text and not has_visible_character(text):
+        raise ValueError("has no visible character; write the text")
+    return text
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    AfterValidator(_visible),
+]
 Name = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00-\x1f]*$"
     ),
+    AfterValidator(_visible),
 ]
 
 
@@ -189,6 +218,9 @@ Size = Annotated[float, _not_too_large(MAX_SIZE)]
 
 
 def _not_a_number(value: Any) -> Any:
+    """Dates are written as dates: pydantic would read 4102444800 as a Unix time."""
+    if isinstance(value, bool):
+        raise ValueError("a date is written like 2008-12-31, not as true/false")
     if isinstance(value, int | float):
         raise ValueError("a date is written like 2008-12-31, not as a number")
     return value

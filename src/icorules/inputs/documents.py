@@ -18,6 +18,7 @@ import yaml
 
 from icorules.errors import InputError, Problem
 from icorules.inputs.marks import Marks
+from icorules.inputs.paths import Loc, json_path
 from icorules.inputs.reading import decode, read_text
 from icorules.inputs.yaml_reader import (
     ESCAPE,
@@ -31,19 +32,6 @@ from icorules.inputs.yaml_reader import (
 from icorules.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Document", "Loc", "check_data", "decode", "json_path", "load_document", "read_text"]
-
-Loc = tuple[str | int, ...]
-
-
-def json_path(loc: Iterable[str | int]) -> str:
-    """`('organisations', 2, 'type')` -> `organisations[2].type` (the form users see)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
 
 
 @dataclass

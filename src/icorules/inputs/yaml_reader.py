@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from icorules.errors import InputError, Problem
+from icorules.inputs.paths import Loc, json_path
 from icorules.limits import Limits
 
 # libyaml's loader when PyYAML was built with it (much faster); both only build plain data.
@@ -25,8 +26,6 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {None, "!", *(_CORE + t for t in ("str", "int", "float", "bool", "null"))}
 _ALLOWED_TAGS |= {_CORE + t for t in ("map", "seq", "timestamp", "merge")}
-
-Path = tuple[str | int, ...]
 
 
 def parse_yaml(text: str, name: str, limits: Limits) -> Any:
@@ -227,9 +226,9 @@ def plain(exc: ValueError) -> str:
 def _bad_scalar(text: str, name: str, exc: ValueError) -> Problem:
     """Find the scalar YAML could not turn into a value: re-resolve each one on its own."""
     root = yaml.compose(text, Loader=_SafeLoader)
-    stack = [root]
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())] if root is not None else []
     while stack:
-        node = stack.pop()
+        node, loc = stack.pop()
         if isinstance(node, yaml.ScalarNode):
             try:
                 yaml.SafeLoader("").construct_object(node)
@@ -240,11 +239,14 @@ def _bad_scalar(text: str, name: str, exc: ValueError) -> Problem:
                     message = f"invalid date '{shown}': there is no such day in the calendar"
                 else:
                     message = f"invalid value '{shown}': {plain(exc)}"
-                return Problem(name, mark.line + 1, mark.column + 1, message)
+                where = f"{json_path(loc)}: " if loc else ""
+                return Problem(name, mark.line + 1, mark.column + 1, where + message)
         elif isinstance(node, yaml.MappingNode):
-            stack.extend(v for pair in reversed(node.value) for v in reversed(pair))
+            for key, value in reversed(node.value):
+                stack.append((value, (*loc, str(key.value))))
+                stack.append((key, loc))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(reversed(node.value))
+            stack.extend((item, (*loc, i)) for i, item in reversed(list(enumerate(node.value))))
     return Problem(name, None, None, f"invalid value: {exc}")
 
 
