@@ -874,6 +874,73 @@ def test_problems_are_located_as_the_node_tree_would_locate_them() -> None:
             assert marks_of(text) == _marks_of_the_node_tree(text), path
 
 
+# -- the wrong kind of file ------------------------------------------------------------------
+
+
+KINDS_OF_STORED_FILES = {
+    "proposal": [*PROPOSALS.glob("valid.*"), *sorted(HERE.parent.glob("examples/*.*"))],
+    "market": [
+        BAD / "markets" / "valid.json",
+        BAD / "markets" / "no_format.yaml",
+        *sorted(HERE.parent.glob("examples/markets/*.json")),
+    ],
+    "waivers": [BAD / "waivers" / "valid.yaml"],
+    "ruleset": [RULESETS / "valid.yaml", *sorted(HERE.parent.glob("rulesets/prospectus-2008/*"))],
+    "ruletests": [
+        BAD / "ruletests" / "valid.test.yaml",
+        *sorted(HERE.parent.glob("rulesets/tests/*.test.yaml")),
+    ],
+}
+
+
+def test_every_kind_of_file_is_recognised() -> None:
+    from icorules.inputs.documents import load_document
+    from icorules.inputs.kinds import kind_of_document
+
+    for kind, paths in KINDS_OF_STORED_FILES.items():
+        paths = [p for p in paths if p.suffix in (".json", ".yaml", ".yml")]
+        assert paths, kind
+        for path in paths:
+            assert kind_of_document(load_document(path).data) == kind, path
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        ([], None),
+        ("text", None),
+        ({}, None),
+        ({"name": "x", "pct_areas": []}, None),  # shared by proposals and markets
+        ({"format": "icorules/market/1"}, "market"),
+        ({"format": "icorules/proposal/2", "name": "x"}, "proposal"),
+        ({"format": "icorules/weather/1"}, None),
+        ({"format": "icorules/proposal/1", "providers": []}, "market"),  # keys outweigh format
+        ({"organisations": [], "lead": "A", "providers": []}, "proposal"),  # a stray key
+        ({"organisatons": [], "lead": "A", "governance": {}}, "proposal"),  # a misspelt one
+        ({"rules": [], "waivers": []}, None),  # as much one as the other
+    ],
+)
+def test_kind_of_document(data: Any, kind: str | None) -> None:
+    from icorules.inputs.kinds import kind_of_document
+
+    assert kind_of_document(data) == kind
+
+
+@pytest.mark.parametrize("kind", ["market", "waivers", "ruleset", "ruletests"])
+def test_another_kind_given_as_a_proposal_is_one_line_wherever_it_comes_from(kind: str) -> None:
+    import icorules
+    from icorules.errors import InputError
+    from icorules.inputs.documents import load_document
+    from icorules.inputs.kinds import KINDS
+
+    path = KINDS_OF_STORED_FILES[kind][0]
+    for source in (path, load_document(path).data):
+        with pytest.raises(InputError) as raised:
+            icorules.check(source)
+        [problem] = raised.value.problems
+        assert problem.message == f"is {KINDS[kind].name}, not a proposal: {KINDS[kind].how}"
+
+
 # -- other commands and options -------------------------------------------------------------
 
 

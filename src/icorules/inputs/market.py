@@ -27,6 +27,7 @@ from icorules.inputs.codes import (
     is_pct_code,
 )
 from icorules.inputs.documents import Document, Loc, check_data, json_path, load_document
+from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.proposal import Proposal, Strict
 from icorules.inputs.references import (
     NOT_DECLARED,
@@ -157,6 +158,7 @@ def parse_market(data: Any, document: Document | None = None) -> Market:
     if not isinstance(data, dict):
         message = "a market file is a JSON/YAML object (a mapping of fields)"
         raise InputError([located(document, name, (), message)])
+    refuse_other_kind(data, "market", document, name)
     problems = [located(document, name, loc, m) for loc, m in market_references(data)]
     try:
         market = Market.model_validate(data)

@@ -40,6 +40,7 @@ from icorules.inputs.codes import (
     is_pct_code,
 )
 from icorules.inputs.documents import Document, Loc, check_data, load_document
+from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.references import (
     NOT_DECLARED,
     LocatedMessage,
@@ -338,6 +339,7 @@ def parse_proposal(
     if not isinstance(data, dict):
         message = "a proposal is a JSON/YAML object (a mapping of fields)"
         raise InputError([located(document, name, (), message)])
+    refuse_other_kind(data, "proposal", document, name)
     too_many = size_problems(data, limits)
     if too_many:
         raise InputError([located(document, name, loc, m) for loc, m in too_many])

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from icorules.errors import InputError
 from icorules.inputs.codes import Date, Name, Text
 from icorules.inputs.documents import Document, check_data, load_document
+from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.references import Namespace, check_references, suggest
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
@@ -83,6 +84,7 @@ def load_waivers(
         document = load_document(source, limits=limits)
         data = document.data
     name = document.name if document else "<waivers>"
+    refuse_other_kind(data, "waivers", document, name)
     try:
         parsed = WaiverFile.model_validate(data)
     except ValidationError as exc:
