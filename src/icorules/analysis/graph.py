@@ -90,9 +90,9 @@ def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph[str]:
     import networkx as nx
 
     proposal = partners.proposal
-    g: nx.MultiDiGraph[str] = nx.MultiDiGraph(proposal=proposal.id)
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(proposal=proposal.id)
     for area in proposal.pct_areas:
-        g.add_node(
+        graph.add_node(
             pct_node(area.code),
             kind="pct_area",
             code=area.code,
@@ -100,9 +100,9 @@ def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph[str]:
             population=area.population,
         )
     for name in ARRANGEMENTS:
-        g.add_node(arrangement_node(name), kind="arrangement", name=name)
+        graph.add_node(arrangement_node(name), kind="arrangement", name=name)
     for org in proposal.organisations:
-        g.add_node(
+        graph.add_node(
             org_node(org.id),
             kind="organisation",
             id=org.id,
@@ -112,29 +112,29 @@ def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph[str]:
             list_size=org.list_size or 0,
         )
         if org.pct:
-            g.add_edge(org_node(org.id), pct_node(org.pct), kind="located_in")
+            graph.add_edge(org_node(org.id), pct_node(org.pct), kind="located_in")
     for area in proposal.pct_areas:
         if area.commissioner:
-            g.add_edge(org_node(area.commissioner), pct_node(area.code), kind="commissions")
+            graph.add_edge(org_node(area.commissioner), pct_node(area.code), kind="commissions")
     for agreement in proposal.agreements:
         node = agreement_node(agreement.id)
-        g.add_node(node, kind="agreement", id=agreement.id, type=agreement.type.value)
-        g.add_edges_from(
+        graph.add_node(node, kind="agreement", id=agreement.id, type=agreement.type.value)
+        graph.add_edges_from(
             (org_node(party), node, {"kind": "party_to"})
             for party in sorted(set(agreement.parties))
         )
     for name, orgs in partners.members.items():
-        g.add_edges_from(
+        graph.add_edges_from(
             (org_node(org_id), arrangement_node(name), {"kind": "member_of"})
             for org_id in sorted(orgs)
         )
-    g.add_nodes_from(partners.market_areas)
-    g.add_nodes_from(partners.market_nodes)
-    g.add_edges_from(
+    graph.add_nodes_from(partners.market_areas)
+    graph.add_nodes_from(partners.market_nodes)
+    graph.add_edges_from(
         (node, pct_node(attrs["pct"]), {"kind": "located_in"})
         for node, attrs in partners.market_nodes
     )
-    return g
+    return graph
 
 
 def _components(proposal: Proposal) -> list[frozenset[str]]:
@@ -195,17 +195,19 @@ def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGrap
     return partners
 
 
-def _arrangement_members(p: Proposal) -> dict[str, frozenset[str]]:
-    g = p.governance
-    budget_risk = g.budget.risk_sharing if g.budget else None
+def _arrangement_members(proposal: Proposal) -> dict[str, frozenset[str]]:
+    governance = proposal.governance
+    budget_risk = governance.budget.risk_sharing if governance.budget else None
     return {
-        "board": frozenset(m.organisation for m in g.board.members) if g.board else frozenset(),
-        "dispute_resolution": _parties(g.dispute_resolution),
-        "information_sharing": _parties(g.information_sharing),
-        "conflict_of_interest": _parties(g.conflict_of_interest),
+        "board": frozenset(member.organisation for member in governance.board.members)
+        if governance.board
+        else frozenset(),
+        "dispute_resolution": _parties(governance.dispute_resolution),
+        "information_sharing": _parties(governance.information_sharing),
+        "conflict_of_interest": _parties(governance.conflict_of_interest),
         "risk_sharing": frozenset(budget_risk.parties) if budget_risk else frozenset(),
-        "data_submission": frozenset(g.evaluation.data_submission_parties)
-        if g.evaluation
+        "data_submission": frozenset(governance.evaluation.data_submission_parties)
+        if governance.evaluation
         else frozenset(),
     }
 
