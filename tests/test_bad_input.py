@@ -460,9 +460,20 @@ def _schema_breaks() -> dict[str, Any]:
     def misspelt_org_field(p: dict[str, Any]) -> None:
         p["organisations"][3]["provdes"] = p["organisations"][3].pop("provides")
 
+    def misspelt_practice_pct(p: dict[str, Any]) -> None:
+        """One slip, one line: not also "a GP practice needs its 'pct' area"."""
+        p["organisations"][1]["PCT"] = p["organisations"][1].pop("pct")
+
     return {
         f.__name__: f
-        for f in (misspelt, bad_date, list_size_text, unknown_service, misspelt_org_field)
+        for f in (
+            misspelt,
+            bad_date,
+            list_size_text,
+            unknown_service,
+            misspelt_org_field,
+            misspelt_practice_pct,
+        )
     }
 
 

@@ -7,6 +7,7 @@ geographic population basis) and leaves the rules to report them with a citation
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -258,9 +259,14 @@ def reference_problems(data: Any) -> list[LocatedMessage]:
     )
     types = _org_types(data)
     for i, org in items_of(data, "organisations"):
-        if org.get("type") == OrgType.gp_practice and org.get("pct") is None:
+        slips = _misspelt(org, Organisation)  # reported as unknown fields: not also as missing
+        if org.get("type") == OrgType.gp_practice and org.get("pct") is None and "pct" not in slips:
             problems.append((("organisations", i), "a GP practice needs its 'pct' area"))
-        if org.get("type") == OrgType.other and org.get("type_description") is None:
+        if (
+            org.get("type") == OrgType.other
+            and org.get("type_description") is None
+            and "type_description" not in slips
+        ):
             problems.append(
                 (
                     ("organisations", i, "type_description"),
@@ -296,6 +302,17 @@ _ORG = ("organisation id", is_org_id)
 _PCT = ("PCT area", is_pct_code)
 _AGREEMENT = ("agreement id", is_org_id)
 _ARRANGEMENTS = ("dispute_resolution", "conflict_of_interest", "information_sharing")
+
+
+def _misspelt(item: dict[str, Any], model: type[BaseModel]) -> set[str]:
+    """The fields of `model` that unknown keys of `item` look like misspellings of."""
+    fields = list(model.model_fields)
+    return {
+        close
+        for key in item
+        if key not in model.model_fields
+        for close in difflib.get_close_matches(str(key).lower(), fields, n=1, cutoff=0.6)
+    }
 
 
 def _org_types(data: dict[str, Any]) -> dict[str, OrgType]:
