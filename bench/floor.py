@@ -1,14 +1,14 @@
 """durable_rules' own floor for a bundle: the engine stage minus all of icorules' Python work.
 
 The same engine rulesets icorules registers (`icorules.engines.durable.plan`: same chunks, same
-conditions, same `cap`, same session sentinel), each rule's action a no-op, and per check the
-same session handling: a fresh session id, the facts of each chunk's kinds cut to the fields its
-rules read (`icorules.engines.durable.project`) and asserted with the sentinel in one call, deferred
-actions flushed if a fact went unhandled, the session deleted. The cutting is done once, before
-timing (`prepare`): only adding the session id to each fact is left in, the least any caller
-must do per check, so the floor is as low as durable_rules can go.
-What is left out is exactly icorules' action work: recording matches, de-duplicating them and
-deriving facts (so there is no second round for derived facts either).
+compiled conditions, same `cap`, same session sentinel), each rule's action a no-op, and per
+check the same session handling: a fresh session id, the facts of each chunk's kinds cut to the
+fields its rules read (`icorules.engines.durable.project`) and asserted with the sentinel in one
+call, deferred actions flushed if a fact went unhandled, the session deleted. The cutting is
+done once, before timing (`prepare`): only adding the session id to each fact is left in, the
+least any caller must do per check, so the floor is as low as durable_rules can go. What is left
+out is exactly icorules' action work: recording matches, de-duplicating them and deriving facts
+(so there is no second round for derived facts either).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 import icorules
 from icorules.analysis.facts import FACT_KINDS, field_types
 from icorules.errors import InputError
-from icorules.inputs.codes import SERVICE_LINES, OrgType
+from icorules.inputs.codes import SERVICE_LINES, OrgType, has_visible_character
 from icorules.inputs.market import load_market
 from icorules.inputs.proposal import Proposal, load_proposal
 from icorules.output.json_report import render_json
@@ -425,7 +425,7 @@ def test_a_ruleset_that_loads_runs(
 
 NAMES = st.text(
     alphabet=st.characters(blacklist_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=40
-).filter(lambda s: s.strip())
+).filter(lambda s: s.strip() and has_visible_character(s))  # text must show something
 SERVICES = sorted(SERVICE_LINES)
 PCT_CODES = ["5AA", "5AB", "5NE"]
 

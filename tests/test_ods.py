@@ -185,7 +185,7 @@ def test_bad_list_sizes(ods: Path, value: str, shown: str) -> None:
     edit_line(ods / "list-sizes.csv", 4, ",12310", f",{value}")
     assert problems(ods) == [
         f"{ods / 'list-sizes.csv'}:4: practice 'K99003': NUMBER_OF_PATIENTS '{shown}' is not a"
-        " whole number of 0 or more"
+        " whole number from 0 to 2,000,000"
     ]
 
 
@@ -203,7 +203,7 @@ def test_list_size_rows_must_match_the_header_and_be_unique(ods: Path) -> None:
     found = problems(ods)
     name = ods / "list-sizes.csv"
     assert found == [
-        f"{name}:26: practice 'K99002' is listed twice (first on line 3)",
+        f"{name}:26: practice 'K99002' is listed twice (first at line 3)",
         f"{name}:27: 'K99003': the row has 6 field(s) but the header has 5",
     ]
 
@@ -247,11 +247,11 @@ def test_pct_area_file_problems_are_all_reported(ods: Path) -> None:
     assert problems(ods) == [
         f"{name}:2: PCT area '5ZA' is listed as adjacent to itself",
         f"{name}:3: PCT area '5ZB' is adjacent to unknown PCT area '5ZQ' (did you mean '5ZD'?)",
-        f"{name}:3: PCT area '5ZB': population 'many' is not a whole number above 0",
-        f"{name}:4: PCT area '5ZB' is listed twice (first on line 3)",
+        f"{name}:3: PCT area '5ZB': population 'many' is not a whole number from 1 to 20,000,000",
+        f"{name}:4: PCT area '5ZB' is listed twice (first at line 3)",
         f"{name}:5: '5zc' is not a PCT code (3 to 5 capital letters or digits)",
         f"{name}:6: PCT area '5ZD' has no name",
-        f"{name}:6: PCT area '5ZD': population '-4' is not a whole number above 0",
+        f"{name}:6: PCT area '5ZD': population '-4' is not a whole number from 1 to 20,000,000",
     ]
 
 
@@ -293,7 +293,7 @@ def test_services_file_problems_name_the_row(ods: Path) -> None:
         " extract is 5ZA",
         f"{name}:8: practice 'K99002': give only code and services for a practice (its type is"
         " gp_practice and its size comes from the list-size file)",
-        f"{name}:9: 'R9E' is listed twice (first on line 6)",
+        f"{name}:9: organisation code 'R9E' is listed twice (first at line 6)",
     ]
 
 
@@ -366,3 +366,68 @@ def test_a_utf8_bom_is_accepted(ods: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     market, _ = run(ods)
     assert len(market.pct_areas) == 3
+
+
+# --- numbers out of bounds: located problems, never an overflow --------------------------------
+
+HUGE = "9" * 400
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (HUGE, "99999999999999999999...99999999 (400 characters)"),
+        ("20000001", "20000001"),
+        ("1e9", "1e9"),
+        ("0", "0"),
+    ],
+)
+def test_a_pct_population_out_of_bounds_is_a_problem(ods: Path, value: str, shown: str) -> None:
+    edit_line(ods / "pct-areas.csv", 2, ",312000,", f",{value},")
+    assert problems(ods) == [
+        f"{ods / 'pct-areas.csv'}:2: PCT area '5ZA': population '{shown}' is not a whole number"
+        " from 1 to 20,000,000"
+    ]
+
+
+@pytest.mark.parametrize("value", [HUGE, "2000001", "1" + "0" * 5000])
+def test_a_list_size_out_of_bounds_is_a_problem(ods: Path, value: str) -> None:
+    edit_line(ods / "list-sizes.csv", 4, ",12310", f",{value}")
+    [problem] = problems(ods)
+    assert problem.startswith(f"{ods / 'list-sizes.csv'}:4: practice 'K99003': NUMBER_OF_PATIENTS")
+    assert problem.endswith("is not a whole number from 0 to 2,000,000")
+
+
+@pytest.mark.parametrize("value", ["1e308", "1e400", "inf", "nan", "-1", HUGE, "1000000001"])
+def test_a_provider_size_out_of_bounds_is_a_problem(ods: Path, value: str) -> None:
+    edit_line(ods / "services.csv", 2, ",640,", f",{value},")
+    [problem] = problems(ods)
+    assert problem.startswith(f"{ods / 'services.csv'}:2: 'R9A': size '")
+    assert problem.endswith("is not a number from 0 to 1,000,000,000")
+
+
+def test_market_import_writes_nothing_for_an_out_of_bounds_size(ods: Path) -> None:
+    from click.testing import CliRunner
+
+    from icorules.cli import cli
+
+    edit_line(ods / "services.csv", 2, ",640,", ",1e308,")
+    out = ods / "area.json"
+    args = ["market", "import", "-o", str(out)]
+    for option, key in (("--practices", "practices"), ("--pct-areas", "pct_areas")):
+        args += [option, str(ods / FILES[key])]
+    for option, key in (("--trusts", "trusts"), ("--services", "services")):
+        args += [option, str(ods / FILES[key])]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "'R9A': size '1e308' is not a number from 0 to 1,000,000,000" in result.stderr
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_the_largest_sizes_in_bounds_import_and_measure(ods: Path) -> None:
+    """At the bounds, the import, the market file and a check's arithmetic all hold."""
+    edit_line(ods / "services.csv", 2, ",640,", ",1000000000,")
+    edit_line(ods / "pct-areas.csv", 2, ",312000,", ",20000000,")
+    market, _ = run(ods)
+    assert load_market(market.model_dump(mode="json")) == market

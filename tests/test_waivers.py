@@ -158,3 +158,89 @@ def test_an_unknown_rule_id_is_an_input_error(tmp_path: Path) -> None:
         "waivers[0].rule: no loaded rule has the id 'GOV-0002' (did you mean 'GOV-002'?)"
         in result.stderr
     )
+
+
+# -- a waiver names its proposal by id: a misspelt one is reported, not silently ignored --------
+
+
+def _waiver(**fields: object) -> dict[str, object]:
+    return {"rule": "GOV-002", "reason": "Accepted.", "approved_by": PANEL, **fields}
+
+
+def test_a_misspelt_proposal_id_gives_a_warning_with_a_suggestion() -> None:
+    for written in ("clean-bdi", "CLEAN-BID", "clean-bi", "clean_bid"):
+        report = icorules.check(BID, waivers={"waivers": [_waiver(proposal=written)]})
+        assert report.warnings == [
+            f"waiver for GOV-002 names proposal '{written}', which was not checked"
+            " (did you mean 'clean-bid'?)"
+        ], written
+        assert [f.subject.id for f in report.by_rule("GOV-002")] == ["GP3"]  # still not waived
+
+
+def test_a_waiver_for_a_quite_different_proposal_is_not_reported() -> None:
+    """One waiver file often serves many bids: a waiver for another bid is not a mistake."""
+    for other in ("other-bid", "church-view", "clean-bid-2009-resubmission"):
+        report = icorules.check(BID, waivers={"waivers": [_waiver(proposal=other)]})
+        assert report.warnings == [], other
+
+
+def test_a_list_of_waivers_is_left_to_the_caller_who_knows_every_proposal() -> None:
+    """A batch passes waivers as a list to each check: only the caller knows every proposal
+    checked, so it calls proposal_warnings itself."""
+    from icorules.results.waivers import proposal_warnings
+
+    waivers = [Waiver(**_waiver(proposal="clean-bdi")), Waiver(**_waiver(proposal="bay-claen"))]
+    report = icorules.check(BID, waivers=waivers)
+    assert report.warnings == []
+    assert proposal_warnings(waivers, ["clean-bid", "bay-clean", "bay-whole-pct"], "w.yaml") == [
+        "w.yaml: waivers[0] (GOV-002) names proposal 'clean-bdi', which was not checked (did you"
+        " mean 'clean-bid'?)",
+        "w.yaml: waivers[1] (GOV-002) names proposal 'bay-claen', which was not checked (did you"
+        " mean 'bay-clean'?)",
+    ]
+    assert proposal_warnings(waivers, ["clean-bdi", "bay-claen"]) == []
+
+
+# -- an expiry is a date, and a reason says something ---------------------------------------------
+
+
+def _refused(waiver: dict[str, object]) -> list[str]:
+    import pytest
+
+    from icorules.errors import InputError
+
+    with pytest.raises(InputError) as raised:
+        icorules.check(BID, waivers={"waivers": [waiver]})
+    return [str(p) for p in raised.value.problems]
+
+
+def test_an_expiry_written_as_a_number_is_refused_like_other_dates() -> None:
+    for number in (4102444800, -86400, 0, 20091231, 1.5):
+        assert _refused(_waiver(expires=number)) == [
+            f"<waivers>: waivers[0].expires: {number!r}: a date is written like 2008-12-31,"
+            " not as a number"
+        ], number
+    assert _refused(_waiver(expires=True)) == [
+        "<waivers>: waivers[0].expires: a date is written like 2008-12-31, not as true/false"
+    ]
+
+
+def test_a_reason_or_approver_with_nothing_visible_is_refused() -> None:
+    invisible = [
+        "\u200b",  # zero-width space
+        "\u200b\u200c\u200d",  # and non-joiner, joiner
+        "\u2060\ufeff",  # word joiner, byte-order mark
+        "\u3164",  # Hangul filler (a letter drawn blank)
+        "\u2800",  # blank Braille pattern
+        "\u0301",  # a combining accent on nothing
+        "\u202e",  # right-to-left override
+    ]
+    for text in invisible:
+        for field in ("reason", "approved_by"):
+            [problem] = _refused(_waiver(**{field: text}))
+            assert problem.startswith(f"<waivers>: waivers[0].{field}: "), problem
+            assert problem.endswith("has no visible character; write the text"), problem
+    [spaces] = _refused(_waiver(reason="\u00a0\u2003"))  # spaces of any kind are trimmed
+    assert spaces == "<waivers>: waivers[0].reason: '\\xa0\\u2003': should not be empty"
+    report = icorules.check(BID, waivers={"waivers": [_waiver(reason="\u200bOK\u200b")]})
+    assert report.waived and report.waived[0].reason == "\u200bOK\u200b"

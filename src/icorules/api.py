@@ -31,7 +31,13 @@ from icorules.results.report import (
     RulesetInfo,
     Summary,
 )
-from icorules.results.waivers import Waiver, expired_warnings, load_waivers, split_waived
+from icorules.results.waivers import (
+    Waiver,
+    expired_warnings,
+    load_waivers,
+    proposal_warnings,
+    split_waived,
+)
 from icorules.rules.loader import RuleBundle, load_rulesets
 
 ProposalSource = str | Path | dict[str, Any] | Proposal | Document
@@ -170,6 +176,8 @@ def run_check(
         if w.proposal == model.id and i not in used and not w.expired()
     ]
     warnings += expired_warnings(model.id, findings, accepted)
+    if not isinstance(waivers, list):  # read here for this one check, so it is every proposal
+        warnings += proposal_warnings(accepted, [model.id])
     unfinished = {n.rule for n in not_evaluated} | set(ignored)
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in unfinished]
     report = Report(

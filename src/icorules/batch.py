@@ -26,7 +26,7 @@ from icorules.inputs.market import Market
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.output import RenderOptions, renderer
 from icorules.results.outcome import Outcome
-from icorules.results.waivers import Waiver
+from icorules.results.waivers import Waiver, proposal_warnings
 from icorules.rules.loader import RuleBundle
 
 PROPOSAL_SUFFIXES = (".json", ".yaml", ".yml")
@@ -191,11 +191,12 @@ def _check_one(source: str | Document) -> Outcome:
 
 
 def waiver_warnings(settings: Settings, outcomes: Sequence[Outcome], file: str) -> list[str]:
-    """What a run says about its waiver file as a whole: waivers that have expired, and
-    waivers for any proposal that matched no finding in any of them (a waiver for one named
-    proposal is reported by that proposal's check)."""
+    """What a run says about its waiver file as a whole: waivers that have expired, waivers
+    for any proposal that matched no finding in any of them (a waiver for one named proposal
+    is reported by that proposal's check), and waivers whose proposal id looks misspelt."""
     used = {i for o in outcomes for i in o.waivers_used}
-    warnings = []
+    checked = [o.proposal.id for o in outcomes if o.proposal is not None]
+    warnings = proposal_warnings(settings.waivers, checked, file)
     for i, waiver in enumerate(settings.waivers):
         if waiver.expired():
             warnings.append(

@@ -7,6 +7,9 @@ team edited), so each stage has a budget, checked before the expensive step it p
     depth              nesting levels of one JSON/YAML document (before building it)
     values             values in one document, counting what YAML aliases repeat
     organisations      organisations in one proposal (before validating them)
+    agreements         agreements in one proposal (before validating them)
+    board_members      members of one proposal's board (before validating them)
+    parties            parties to one agreement or governance arrangement (before validating)
     expression_length  characters in one rule condition (before parsing it)
     expression_depth   nesting of one condition's syntax tree (before compiling it)
     rules              rules loaded together in one run (before compiling them)
@@ -44,6 +47,10 @@ class Limits:
     depth: int = 64
     values: int = 1_000_000
     organisations: int = 1_000
+    # What else one proposal may list: each grows the graph, the facts and the engine's work.
+    agreements: int = 5_000
+    board_members: int = 1_000
+    parties: int = 1_000  # of one agreement or arrangement; at most every organisation
     expression_length: int = 2_000
     expression_depth: int = 32
     rules: int = 5_000

@@ -1,9 +1,13 @@
-"""The rule vocabulary: flat, typed facts derived from the partner graph.
+"""The rule vocabulary: flat, typed facts derived from the partner graph (the schema only).
 
 Rules never see the proposal or the graph, only these facts. Each kind is a pydantic model, so
 the ruleset loader can check every field a condition names, and `docs/facts.md` is generated
 from the same definitions. Absent values are written as "" or 0 with a `has_*` flag beside them,
 because the engine treats a comparison on a missing field as false.
+
+This module declares the kinds and how the engine sees their values; it imports no part of the
+proposal, market or graph, so rule tooling can read the vocabulary alone. Working out the facts
+of a check is icorules.analysis.derive.
 """
 
 from __future__ import annotations
@@ -273,8 +277,6 @@ _FACT_CLASSES: tuple[type[Fact], ...] = (
 FACT_KINDS: dict[str, type[Fact]] = {cls.kind: cls for cls in _FACT_CLASSES}
 
 META_FIELDS = frozenset({"path"})
-STATUTORY_COMMISSIONERS = (OrgType.pct, OrgType.care_trust)
-ACUTE_TRUST_TYPES = (OrgType.nhs_trust, OrgType.foundation_trust)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,13 @@ the proposal model itself.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
+import unicodedata
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 
 class OrgType(StrEnum):
@@ -126,18 +129,98 @@ class ChoiceMechanism(StrEnum):
     other = "other"
 
 
-OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
-PctCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,5}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+ORG_ID_FORM = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+ORG_ID_LENGTH = 64
+PCT_CODE_FORM = r"^[A-Z0-9]{3,5}$"
+OrgId = Annotated[str, StringConstraints(pattern=ORG_ID_FORM, max_length=ORG_ID_LENGTH)]
+PctCode = Annotated[str, StringConstraints(pattern=PCT_CODE_FORM)]
+
+_ORG_ID = re.compile(ORG_ID_FORM.strip("^$"))
+_PCT_CODE = re.compile(PCT_CODE_FORM.strip("^$"))
+
+
+def is_org_id(value: object) -> TypeGuard[str]:
+    """`value` is an id the formats accept (OrgId): what a reference check may look up."""
+    return (
+        isinstance(value, str)
+        and len(value) <= ORG_ID_LENGTH
+        and _ORG_ID.fullmatch(value) is not None
+    )
+
+
+def is_pct_code(value: object) -> TypeGuard[str]:
+    """`value` is a PCT code the formats accept (PctCode)."""
+    return isinstance(value, str) and _PCT_CODE.fullmatch(value) is not None
+
+
+# Characters that show nothing: spaces and separators, controls and formatting characters
+# (zero-width spaces and joiners, direction marks, byte-order marks), combining marks with
+# nothing to combine with, unassigned code points, and the few letters and symbols that are
+# drawn blank (Hangul fillers, the blank Braille pattern).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn", "Mn", "Me"})
+_BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_character(text: str) -> bool:
+    """`text` shows something: one character that is neither blank nor invisible."""
+    return any(
+        ch not in _BLANK_CHARACTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        for ch in text
+    )
+
+
+def _visible(text: str) -> str:
+    """A text that is given must say something: zero-width spaces alone are not a reason."""
+    if text and not has_visible_character(text):
+        raise ValueError("has no visible character; write the text")
+    return text
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    AfterValidator(_visible),
+]
 Name = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00-\x1f]*$"
     ),
+    AfterValidator(_visible),
 ]
 
 
+# Upper bounds on every number an input gives, far above any real one: a PCT's population,
+# a practice's registered list, years of evaluation, and a market provider's size (list size,
+# beds, capacity or activity). Above them arithmetic on the values (shares, HHI) could overflow.
+MAX_POPULATION = 20_000_000
+MAX_LIST_SIZE = 2_000_000
+MAX_YEARS = 20
+MAX_SIZE = 1_000_000_000
+
+
+def _not_too_large(limit: int) -> Any:
+    """An integer above `limit` is refused in the bound's words before pydantic converts it
+    (a 400-digit size is not a float pydantic can make; it would say only 'not a number'), and
+    infinity and NaN as what they are (pydantic tests the bound first)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value > limit:
+            raise ValueError(f"should be at most {limit:,}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("should be a finite number")
+        return value
+
+    return BeforeValidator(check)
+
+
+Size = Annotated[float, _not_too_large(MAX_SIZE)]
+
+
 def _not_a_number(value: Any) -> Any:
+    """Dates are written as dates: pydantic would read 4102444800 as a Unix time."""
+    if isinstance(value, bool):
+        raise ValueError("a date is written like 2008-12-31, not as true/false")
     if isinstance(value, int | float):
         raise ValueError("a date is written like 2008-12-31, not as a number")
     return value

@@ -13,11 +13,31 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError
 
-from icorules.errors import InputError, Problem, did_you_mean
-from icorules.inputs.codes import Name, OrgId, OrgType, PctCode, ServiceLine
+from icorules.errors import InputError, Problem
+from icorules.inputs.codes import (
+    MAX_POPULATION,
+    MAX_SIZE,
+    Name,
+    OrgId,
+    OrgType,
+    PctCode,
+    ServiceLine,
+    Size,
+    is_org_id,
+    is_pct_code,
+)
 from icorules.inputs.documents import Document, Loc, check_data, json_path, load_document
+from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.proposal import Proposal, Strict
-from icorules.inputs.validation import pydantic_problems
+from icorules.inputs.references import (
+    NOT_DECLARED,
+    LocatedMessage,
+    check_references,
+    declared,
+    items_of,
+    list_at,
+)
+from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 
 FORMAT: Final = "icorules/market/1"
@@ -30,7 +50,7 @@ class MarketPctArea(Strict):
 
     code: PctCode
     name: Name
-    population: int = Field(gt=0, le=20_000_000, strict=True)
+    population: int = Field(gt=0, le=MAX_POPULATION, strict=True)
     adjacent: list[PctCode] = Field(
         default_factory=list,
         description="Neighbouring PCT areas; adjacency is symmetric, so listing it once is enough.",
@@ -47,10 +67,11 @@ class Provider(Strict):
     services: list[ServiceLine] = Field(
         default_factory=list, description="Service lines it provides."
     )
-    size: float | None = Field(
+    size: Size | None = Field(
         None,
         strict=True,
         ge=0,
+        le=MAX_SIZE,
         allow_inf_nan=False,
         description="List size for practices, else capacity or activity; weights shares.",
     )
@@ -99,61 +120,36 @@ class Market(Strict):
         return Problem("<market>", None, None, f"{json_path(loc)}: {message}")
 
 
-def market_references(market: Market) -> list[tuple[Loc, str]]:
-    """Cross-references a schema cannot express: unique ids and codes, known PCT areas."""
-    problems: list[tuple[Loc, str]] = []
-    codes: dict[str, int] = {}
-    for i, area in enumerate(market.pct_areas):
-        if area.code in codes:
-            problems.append(
-                (
-                    ("pct_areas", i, "code"),
-                    f"PCT area '{area.code}' is listed twice"
-                    f" (first at pct_areas[{codes[area.code]}])",
-                )
-            )
-        codes.setdefault(area.code, i)
-    for i, area in enumerate(market.pct_areas):
-        for j, other in enumerate(area.adjacent):
-            loc: Loc = ("pct_areas", i, "adjacent", j)
-            if other == area.code:
-                problems.append((loc, f"PCT area '{area.code}' is listed as adjacent to itself"))
-            elif other not in codes:
-                problems.append(
-                    (
-                        loc,
-                        f"'{area.code}' is adjacent to unknown PCT area '{other}'"
-                        f"{_hint(other, codes)}",
-                    )
-                )
-    ids: dict[str, int] = {}
-    for i, provider in enumerate(market.providers):
-        if provider.id in ids:
-            problems.append(
-                (
-                    ("providers", i, "id"),
-                    f"provider id '{provider.id}' is used twice"
-                    f" (first at providers[{ids[provider.id]}])",
-                )
-            )
-        ids.setdefault(provider.id, i)
-        if provider.pct not in codes:
-            problems.append(
-                (
-                    ("providers", i, "pct"),
-                    f"provider '{provider.id}' is in PCT area '{provider.pct}',"
-                    f" which is not declared in pct_areas{_hint(provider.pct, codes)}",
-                )
-            )
+def market_references(data: Any) -> list[LocatedMessage]:
+    """Cross-references a schema cannot express: unique ids and codes, known PCT areas.
+
+    Read from the parsed data, like a proposal's (icorules.inputs.references), so they are
+    reported together with the schema's problems.
+    """
+    if not isinstance(data, dict):
+        return []
+    areas, problems = declared(
+        data.get("pct_areas"),
+        ("pct_areas",),
+        "code",
+        "PCT area",
+        is_pct_code,
+        required=True,
+        unknown_phrase=NOT_DECLARED,
+    )
+    for i, area in items_of(data, "pct_areas"):
+        for loc, other in list_at(area, ("adjacent",), prefix=("pct_areas", i)):
+            if other == area.get("code") and is_pct_code(other):
+                problems.append((loc, f"PCT area '{other}' is listed as adjacent to itself"))
+            else:
+                problems += check_references(areas, [(loc, other)], is_pct_code)
+    problems += declared(data.get("providers"), ("providers",), "id", "provider id", is_org_id)[1]
+    problems += check_references(
+        areas,
+        ((("providers", i, "pct"), p.get("pct")) for i, p in items_of(data, "providers")),
+        is_pct_code,
+    )
     return problems
-
-
-def _hint(code: str, codes: dict[str, int]) -> str:
-    """Did-you-mean, else the declared codes when there are few enough to read."""
-    hint = did_you_mean(code, codes)
-    if hint or len(codes) > 12:
-        return hint
-    return f" (declared: {', '.join(sorted(codes))})"
 
 
 def parse_market(data: Any, document: Document | None = None) -> Market:
@@ -161,17 +157,16 @@ def parse_market(data: Any, document: Document | None = None) -> Market:
     name = document.name if document else "<market>"
     if not isinstance(data, dict):
         message = "a market file is a JSON/YAML object (a mapping of fields)"
-        if document is not None:
-            raise InputError([document.problem((), message)])
-        raise InputError.single(name, message)
+        raise InputError([located(document, name, (), message)])
+    refuse_other_kind(data, "market", document, name)
+    problems = [located(document, name, loc, m) for loc, m in market_references(data)]
     try:
         market = Market.model_validate(data)
     except ValidationError as exc:
-        raise InputError(pydantic_problems(exc, Market, document, name)) from None
+        problems = pydantic_problems(exc, Market, document, name) + problems
+    if problems:
+        raise InputError(problems)
     market._document = document
-    refs = market_references(market)
-    if refs:
-        raise InputError([market.problem(loc, message) for loc, message in refs])
     return market
 
 
@@ -187,7 +182,7 @@ def load_market(
 ) -> Market:
     """A market from a file path (JSON or YAML), a dict, or an existing model."""
     if isinstance(source, Market):
-        refs = market_references(source)
+        refs = market_references(source.model_dump(mode="json"))
         if refs:
             raise InputError([source.problem(loc, message) for loc, message in refs])
         return source

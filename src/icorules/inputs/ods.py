@@ -18,21 +18,28 @@ Every problem names the file, the line and the organisation; nothing raises a tr
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import ValidationError
 
-from icorules.errors import InputError, Problem, did_you_mean
-from icorules.inputs.codes import SERVICE_LINES, OrgType
-from icorules.inputs.documents import read_text
-from icorules.inputs.market import FORMAT, Market, SizeMeasure, market_warnings
+from icorules.errors import InputError, Problem
+from icorules.inputs.codes import OrgType, is_org_id
+from icorules.inputs.market import FORMAT, Market, market_warnings
+from icorules.inputs.ods_csv import (
+    Org,
+    Problems,
+    Row,
+    csv_rows,
+    field,
+    read_list_sizes,
+    read_pct_areas,
+    read_services,
+    sample,
+)
+from icorules.inputs.references import listed_twice, suggest
 from icorules.inputs.validation import pydantic_problems
 
 # Column positions (0-based) in the ODS "standard" layout shared by epraccur and etr (27 fields).
@@ -41,89 +48,6 @@ CODE, NAME, CLOSE_DATE, STATUS, COMMISSIONER, PRESCRIBING_SETTING = 0, 1, 11, 12
 GP_PRACTICE_SETTING = "4"
 EPRACCUR_MIN_FIELDS = COMMISSIONER + 1
 ETR_MIN_FIELDS = CLOSE_DATE + 1
-
-_ORG_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-_PCT_CODE = re.compile(r"^[A-Z0-9]{3,5}$")
-_SIZE_MEASURES: tuple[str, ...] = get_args(SizeMeasure)
-
-
-@dataclass
-class _Row:
-    line: int
-    fields: list[str]
-
-
-@dataclass
-class _Org:
-    """An organisation as the extracts and the side files describe it, before validation."""
-
-    code: str
-    name: str
-    type: OrgType
-    pct: str | None
-    services: list[str]
-    size: float | None = None
-    size_measure: str | None = None
-    file: str = ""
-    line: int = 0
-
-
-class _Problems:
-    """Collects every problem in a run so the user can fix them all at once."""
-
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-
-    def add(self, file: str, line: int | None, message: str) -> None:
-        self.items.append(Problem(file, line, None, message))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise InputError(self.items)
-
-
-def _rows(path: Path) -> tuple[str, Iterator[_Row]]:
-    """Non-blank CSV records of a file, each with the line it starts on (stripped fields)."""
-    name = str(path)
-    text = read_text(path, name)
-    if not text.strip():
-        raise InputError.single(name, "the file is empty")
-
-    def records() -> Iterator[_Row]:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        while True:
-            line = reader.line_num + 1
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise InputError.single(name, f"not valid CSV: {exc}", line) from None
-            if any(f.strip() for f in fields):
-                yield _Row(line, [f.strip() for f in fields])
-
-    return name, records()
-
-
-def _header(name: str, rows: Iterator[_Row], required: tuple[str, ...]) -> dict[str, int]:
-    """Column positions by lower-case header name; the required ones must be present."""
-    first = next(rows, None)
-    if first is None:
-        raise InputError.single(name, "the file is empty")
-    columns = {f.lower(): i for i, f in enumerate(first.fields)}
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise InputError.single(
-            name,
-            f"the header needs the column(s) {', '.join(missing)}"
-            f" (found: {', '.join(first.fields)})",
-            first.line,
-        )
-    return columns
-
-
-def _field(row: _Row, column: int | None) -> str:
-    return row.fields[column] if column is not None and column < len(row.fields) else ""
 
 
 def import_ods(
@@ -147,29 +71,29 @@ def import_ods(
     Anything malformed, and anything the analyst wrote that does not fit (a trust placed in a
     PCT area not in the PCT-areas file), is an error naming file, line and organisation.
     """
-    problems = _Problems()
+    problems = Problems()
     warnings: list[str] = []
-    areas = _read_pct_areas(Path(pct_areas), problems)
+    areas = read_pct_areas(Path(pct_areas), problems)
     problems.raise_if_any()
 
-    orgs: dict[str, _Org] = {}
+    orgs: dict[str, Org] = {}
     _read_epraccur(Path(practices), areas, orgs, problems, warnings)
     trust_orgs = _read_etr(Path(trusts), orgs, problems) if trusts is not None else {}
     problems.raise_if_any()
 
     if list_sizes is not None:
-        _read_list_sizes(Path(list_sizes), orgs, problems, warnings)
+        read_list_sizes(Path(list_sizes), orgs, problems, warnings)
     else:
         warnings.append("no list-size file given: practice list sizes are unknown")
     if services is not None:
-        _read_services(Path(services), areas, orgs, trust_orgs, problems, warnings)
+        read_services(Path(services), areas, orgs, trust_orgs, problems, warnings)
     problems.raise_if_any()
 
     unplaced = sorted(code for code, org in trust_orgs.items() if org.pct is None)
     if unplaced:
         warnings.append(
             f"{trusts}: {len(unplaced)} open trust(s) have no row in the services file and"
-            f" were skipped: {_sample(unplaced)}"
+            f" were skipped: {sample(unplaced)}"
         )
     providers = [org for org in orgs.values() if org.pct is not None]
     data: dict[str, Any] = {
@@ -203,7 +127,7 @@ def _locate(problem: Problem, origins: dict[str, list[tuple[str, int]]]) -> Prob
     return Problem(file, line, None, problem.message)
 
 
-def _provider_dict(org: _Org) -> dict[str, Any]:
+def _provider_dict(org: Org) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": org.code,
         "name": org.name,
@@ -217,89 +141,7 @@ def _provider_dict(org: _Org) -> dict[str, Any]:
     return out
 
 
-def _sample(codes: list[str], limit: int = 8) -> str:
-    shown = ", ".join(codes[:limit])
-    return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
-
-
-def _read_pct_areas(path: Path, problems: _Problems) -> dict[str, dict[str, Any]]:
-    name, rows = _rows(path)
-    columns = _header(name, rows, ("code", "name", "population"))
-    _reject_unknown_columns(name, columns, ("code", "name", "population", "adjacent"))
-    areas: dict[str, dict[str, Any]] = {}
-    adjacency: list[tuple[int, str, str]] = []
-    for row in rows:
-        code = _field(row, columns["code"])
-        label = _field(row, columns["name"])
-        if not _PCT_CODE.match(code):
-            problems.add(
-                name, row.line, f"'{code}' is not a PCT code (3 to 5 capital letters or digits)"
-            )
-            continue
-        if code in areas:
-            problems.add(
-                name,
-                row.line,
-                f"PCT area '{code}' is listed twice (first on line {areas[code]['line']})",
-            )
-            continue
-        if not label:
-            problems.add(name, row.line, f"PCT area '{code}' has no name")
-        population = _number(_field(row, columns["population"]), integer=True)
-        if population is None or population <= 0:
-            problems.add(
-                name,
-                row.line,
-                f"PCT area '{code}': population '{_field(row, columns['population'])}'"
-                " is not a whole number above 0",
-            )
-            population = 0
-        population = int(population)
-        adjacent = [a.strip() for a in _field(row, columns.get("adjacent")).split(";") if a.strip()]
-        adjacency.extend((row.line, code, other) for other in adjacent)
-        areas[code] = {"name": label, "population": population, "adj": adjacent, "line": row.line}
-    for line, code, other in adjacency:
-        if other == code:
-            problems.add(name, line, f"PCT area '{code}' is listed as adjacent to itself")
-        elif other not in areas:
-            problems.add(
-                name,
-                line,
-                f"PCT area '{code}' is adjacent to unknown PCT area '{other}'"
-                f"{did_you_mean(other, areas)}",
-            )
-    if not areas and not problems.items:
-        raise InputError.single(name, "no PCT areas are listed")
-    return areas
-
-
-def _reject_unknown_columns(name: str, columns: dict[str, int], known: tuple[str, ...]) -> None:
-    """Hand-written files: an unknown column is most likely a typo, and the rows cannot be read."""
-    unknown = [
-        Problem(
-            name,
-            1,
-            None,
-            f"unknown column '{column}'{did_you_mean(column, known)} (allowed: {', '.join(known)})",
-        )
-        for column in columns
-        if column not in known
-    ]
-    if unknown:
-        raise InputError(unknown)
-
-
-def _number(text: str, *, integer: bool = False) -> float | None:
-    """A number as analysts write it ('6,512' included); None if it is not one."""
-    cleaned = text.replace(",", "").replace("_", "")
-    try:
-        value = float(int(cleaned)) if integer else float(cleaned)
-    except ValueError:
-        return None
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
-
-
-def _check_fields(name: str, row: _Row, minimum: int, kind: str, problems: _Problems) -> bool:
+def _check_fields(name: str, row: Row, minimum: int, kind: str, problems: Problems) -> bool:
     count = len(row.fields)
     if minimum <= count <= ODS_FIELDS:
         return True
@@ -313,10 +155,8 @@ def _check_fields(name: str, row: _Row, minimum: int, kind: str, problems: _Prob
     return False
 
 
-def _check_code(
-    name: str, row: _Row, code: str, orgs: dict[str, _Org], problems: _Problems
-) -> bool:
-    if not _ORG_ID.match(code) or len(code) > 64:
+def _check_code(name: str, row: Row, code: str, orgs: dict[str, Org], problems: Problems) -> bool:
+    if not is_org_id(code):
         problems.add(name, row.line, f"'{code}' is not an organisation code")
         return False
     if code in orgs:
@@ -324,7 +164,7 @@ def _check_code(
         problems.add(
             name,
             row.line,
-            f"organisation code '{code}' is listed twice (first at {first.file}:{first.line})",
+            listed_twice("organisation code", code, f"{first.file}:{first.line}"),
         )
         return False
     if not row.fields[NAME]:
@@ -336,11 +176,11 @@ def _check_code(
 def _read_epraccur(
     path: Path,
     areas: dict[str, dict[str, Any]],
-    orgs: dict[str, _Org],
-    problems: _Problems,
+    orgs: dict[str, Org],
+    problems: Problems,
     warnings: list[str],
 ) -> None:
-    name, rows = _rows(path)
+    name, rows = csv_rows(path)
     closed = not_gp = 0
     elsewhere: Counter[str] = Counter()
     for row in rows:
@@ -349,7 +189,7 @@ def _read_epraccur(
         code = row.fields[CODE]
         if not _check_code(name, row, code, orgs, problems):
             continue
-        setting = _field(row, PRESCRIBING_SETTING)
+        setting = field(row, PRESCRIBING_SETTING)
         commissioner = row.fields[COMMISSIONER]
         if row.fields[STATUS] != "A" or row.fields[CLOSE_DATE]:
             closed += 1
@@ -358,7 +198,7 @@ def _read_epraccur(
         elif commissioner not in areas:
             elsewhere[commissioner or "(none)"] += 1
         else:
-            orgs[code] = _Org(
+            orgs[code] = Org(
                 code,
                 row.fields[NAME],
                 OrgType.gp_practice,
@@ -369,7 +209,7 @@ def _read_epraccur(
             )
             continue
         # Remember skipped codes too (with no PCT area), so a duplicate row is still caught.
-        orgs[code] = _Org(
+        orgs[code] = Org(
             code, row.fields[NAME], OrgType.gp_practice, None, [], file=name, line=row.line
         )
     if problems.items:
@@ -395,15 +235,14 @@ def _read_epraccur(
     for code in areas:
         if code not in kept:
             warnings.append(
-                f"PCT area '{code}' has no open GP practice in {name}"
-                f"{did_you_mean(code, elsewhere)}"
+                f"PCT area '{code}' has no open GP practice in {name}{suggest(code, elsewhere)}"
             )
 
 
-def _read_etr(path: Path, orgs: dict[str, _Org], problems: _Problems) -> dict[str, _Org]:
+def _read_etr(path: Path, orgs: dict[str, Org], problems: Problems) -> dict[str, Org]:
     """Open trusts, not yet placed in a PCT area: the services file does that."""
-    name, rows = _rows(path)
-    trusts: dict[str, _Org] = {}
+    name, rows = csv_rows(path)
+    trusts: dict[str, Org] = {}
     for row in rows:
         if not _check_fields(name, row, ETR_MIN_FIELDS, "etr", problems):
             continue
@@ -411,7 +250,7 @@ def _read_etr(path: Path, orgs: dict[str, _Org], problems: _Problems) -> dict[st
         if not _check_code(name, row, code, orgs, problems):
             continue
         kind = _guess_trust_type(row.fields[NAME])
-        org = _Org(code, row.fields[NAME], kind, None, [], file=name, line=row.line)
+        org = Org(code, row.fields[NAME], kind, None, [], file=name, line=row.line)
         orgs[code] = org
         if not row.fields[CLOSE_DATE]:
             trusts[code] = org
@@ -430,181 +269,3 @@ def _guess_trust_type(name: str) -> OrgType:
     if "FOUNDATION TRUST" in upper:
         return OrgType.foundation_trust
     return OrgType.nhs_trust
-
-
-def _read_list_sizes(
-    path: Path, orgs: dict[str, _Org], problems: _Problems, warnings: list[str]
-) -> None:
-    name, rows = _rows(path)
-    first = next(rows, None)
-    if first is None:
-        raise InputError.single(name, "the file is empty")
-    columns = {f.upper(): i for i, f in enumerate(first.fields)}
-    code_col = columns.get("PRACTICE_CODE", columns.get("CODE"))
-    size_col = columns.get("NUMBER_OF_PATIENTS")
-    if code_col is None or size_col is None:
-        problems.add(
-            name,
-            first.line,
-            "the header needs PRACTICE_CODE (or CODE) and NUMBER_OF_PATIENTS"
-            f" (found: {', '.join(first.fields)})",
-        )
-        return
-    filters = {c: columns[c] for c in ("SEX", "AGE") if c in columns}
-    type_col = columns.get("TYPE", columns.get("ORG_TYPE"))
-    seen: dict[str, int] = {}
-    for row in rows:
-        if any(_field(row, i).upper() != "ALL" for i in filters.values()):
-            continue
-        if type_col is not None and _field(row, type_col).upper() not in ("GP", ""):
-            continue
-        code = _field(row, code_col)
-        raw = _field(row, size_col)
-        if len(row.fields) != len(first.fields):
-            problems.add(
-                name,
-                row.line,
-                f"'{code}': the row has {len(row.fields)} field(s) but the header has"
-                f" {len(first.fields)}",
-            )
-            continue
-        if code in seen:
-            problems.add(
-                name, row.line, f"practice '{code}' is listed twice (first on line {seen[code]})"
-            )
-            continue
-        seen[code] = row.line
-        size = _number(raw, integer=True)
-        if size is None or size < 0:
-            problems.add(
-                name,
-                row.line,
-                f"practice '{code}': NUMBER_OF_PATIENTS '{raw}' is not a whole number of 0 or more",
-            )
-            continue
-        org = orgs.get(code)
-        if org is not None and org.type is OrgType.gp_practice:
-            org.size, org.size_measure = size, "list_size"
-    missing = sorted(
-        c
-        for c, o in orgs.items()
-        if o.pct is not None and o.type is OrgType.gp_practice and o.size is None
-    )
-    if missing and not problems.items:
-        warnings.append(f"{name}: no list size for {len(missing)} practice(s): {_sample(missing)}")
-
-
-SERVICES_COLUMNS = ("code", "services", "pct", "type", "size", "size_measure")
-
-
-def _read_services(
-    path: Path,
-    areas: dict[str, dict[str, Any]],
-    orgs: dict[str, _Org],
-    trusts: dict[str, _Org],
-    problems: _Problems,
-    warnings: list[str],
-) -> None:
-    name, rows = _rows(path)
-    columns = _header(name, rows, ("code", "services"))
-    _reject_unknown_columns(name, columns, SERVICES_COLUMNS)
-    seen: dict[str, int] = {}
-    for row in rows:
-        code = _field(row, columns["code"])
-        if code in seen:
-            problems.add(name, row.line, f"'{code}' is listed twice (first on line {seen[code]})")
-            continue
-        seen[code] = row.line
-        org = orgs.get(code)
-        practice = org is not None and org.type is OrgType.gp_practice and org.pct is not None
-        if org is None:
-            warnings.append(
-                f"{name}:{row.line}: '{code}' is not in the extracts{did_you_mean(code, orgs)};"
-                " the row is ignored"
-            )
-            continue
-        if not (practice or code in trusts):
-            warnings.append(
-                f"{name}:{row.line}: '{code}' is closed or was skipped in {org.file};"
-                " the row is ignored"
-            )
-            continue
-        lines = _service_lines(name, row, code, _field(row, columns["services"]), problems)
-        pct = _field(row, columns.get("pct"))
-        kind = _field(row, columns.get("type"))
-        size_text = _field(row, columns.get("size"))
-        measure = _field(row, columns.get("size_measure"))
-        if practice:
-            org.services += [s for s in lines if s not in org.services]
-            if pct and pct != org.pct:
-                problems.add(
-                    name,
-                    row.line,
-                    f"practice '{code}': pct is {pct} here but its commissioner in the"
-                    f" epraccur extract is {org.pct}",
-                )
-            if kind or size_text or measure:
-                problems.add(
-                    name,
-                    row.line,
-                    f"practice '{code}': give only code and services for a practice"
-                    " (its type is gp_practice and its size comes from the list-size file)",
-                )
-            continue
-        org.services = lines
-        if not pct:
-            problems.add(
-                name, row.line, f"trust '{code}': say which PCT area it sits in (column pct)"
-            )
-        elif pct not in areas:
-            problems.add(
-                name,
-                row.line,
-                f"trust '{code}': PCT area '{pct}' is not in the PCT-areas file"
-                f"{did_you_mean(pct, areas)}",
-            )
-        else:
-            org.pct = pct
-        if kind:
-            if kind in OrgType.__members__:
-                org.type = OrgType(kind)
-            else:
-                problems.add(
-                    name,
-                    row.line,
-                    f"'{code}': '{kind}' is not an organisation type"
-                    f"{did_you_mean(kind, OrgType.__members__)}",
-                )
-        if size_text:
-            size = _number(size_text)
-            if size is None or size < 0:
-                problems.add(
-                    name, row.line, f"'{code}': size '{size_text}' is not a number of 0 or more"
-                )
-            elif measure not in _SIZE_MEASURES:
-                problems.add(
-                    name,
-                    row.line,
-                    f"'{code}': say what size counts in size_measure"
-                    f" ({', '.join(_SIZE_MEASURES)}){did_you_mean(measure, _SIZE_MEASURES)}",
-                )
-            else:
-                org.size, org.size_measure = size, measure
-        elif measure:
-            problems.add(name, row.line, f"'{code}': size_measure is given but size is not")
-
-
-def _service_lines(name: str, row: _Row, code: str, text: str, problems: _Problems) -> list[str]:
-    lines: list[str] = []
-    for item in (s.strip() for s in text.split(";")):
-        if not item:
-            continue
-        if item not in SERVICE_LINES:
-            problems.add(
-                name,
-                row.line,
-                f"'{code}': unknown service line '{item}'{did_you_mean(item, SERVICE_LINES)}",
-            )
-        elif item not in lines:
-            lines.append(item)
-    return lines

@@ -7,6 +7,7 @@ geographic population basis) and leaves the rules to report them with a citation
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -18,8 +19,11 @@ from pydantic import (
     ValidationError,
 )
 
-from icorules.errors import InputError, did_you_mean
+from icorules.errors import InputError
 from icorules.inputs.codes import (
+    MAX_LIST_SIZE,
+    MAX_POPULATION,
+    MAX_YEARS,
     AgreementType,
     BudgetModel,
     CareCategory,
@@ -33,8 +37,20 @@ from icorules.inputs.codes import (
     Role,
     ServiceLine,
     Text,
+    is_org_id,
+    is_pct_code,
 )
 from icorules.inputs.documents import Document, Loc, check_data, load_document
+from icorules.inputs.kinds import refuse_other_kind
+from icorules.inputs.references import (
+    NOT_DECLARED,
+    LocatedMessage,
+    check_references,
+    declared,
+    items_of,
+    list_at,
+    value_at,
+)
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 
@@ -54,7 +70,11 @@ class Organisation(Strict):
     type_description: Name | None = Field(None, description="What an 'other' type is.")
     pct: PctCode | None = Field(None, description="PCT area the organisation sits in.")
     list_size: int | None = Field(
-        None, strict=True, ge=0, le=2_000_000, description="Registered list size (GP practices)."
+        None,
+        strict=True,
+        ge=0,
+        le=MAX_LIST_SIZE,
+        description="Registered list size (GP practices).",
     )
     provides: list[ServiceLine] = Field(
         default_factory=list, description="Service lines it provides within the pilot."
@@ -113,7 +133,7 @@ class Budget(Strict):
 
 class Evaluation(Strict):
     independent: bool = Field(description="Commits to the national independent evaluation.")
-    years: int = Field(ge=0, le=20, strict=True)
+    years: int = Field(ge=0, le=MAX_YEARS, strict=True)
     data_submission_parties: list[OrgId] = Field(default_factory=list)
 
 
@@ -143,7 +163,7 @@ class ChoiceSafeguard(Strict):
 class PctArea(Strict):
     code: PctCode
     name: Name
-    population: int = Field(gt=0, le=20_000_000, strict=True)
+    population: int = Field(gt=0, le=MAX_POPULATION, strict=True)
     commissioner: OrgId | None = Field(
         None, description="The PCT (partner organisation) that commissions for this area."
     )
@@ -176,109 +196,156 @@ class Proposal(Strict):
         return next(o for o in self.organisations if o.id == org_id)
 
 
-def link_problems(proposal: Proposal) -> list[tuple[Loc, str]]:
-    """Cross-references that JSON Schema cannot express: ids must exist and be unique."""
-    problems: list[tuple[Loc, str]] = []
-    ids: dict[str, int] = {}
-    for i, org in enumerate(proposal.organisations):
-        if org.id in ids:
-            problems.append(
-                (
-                    ("organisations", i, "id"),
-                    f"organisation id '{org.id}' is used twice"
-                    f" (first at organisations[{ids[org.id]}])",
-                )
-            )
-        ids.setdefault(org.id, i)
-    pct_codes: dict[str, int] = {}
-    for i, area in enumerate(proposal.pct_areas):
-        if area.code in pct_codes:
-            problems.append((("pct_areas", i, "code"), f"PCT area '{area.code}' is listed twice"))
-        pct_codes.setdefault(area.code, i)
-    agreement_ids: set[str] = set()
-    for i, agreement in enumerate(proposal.agreements):
-        if agreement.id in agreement_ids:
-            problems.append(
-                (("agreements", i, "id"), f"agreement id '{agreement.id}' is used twice")
-            )
-        agreement_ids.add(agreement.id)
+def size_problems(data: Any, limits: Limits = DEFAULT_LIMITS) -> list[LocatedMessage]:
+    """The lists over their limits, checked before validation: validation, the graph, the facts
+    and the engine's work all grow with them, so a legal but enormous bid is refused at once."""
+    problems: list[LocatedMessage] = []
 
-    hints = 20  # suggestions cost a comparison with every id: offer them for the first few
-    for loc, ref in _org_references(proposal):
-        if ref not in ids:
-            hint = did_you_mean(ref, ids) if hints > 0 else ""
-            hints -= 1
-            problems.append((loc, f"unknown organisation id '{ref}'{hint}"))
-    for i, org in enumerate(proposal.organisations):
-        if org.pct is not None and org.pct not in pct_codes:
-            problems.append(
-                (
-                    ("organisations", i, "pct"),
-                    f"PCT area '{org.pct}' is not declared in pct_areas"
-                    f"{did_you_mean(org.pct, pct_codes) or _declared(pct_codes)}",
-                )
-            )
-        if org.type is OrgType.gp_practice and org.pct is None:
+    def count(loc: Loc, limit: str, found: str) -> None:
+        items = value_at(data, *loc)
+        if isinstance(items, list) and len(items) > getattr(limits, limit):
+            problems.append((loc, limits.exceeded(limit, found.format(f"{len(items):,}"))))
+
+    count(("organisations",), "organisations", "the proposal lists {} organisations")
+    count(("agreements",), "agreements", "the proposal lists {} agreements")
+    count(("governance", "board", "members"), "board_members", "the board lists {} members")
+    for i, _ in items_of(data, "agreements"):
+        count(("agreements", i, "parties"), "parties", "the agreement lists {} parties")
+    for loc in _PARTY_LISTS:
+        count(loc, "parties", "the arrangement lists {} parties")
+    return problems
+
+
+_PARTY_LISTS: tuple[Loc, ...] = (
+    ("governance", "dispute_resolution", "parties"),
+    ("governance", "conflict_of_interest", "parties"),
+    ("governance", "information_sharing", "parties"),
+    ("governance", "budget", "risk_sharing", "parties"),
+    ("governance", "evaluation", "data_submission_parties"),
+)
+
+
+def reference_problems(data: Any) -> list[LocatedMessage]:
+    """Cross-references that JSON Schema cannot express: ids are unique and exist, areas are
+    declared, and a few fields that depend on others.
+
+    Read from the parsed data, not the model, so they are reported together with the schema's
+    problems: a part is checked wherever what it refers to is itself valid (see
+    icorules.inputs.references), whether or not the rest of the bid is.
+    """
+    if not isinstance(data, dict):
+        return []
+    orgs, problems = declared(
+        data.get("organisations"), ("organisations",), "id", *_ORG, required=True
+    )
+    areas, repeated = declared(
+        data.get("pct_areas"),
+        ("pct_areas",),
+        "code",
+        *_PCT,
+        required=True,
+        unknown_phrase=NOT_DECLARED,
+    )
+    problems += repeated
+    problems += declared(data.get("agreements"), ("agreements",), "id", *_AGREEMENT)[1]
+    problems += check_references(orgs, _org_references(data), is_org_id)
+    problems += check_references(
+        areas,
+        (
+            (("organisations", i, "pct"), org.get("pct"))
+            for i, org in items_of(data, "organisations")
+        ),
+        is_pct_code,
+    )
+    types = _org_types(data)
+    for i, org in items_of(data, "organisations"):
+        slips = _misspelt(org, Organisation)  # reported as unknown fields: not also as missing
+        if org.get("type") == OrgType.gp_practice and org.get("pct") is None and "pct" not in slips:
             problems.append((("organisations", i), "a GP practice needs its 'pct' area"))
-        if org.type is OrgType.other and org.type_description is None:
+        if (
+            org.get("type") == OrgType.other
+            and org.get("type_description") is None
+            and "type_description" not in slips
+        ):
             problems.append(
                 (
                     ("organisations", i, "type_description"),
                     "say what the organisation is when its type is 'other'",
                 )
             )
-    for i, area in enumerate(proposal.pct_areas):
-        if area.commissioner in ids:
-            org = proposal.organisations[ids[area.commissioner]]
-            if org.type not in (OrgType.pct, OrgType.care_trust):
-                problems.append(
-                    (
-                        ("pct_areas", i, "commissioner"),
-                        f"'{org.id}' is a {org.type.value};"
-                        " an area's commissioner is a PCT or care trust",
-                    )
+    for i, area in items_of(data, "pct_areas"):
+        commissioner = area.get("commissioner")
+        kind = types.get(commissioner) if is_org_id(commissioner) else None
+        if kind is not None and kind not in (OrgType.pct, OrgType.care_trust):
+            problems.append(
+                (
+                    ("pct_areas", i, "commissioner"),
+                    f"'{commissioner}' is a {kind.value};"
+                    " an area's commissioner is a PCT or care trust",
                 )
-    for i, agreement in enumerate(proposal.agreements):
-        if len(set(agreement.parties)) < 2:
+            )
+    for i, agreement in items_of(data, "agreements"):
+        parties = agreement.get("parties")
+        if (
+            isinstance(parties, list)
+            and len(parties) >= 2
+            and all(is_org_id(p) for p in parties)
+            and len(set(parties)) < 2
+        ):
             problems.append(
                 (("agreements", i, "parties"), "an agreement needs two different parties")
             )
     return problems
 
 
-def _declared(codes: dict[str, int]) -> str:
-    return f" (declared: {', '.join(sorted(codes))})"
+_ORG = ("organisation id", is_org_id)
+_PCT = ("PCT area", is_pct_code)
+_AGREEMENT = ("agreement id", is_org_id)
+_ARRANGEMENTS = ("dispute_resolution", "conflict_of_interest", "information_sharing")
 
 
-def _org_references(p: Proposal) -> Iterator[tuple[Loc, str]]:
-    yield ("lead",), p.lead
-    if p.legal_vehicle is not None:
-        yield ("legal_vehicle",), p.legal_vehicle
-    for i, area in enumerate(p.pct_areas):
-        if area.commissioner is not None:
-            yield ("pct_areas", i, "commissioner"), area.commissioner
-    for i, agreement in enumerate(p.agreements):
-        for j, party in enumerate(agreement.parties):
-            yield ("agreements", i, "parties", j), party
-    g = p.governance
-    if g.board is not None:
-        for i, member in enumerate(g.board.members):
-            yield ("governance", "board", "members", i, "organisation"), member.organisation
-    if g.clinical_lead is not None:
-        yield ("governance", "clinical_lead", "organisation"), g.clinical_lead.organisation
-    if g.lead_commissioner is not None:
-        yield ("governance", "lead_commissioner"), g.lead_commissioner
-    for field in ("dispute_resolution", "conflict_of_interest", "information_sharing"):
-        arrangement = getattr(g, field)
-        if arrangement is not None:
-            for i, party in enumerate(arrangement.parties):
-                yield ("governance", field, "parties", i), party
-    if g.budget is not None and g.budget.risk_sharing is not None:
-        for i, party in enumerate(g.budget.risk_sharing.parties):
-            yield ("governance", "budget", "risk_sharing", "parties", i), party
-    if g.evaluation is not None:
-        for i, party in enumerate(g.evaluation.data_submission_parties):
-            yield ("governance", "evaluation", "data_submission_parties", i), party
+def _misspelt(item: dict[str, Any], model: type[BaseModel]) -> set[str]:
+    """The fields of `model` that unknown keys of `item` look like misspellings of."""
+    fields = list(model.model_fields)
+    return {
+        close
+        for key in item
+        if key not in model.model_fields
+        for close in difflib.get_close_matches(str(key).lower(), fields, n=1, cutoff=0.6)
+    }
+
+
+def _org_types(data: dict[str, Any]) -> dict[str, OrgType]:
+    """Each organisation's type where its id and type are valid (the first, if listed twice)."""
+    types: dict[str, OrgType] = {}
+    for _, org in items_of(data, "organisations"):
+        org_id, kind = org.get("id"), org.get("type")
+        if is_org_id(org_id) and isinstance(kind, str) and kind in _ORG_TYPES:
+            types.setdefault(org_id, OrgType(kind))
+    return types
+
+
+_ORG_TYPES = frozenset(t.value for t in OrgType)
+
+
+def _org_references(data: dict[str, Any]) -> Iterator[tuple[Loc, Any]]:
+    """Every place a proposal names an organisation by id, with what it says there."""
+    yield ("lead",), data.get("lead")
+    yield ("legal_vehicle",), data.get("legal_vehicle")
+    for i, area in items_of(data, "pct_areas"):
+        yield ("pct_areas", i, "commissioner"), area.get("commissioner")
+    for i, agreement in items_of(data, "agreements"):
+        yield from list_at(agreement, ("parties",), prefix=("agreements", i))
+    governance = ("governance",)
+    for i, member in items_of(data, "governance", "board", "members"):
+        yield (*governance, "board", "members", i, "organisation"), member.get("organisation")
+    lead = value_at(data, "governance", "clinical_lead", "organisation")
+    yield (*governance, "clinical_lead", "organisation"), lead
+    yield (*governance, "lead_commissioner"), value_at(data, "governance", "lead_commissioner")
+    for name in _ARRANGEMENTS:
+        yield from list_at(data, (*governance, name, "parties"))
+    yield from list_at(data, (*governance, "budget", "risk_sharing", "parties"))
+    yield from list_at(data, (*governance, "evaluation", "data_submission_parties"))
 
 
 def parse_proposal(
@@ -289,19 +356,17 @@ def parse_proposal(
     if not isinstance(data, dict):
         message = "a proposal is a JSON/YAML object (a mapping of fields)"
         raise InputError([located(document, name, (), message)])
-    organisations = data.get("organisations")
-    if isinstance(organisations, list) and len(organisations) > limits.organisations:
-        # Checked before validating them: validation, graph and facts grow with their number.
-        found = f"the proposal lists {len(organisations):,} organisations"
-        message = limits.exceeded("organisations", found)
-        raise InputError([located(document, name, ("organisations",), message)])
+    refuse_other_kind(data, "proposal", document, name)
+    too_many = size_problems(data, limits)
+    if too_many:
+        raise InputError([located(document, name, loc, m) for loc, m in too_many])
+    problems = [located(document, name, loc, m) for loc, m in reference_problems(data)]
     try:
         proposal = Proposal.model_validate(data)
     except ValidationError as exc:
-        raise InputError(pydantic_problems(exc, Proposal, document, name)) from None
-    refs = link_problems(proposal)
-    if refs:
-        raise InputError([located(document, name, loc, msg) for loc, msg in refs])
+        problems = pydantic_problems(exc, Proposal, document, name) + problems
+    if problems:
+        raise InputError(problems)
     return proposal
 
 
@@ -319,11 +384,8 @@ def read_proposal(
     says where each part of it sits in the file. A Document is text already read (standard
     input, a web request)."""
     if isinstance(source, Proposal):
-        if len(source.organisations) > limits.organisations:
-            found = f"the proposal lists {len(source.organisations):,} organisations"
-            message = limits.exceeded("organisations", found)
-            raise InputError([located(None, "<proposal>", ("organisations",), message)])
-        refs = link_problems(source)
+        data = source.model_dump(mode="json")
+        refs = size_problems(data, limits) or reference_problems(data)
         if refs:
             raise InputError([located(None, "<proposal>", loc, m) for loc, m in refs])
         return source, None

@@ -7,13 +7,15 @@ where its errors become icorules' own words, keyed by pydantic's stable error ty
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from icorules.errors import Problem, did_you_mean
+from icorules.errors import Problem
 from icorules.inputs.documents import Document, Loc, json_path
+from icorules.inputs.references import suggest
 
 
 def located(document: Document | None, name: str, loc: Loc, message: str) -> Problem:
@@ -49,7 +51,8 @@ def pydantic_problems(
         loc = tuple(p for p in error["loc"] if isinstance(p, int | str))
         if error["type"] == "missing" and (loc[:-1], loc[-1]) in misspelt:
             continue
-        problems.append(located(document, name, (*prefix, *loc), _explain(error, root, loc)))
+        message = _explain(error, root, loc, document is not None and document.is_yaml)
+        problems.append(located(document, name, (*prefix, *loc), message))
     return problems
 
 
@@ -63,54 +66,70 @@ def _closest_field(root: type[BaseModel], loc: Loc) -> str | None:
     return close[0] if close else None
 
 
-def _explain(error: Any, root: type[BaseModel], loc: Loc) -> str:
+def _explain(error: Any, root: type[BaseModel], loc: Loc, is_yaml: bool = False) -> str:
     kind = error["type"]
     field = loc[-1] if loc else ""
+    got = error.get("input")
+    # YAML 1.1 reads yes, no, on and off as true/false: say so where a bare word surprised.
+    truth = " (YAML reads yes, no, on and off as true/false)" if is_yaml else ""
     if kind == "extra_forbidden":
         model = _model_at(root, loc[:-1])
         known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
-        hint = did_you_mean(str(field), known) or (
-            f" (allowed: {', '.join(known)})" if known else ""
-        )
+        hint = suggest(str(field), known) or (f" (allowed: {', '.join(known)})" if known else "")
         return f"unknown field '{field}'{hint}"
     if kind == "missing":
         return f"required field '{field}' is missing"
     if kind in ("enum", "literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
-        import re
-
         choices = re.findall(r"'([^']*)'", expected)
-        got = error.get("input")
-        hint = did_you_mean(str(got), choices)
+        if isinstance(got, bool):
+            return f"true/false is not allowed here{truth}; expected one of: {', '.join(choices)}"
+        hint = suggest(str(got), choices)
         return f"'{got}' is not allowed here{hint}; expected one of: {', '.join(choices)}"
-    got = error.get("input")
     if kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         form = _FORMS.get(pattern, f"the pattern {pattern}")
         return f"{got!r} is not in the right form: use {form}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"should be an object (a mapping of fields), not {_kind_of(got)}"
+        return f"should be an object (a mapping of fields), not {_kind_of(got)}{_if(got, truth)}"
     if kind == "list_type":
-        return f"should be a list, not {_kind_of(got)}"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_from_datetime_inexact"):
+        return f"should be a list, not {_kind_of(got)}{_if(got, truth)}"
+    if kind == "date_from_datetime_inexact":
+        shown = got.isoformat() if isinstance(got, dt.datetime) else repr(got)
+        day = re.match(
+            r"\d{4}-\d{2}-\d{2}", got.isoformat() if isinstance(got, dt.datetime) else str(got)
+        )
+        return f"{shown} is a date and time; write the date only" + (
+            f" ({day.group()})" if day else ", like 2008-12-31"
+        )
+    if kind in ("date_from_datetime_parsing", "date_parsing"):
         return f"{got!r} is not a date: write it like 2008-12-31"
+    if kind == "string_type" and isinstance(got, dt.datetime):
+        return f"YAML read {got.isoformat()} as a date and time; put it in quotes to make it text"
     if kind == "string_type" and isinstance(got, dt.date):
         return f"YAML read {got.isoformat()} as a date; put it in quotes to make it text"
     if kind == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
         return f'{got!r}: should be text; put it in quotes (e.g. "{got}")'
     message = _message_for(kind, error.get("ctx") or {}, error)
-    if isinstance(got, str | int | float | bool) and len(str(got)) <= 60:
+    if isinstance(got, bool):  # shown as a person wrote it, never as Python's True
+        return f"{message}{'' if 'true/false' in message else ', not true/false'}{truth}"
+    if isinstance(got, str | int | float) and len(str(got)) <= 60:
         message = f"{got!r}: {message}"
     return message
+
+
+def _if(value: Any, truth: str) -> str:
+    """The YAML true/false hint when `value` is a bool."""
+    return truth if isinstance(value, bool) else ""
 
 
 # Our words for pydantic's error types (stable codes with their context values), so that a
 # message does not change with pydantic's own wording.
 _MESSAGES = {
     "greater_than": "should be greater than {gt}",
-    "greater_than_equal": "should be greater than or equal to {ge}",
-    "less_than": "should be less than {lt}",
-    "less_than_equal": "should be less than or equal to {le}",
+    "greater_than_equal": "should be at least {ge:,}",
+    "less_than": "should be less than {lt:,}",
+    "less_than_equal": "should be at most {le:,}",
     "string_too_long": "should have at most {max_length} characters",
     "string_too_short": "should have at least {min_length} characters",
     "too_short": "should have at least {min_length} {min_length_items}, not {actual_length}",
@@ -140,6 +159,8 @@ def _number(value: Any) -> Any:
 def _message_for(kind: str, ctx: dict[str, Any], error: Any) -> str:
     if kind in ("value_error", "assertion_error") and "error" in ctx:
         return str(ctx["error"])  # raised by our own validators, in our words
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "should not be empty"
     template = _MESSAGES.get(kind)
     if template is not None:
         try:

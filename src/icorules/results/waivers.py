@@ -17,15 +17,18 @@ longer applies, and is reported so the finding's return is not a surprise.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from icorules.errors import InputError, did_you_mean
-from icorules.inputs.codes import Name, Text
+from icorules.errors import InputError
+from icorules.inputs.codes import Date, Name, Text
 from icorules.inputs.documents import Document, check_data, load_document
-from icorules.inputs.validation import pydantic_problems
+from icorules.inputs.kinds import refuse_other_kind
+from icorules.inputs.references import Namespace, check_references, suggest
+from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.findings import Finding
 from icorules.rules.loader import RuleBundle
@@ -38,7 +41,7 @@ class Waiver(BaseModel):
     proposal: str | None = Field(None, description="Proposal id; omit for any proposal.")
     reason: Text = Field(description="Why the finding is accepted (required).")
     approved_by: Name = Field(description="Who accepted it: a person or panel (required).")
-    expires: dt.date | None = Field(
+    expires: Date | None = Field(
         None, description="The last day the waiver applies; omit for no end date."
     )
 
@@ -81,21 +84,18 @@ def load_waivers(
         document = load_document(source, limits=limits)
         data = document.data
     name = document.name if document else "<waivers>"
+    refuse_other_kind(data, "waivers", document, name)
     try:
         parsed = WaiverFile.model_validate(data)
     except ValidationError as exc:
         raise InputError(pydantic_problems(exc, WaiverFile, document, name)) from None
-    known = {rule.id for rule in bundle.rules}
-    problems = []
-    for i, waiver in enumerate(parsed.waivers):
-        if waiver.rule not in known:
-            message = f"no loaded rule has the id '{waiver.rule}'{did_you_mean(waiver.rule, known)}"
-            loc = ("waivers", i, "rule")
-            problems.append(
-                document.problem(loc, message)
-                if document
-                else InputError.single(name, message).problems[0]
-            )
+    rules = Namespace("rule id", unknown_phrase="no loaded rule has the id '{ref}'")
+    rules.first = {rule.id: () for rule in bundle.rules}
+    references = [(("waivers", i, "rule"), w.rule) for i, w in enumerate(parsed.waivers)]
+    problems = [
+        located(document, name, loc, message)
+        for loc, message in check_references(rules, references, lambda ref: True)
+    ]
     if problems:
         raise InputError(problems)
     return parsed.waivers
@@ -144,3 +144,54 @@ def expired_warnings(
         for w in waivers
         if w.expired(today) and any(w.matches(proposal_id, f) for f in findings)
     ]
+
+
+def proposal_warnings(
+    waivers: Sequence[Waiver], checked: Iterable[str], source: str | None = None
+) -> list[str]:
+    """One line per waiver whose `proposal` is not one of the proposals `checked` but looks like
+    a misspelling of one (it differs by letter case, or by one or two letters), with a
+    suggestion: such a waiver would otherwise be silently ignored. A waiver for a proposal
+    quite unlike those checked is not reported, since one waiver file often serves many bids.
+
+    `source` is the waiver file, for the command line's form of the warning; the library's
+    reports (`api.check`) say "waiver for RULE on SUBJECT" as their other waiver warnings do.
+    """
+    ids = list(dict.fromkeys(checked))
+    lines = []
+    for index, waiver in enumerate(waivers):
+        named = waiver.proposal
+        if named is None or named in ids:
+            continue
+        close = [i for i in ids if _misspelling(named, i)]
+        if not close:
+            continue
+        said = f"names proposal '{named}', which was not checked{suggest(named, close)}"
+        if source is None:
+            lines.append(f"waiver for {waiver.describe()} {said}")
+        else:
+            lines.append(f"{source}: waivers[{index}] ({waiver.describe()}) {said}")
+    return lines
+
+
+def _misspelling(written: str, meant: str) -> bool:
+    """`written` differs from `meant` only in letter case, or by one or two letters added,
+    removed, changed or swapped (one for ids of four characters or fewer)."""
+    a, b = written.lower(), meant.lower()
+    if a == b:
+        return True
+    allowed = 1 if min(len(a), len(b)) <= 4 else 2
+    if abs(len(a) - len(b)) > allowed:
+        return False
+    # Optimal string alignment distance (Levenshtein with transpositions), in two rows.
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        above, row = row, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(above[j] + 1, row[j - 1] + 1, above[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], before[j - 2] + 1)
+        before = above
+    return row[len(b)] <= allowed
