@@ -17,6 +17,7 @@ from icorules.analysis.derive import derive_facts
 from icorules.analysis.facts import field_types
 from icorules.analysis.graph import build_graph
 from icorules.engines import durable as engine_module
+from icorules.engines import fact_record
 from icorules.engines.reference import evaluate
 from icorules.output.text import render_json
 from tests.proposals import ALL_ORGS, clean_proposal
@@ -94,9 +95,9 @@ def proposals(draw: st.DrawFn) -> dict[str, Any]:
 def test_engine_agrees_with_reference_evaluator(data: dict[str, Any]) -> None:
     bundle = icorules.default_rulesets()
     facts = derive_facts(build_graph(icorules.load_proposal(data)))
-    expected = evaluate(bundle, [f.engine_dict() for f in facts])
+    expected = evaluate(bundle, [fact_record(f) for f in facts])
     report = icorules.check(data, rulesets=bundle)
-    got = {(f.rule, f"{f.subject.kind}:{f.subject.id}") for f in report.findings}
+    got = {(f.rule, f.subject.kind, f.subject.id) for f in report.findings}
     assert got == expected
 
 

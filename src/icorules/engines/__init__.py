@@ -1,16 +1,40 @@
-"""Engines: run a compiled rule bundle over the facts of one check and return the matches.
+"""Engines: the one seam between loaded rules and whatever runs them over a check's facts.
 
-Two backends share this seam: `durable` (the default; the only module that imports
-durable_rules) and `reference` (the same rules in plain Python).
+A backend (`get_backend(name)`) has two steps. `prepare(bundle)` checks the rules against the
+backend's own limits and readies them (durable_rules registers them once per process);
+`run(prepared, facts)` returns the matches. Two backends share the seam: "durable_rules" (the
+default; engines/durable.py, the only module that imports durable_rules) and "reference"
+(engines/reference.py: the same typed conditions evaluated in plain Python).
+
+Facts cross the seam as plain records, `{"kind", "id", <fields>}` with Python values (dates as
+`datetime.date`, enums as their text, numbers to 4 decimal places); a backend converts them to
+its own form inside. Matches carry the caller's records back. The record a rule derives is
+built here only (`derived_record`), so every stage that rebuilds one gets the same thing.
+
+What a check may cost is bounded before any backend runs (`check_cost`): the matches the rules
+can make and the join that `given` patterns ask for, against `Limits.matches` and
+`Limits.join_product`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from icorules.errors import InputError, Problem
+from icorules.limits import DEFAULT_LIMITS, Limits
+from icorules.rules import ir
+
+if TYPE_CHECKING:
+    from icorules.analysis.facts import Fact
+    from icorules.rules.loader import Rule, RuleBundle
+
+Record = dict[str, Any]
+BACKENDS = ("durable_rules", "reference")
 
 
 class EngineError(RuntimeError):
@@ -19,11 +43,208 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class Match:
-    """Rule `rule` fired on the fact with engine key `subject` (with any `given` facts)."""
+    """Rule `rule` fired on the fact `subject`; `given` holds, by kind, a fact that met each of
+    its `given` patterns. Both are the caller's records."""
 
     rule: str
-    subject: dict[str, Any]
-    given: dict[str, dict[str, Any]]
+    subject: Record
+    given: dict[str, Record]
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """A rule a backend cannot run: which pattern (`None` for the rule's own condition, else
+    the `given` kind) and why."""
+
+    given: str | None
+    message: str
+
+
+class Prepared(Protocol):
+    """A bundle made ready by one backend (its plan, registrations and so on)."""
+
+    @property
+    def bundle(self) -> RuleBundle: ...
+
+
+P = TypeVar("P", bound=Prepared)
+
+
+class Backend(Protocol[P]):
+    """What runs rules: durable_rules, or the reference evaluator. `P` is its Prepared."""
+
+    name: str
+
+    def rule_problems(self, rule: Rule) -> list[RuleProblem]:
+        """What in this rule, with its parameter values, the backend could not run."""
+        ...
+
+    def prepare(self, bundle: RuleBundle) -> P:
+        """Check the bundle against the backend's limits and ready it (raises InputError)."""
+        ...
+
+    def run(self, prepared: P, facts: Sequence[Record]) -> list[Match]:
+        """Every rule match over `facts`, derived facts chained in, one per (rule, subject)."""
+        ...
+
+
+def get_backend(name: str = "durable_rules") -> Backend[Any]:
+    """The backend called `name`: "durable_rules" (one per process) or "reference"."""
+    if name == "durable_rules":
+        from icorules.engines import durable
+
+        return durable.get_engine()
+    if name == "reference":
+        from icorules.engines import reference
+
+        return reference.BACKEND
+    raise ValueError(f"unknown engine {name!r}: use 'durable_rules' or 'reference'")
+
+
+def rule_problems(rule: Rule) -> list[RuleProblem]:
+    """What any backend could not run in `rule`: a ruleset that loads must run on each. Only
+    static checks, so durable_rules itself is not loaded for them."""
+    from icorules.engines import durable, reference
+
+    return [*durable.rule_problems(rule), *reference.rule_problems(rule)]
+
+
+# -- facts -----------------------------------------------------------------------------------
+
+
+def fact_record(fact: Fact) -> Record:
+    """A derived fact as every backend gets it: its kind, its subject's id and its fields,
+    enums as their text and numbers to 4 decimal places (what rules can rely on); an absent
+    value is left out, so any test of it is false."""
+    out: Record = {"kind": fact.kind, "id": fact.id}
+    for name, value in fact.__dict__.items():
+        if value is None or name in ("id", "path"):
+            continue
+        if isinstance(value, enum.Enum):
+            value = value.value
+        elif isinstance(value, float):
+            value = round(value, 4)
+        out[name] = value
+    return out
+
+
+class Derives(Protocol):
+    """What a rule derives (the loader's `Derive`, or a ruleset file's `derive:`)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def fields(self) -> Mapping[str, Any]: ...
+
+
+def derived_record(rule_id: str, derive: Derives, subject_id: str) -> Record:
+    """The fact rule `rule_id` derives from its match on subject `subject_id`: every stage
+    that makes or rebuilds derived facts calls this."""
+    return {**derive.fields, "kind": derive.kind, "id": f"{rule_id}/{subject_id}"}
+
+
+# -- cost ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a bundle may cost on some facts, worked out before any backend runs."""
+
+    matches: int
+    join_product: int
+    biggest_join: tuple[Rule, int] | None  # the rule with the largest join, and its size
+    facts: Mapping[str, int]  # facts of each kind, counting those rules may derive
+
+
+def ways(cond: ir.Cond) -> int:
+    """How many matches one fact can make for `cond` at once: an `or` fires once for each part
+    that holds (durable_rules keeps each as a match), except parts that test one field for
+    equality with different values, of which only one can hold."""
+    if isinstance(cond, ir.BoolOp):
+        if cond.op == "and":
+            product = 1
+            for part in cond.parts:
+                product *= ways(part)
+            return product
+        equal: set[str] = set()
+        total = 0
+        for part in cond.parts:
+            if _equality(part):
+                assert isinstance(part, ir.Compare | ir.Member)
+                if part.left.name in equal:
+                    continue
+                equal.add(part.left.name)
+            total += ways(part)
+        return total
+    return 1
+
+
+def _equality(cond: ir.Cond) -> bool:
+    if isinstance(cond, ir.Member):
+        return not cond.negated
+    return isinstance(cond, ir.Compare) and cond.op == "==" and ir.fixed(cond.right)
+
+
+def estimate(bundle: RuleBundle, facts: Sequence[Record]) -> Cost:
+    """Matches and joins the rules may make on `facts`: for each rule, the facts of its kind
+    times `ways`, and for a rule with `given`, the product of the facts each pattern can
+    match (the engine joins every combination before a rule fires once per subject)."""
+    counts: dict[str, int] = {}
+    for fact in facts:
+        counts[fact["kind"]] = counts.get(fact["kind"], 0) + 1
+    for _ in range(8):  # facts rules derive (of kinds they may derive from derived facts)
+        made: dict[str, int] = {}
+        for rule in bundle.rules:
+            if rule.derive is not None:
+                made[rule.derive.kind] = made.get(rule.derive.kind, 0) + counts.get(rule.fact, 0)
+        grown = {k: v for k, v in made.items() if v > counts.get(k, 0)}
+        if not grown:
+            break
+        counts.update(grown)
+    matches = join_total = 0
+    biggest: tuple[Rule, int] | None = None
+    for rule in bundle.rules:
+        subject = rule.patterns[-1]
+        matches += counts.get(subject.kind, 0) * ways(subject.condition)
+        if len(rule.patterns) > 1:
+            join = 1
+            for pattern in rule.patterns:
+                join *= counts.get(pattern.kind, 0) * ways(pattern.condition)
+            join_total += join
+            if biggest is None or join > biggest[1]:
+                biggest = (rule, join)
+    return Cost(matches, join_total, biggest, counts)
+
+
+def check_cost(
+    bundle: RuleBundle,
+    facts: Sequence[Record],
+    limits: Limits = DEFAULT_LIMITS,
+    where: str = "<proposal>",
+) -> Cost:
+    """Refuse (InputError) a check whose rules could make more matches or joins than the
+    limits allow, before any backend starts on it."""
+    cost = estimate(bundle, facts)
+    problems: list[Problem] = []
+    if cost.join_product > limits.join_product and cost.biggest_join is not None:
+        rule, size = cost.biggest_join
+        kinds = " × ".join(f"{cost.facts.get(p.kind, 0):,} {p.kind}" for p in rule.patterns)
+        found = (
+            f"rule {rule.id} joins {kinds} facts ({size:,} combinations) through 'given', "
+            f"{cost.join_product:,} for all the rules"
+        )
+        problems.append(Problem(rule.file, rule.line, None, limits.exceeded("join_product", found)))
+    if cost.matches > limits.matches:
+        found = (
+            f"the {len(bundle.rules):,} rules could match {cost.matches:,} times on this "
+            f"proposal's {sum(cost.facts.values()):,} facts (each rule once per fact of its "
+            "kind, and once more for each part of an 'or' that can hold at the same time)"
+        )
+        problems.append(Problem(where, None, None, limits.exceeded("matches", found)))
+    if problems:
+        raise InputError(problems)
+    return cost
 
 
 @contextlib.contextmanager

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.util
-import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +21,15 @@ from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document, load_document
 from icorules.inputs.validation import pydantic_problems
 from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
-from icorules.rules.expr import ExpressionError, compile_condition
+from icorules.rules import ir
+from icorules.rules.condition import Compiled, compile_condition
+from icorules.rules.syntax import ExpressionError
+from icorules.rules.templates import template_problems
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$")]
+RULE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$"  # GOV-002, MKT-003a: the only copy
+RuleId = Annotated[str, StringConstraints(pattern=RULE_ID_PATTERN)]
 ParamValue = bool | int | float | str | dt.date | list[bool | int | float | str]
 
 
@@ -79,7 +81,9 @@ class Derive:
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule ready to run: its text fields plus the compiled durable_rules patterns."""
+    """A rule ready to run: its text fields plus its compiled patterns (`given` ones first,
+    the rule's own fact last), which refer to parameters by name; `params` holds the values
+    this rule runs with."""
 
     id: str
     title: str
@@ -92,12 +96,17 @@ class Rule:
     ruleset: str
     file: str
     line: int | None
-    patterns: tuple[tuple[str, dict[str, Any]], ...]  # (alias, condition), subject last
+    patterns: tuple[ir.Pattern, ...]
     reads: tuple[str, ...]
     params: Mapping[str, Any]
     derive: Derive | None = None
     needs_market: bool = False
     given: tuple[tuple[str, str], ...] = ()  # (fact kind, condition text) as written
+
+    @property
+    def condition_ir(self) -> ir.Cond:
+        """The compiled condition about the rule's own fact."""
+        return self.patterns[-1].condition
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,6 @@ class RuleBundle:
         return self._by_id[rule_id]
 
 
-SUBJECT = "subject"
 BUNDLED = "@bundled"  # names the bundled rulesets among --ruleset paths, to add rules to them
 # Rules loaded together: the `rules` limit (icorules.limits), whose ceiling bounds the time to
 # load and register them (the engine splits a big bundle into engine rulesets it survives).
@@ -341,7 +349,7 @@ def _compile_rule(
     if FACT_KINDS[spec.fact].derived and spec.derive is not None and spec.derive.kind == spec.fact:
         problem(("derive",), "a rule cannot derive the kind of fact it matches (it would loop)")
 
-    patterns: list[tuple[str, dict[str, Any]]] = []
+    patterns: list[ir.Pattern] = []
     for kind, text in spec.given.items():
         given_fields = _fields_of(kind, problem, ("given", kind))
         if given_fields is None:
@@ -351,20 +359,21 @@ def _compile_rule(
             continue
         compiled = _compile(text, given_fields, params, kind, problem, ("given", kind), limits)
         if compiled is not None:
-            patterns.append((f"given_{kind}", {"$and": [{"kind": kind}, compiled.condition]}))
+            patterns.append(ir.Pattern(kind, compiled.condition, subject=False))
 
     compiled = _compile(spec.condition, fields, params, spec.fact, problem, ("condition",), limits)
     if compiled is not None:
-        patterns.append((SUBJECT, {"$and": [{"kind": spec.fact}, compiled.condition]}))
+        patterns.append(ir.Pattern(spec.fact, compiled.condition, subject=True))
 
-    _check_template(spec.message, fields, params, problem, ("message",))
-    _check_template(spec.fix, fields, params, problem, ("fix",))
+    for key in ("message", "fix"):
+        for message in template_problems(getattr(spec, key), fields, params):
+            problem((key,), message)
     derive = _check_derive(spec, problem)
 
     if problems or compiled is None:
         return None, problems
     line, _ = document.position(loc)
-    return Rule(
+    rule = Rule(
         id=spec.id,
         title=spec.title,
         severity=spec.severity,
@@ -382,7 +391,13 @@ def _compile_rule(
         derive=derive,
         needs_market=spec.needs_market or spec.fact == "market",
         given=tuple((kind, " ".join(text.split())) for kind, text in spec.given.items()),
-    ), []
+    )
+    # What the engines cannot hold is refused here too, so a ruleset that loads will run.
+    from icorules.engines import rule_problems
+
+    for found in rule_problems(rule):
+        problem(("condition",) if found.given is None else ("given", found.given), found.message)
+    return (None, problems) if problems else (rule, [])
 
 
 def _fields_of(kind: str, problem: Any, at: tuple[str, ...]) -> dict[str, FieldType] | None:
@@ -404,79 +419,13 @@ def _compile(
     problem: Any,
     at: tuple[str, ...],
     limits: Limits = DEFAULT_LIMITS,
-) -> Any:
+) -> Compiled | None:
     try:
         return compile_condition(text, fields, params, kind, limits)
     except ExpressionError as exc:
         where = f" (at character {exc.column} of the condition)" if exc.column else ""
         problem(at, f"{exc.message}{where}")
         return None
-
-
-MAX_FORMAT_WIDTH = 100  # widths and precisions in message templates (findings.render agrees)
-_SAMPLES: dict[type, Any] = {bool: True, int: 1, float: 0.5, str: "x", dt.date: dt.date(2008, 1, 1)}
-
-
-def _check_template(
-    template: str,
-    fields: dict[str, FieldType],
-    params: dict[str, Any],
-    problem: Any,
-    at: tuple[str, ...],
-) -> None:
-    """Placeholders must name fields (or params.NAME) and their format specs must work.
-
-    A template is text from the ruleset, so it gets no more of Python's format language than
-    a message needs: no attribute access or indexing (`{name.__class__}`, `{x[0]}`), no
-    conversions, no placeholders inside a format spec, and no widths that would make a
-    message gigabytes long (`{name:>999999999}`). findings.render enforces the same at run
-    time.
-    """
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        problem(at, f"the text has a stray brace: {exc} (write {{{{ or }}}} for a literal brace)")
-        return
-    for _, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if conversion:
-            problem(at, f"'!{conversion}' is not allowed in '{{{name}}}'")
-            continue
-        key = name.removeprefix("params.")
-        if "[" in name or "." in key or key.startswith("_") or (key != name and not key):
-            problem(
-                at,
-                f"'{{{name}}}': a placeholder names a field or params.NAME; attribute access "
-                "(.) and indexing ([...]) are not allowed",
-            )
-            continue
-        if "{" in (spec or ""):
-            problem(at, f"'{{{name}:{spec}}}': a placeholder inside a format spec is not allowed")
-            continue
-        widths = [int(n) for n in re.findall(r"\d+", spec or "")]
-        if widths and max(widths) > MAX_FORMAT_WIDTH:
-            problem(
-                at,
-                f"the format '{spec}' of '{{{name}}}' asks for {max(widths):,} characters; "
-                f"at most {MAX_FORMAT_WIDTH} are allowed",
-            )
-            continue
-        if name.startswith("params."):
-            key = name.removeprefix("params.")
-            if key not in params:
-                problem(at, f"'{{{name}}}' names an undefined parameter{did_you_mean(key, params)}")
-                continue
-            sample = params[key]
-        elif name in fields or name == "id":
-            sample = _SAMPLES[fields[name].base] if name in fields else "x"
-        else:
-            problem(at, f"'{{{name}}}' is not a field of this fact{did_you_mean(name, fields)}")
-            continue
-        try:
-            format(sample, spec or "")
-        except (ValueError, TypeError):
-            problem(at, f"the format '{spec}' does not suit '{{{name}}}'")
 
 
 def _check_derive(spec: RuleSpec, problem: Any) -> Derive | None:

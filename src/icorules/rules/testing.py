@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from icorules.analysis.derive import derive_facts
 from icorules.analysis.graph import build_graph
+from icorules.engines import fact_record
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document, load_document
 from icorules.inputs.market import load_market
@@ -296,7 +297,7 @@ def _run_case(
         report = check(proposal, market=market, rulesets=bundle)
         model = load_proposal(proposal)
         context = load_market(market) if market is not None else None
-        facts = [f.engine_dict() for f in derive_facts(build_graph(model, context))]
+        facts = [fact_record(f) for f in derive_facts(build_graph(model, context))]
     except _PatchError as exc:
         at = document.problem(("tests", index, *exc.loc), f"{exc} (test '{case.name}')")
         raise InputError([at]) from None
