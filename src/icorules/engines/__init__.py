@@ -153,6 +153,7 @@ class Cost:
 
     matches: int
     join_product: int
+    most_matches: tuple[Rule, int] | None  # the rule that may match most often, and how often
     biggest_join: tuple[Rule, int] | None  # the rule with the largest join, and its size
     facts: Mapping[str, int]  # facts of each kind, counting those rules may derive
 
@@ -203,10 +204,14 @@ def estimate(bundle: RuleBundle, facts: Sequence[Record]) -> Cost:
             break
         counts.update(grown)
     matches = join_total = 0
+    most: tuple[Rule, int] | None = None
     biggest: tuple[Rule, int] | None = None
     for rule in bundle.rules:
         subject = rule.patterns[-1]
-        matches += counts.get(subject.kind, 0) * ways(subject.condition)
+        own = counts.get(subject.kind, 0) * ways(subject.condition)
+        matches += own
+        if most is None or own > most[1]:
+            most = (rule, own)
         if len(rule.patterns) > 1:
             join = 1
             for pattern in rule.patterns:
@@ -214,7 +219,7 @@ def estimate(bundle: RuleBundle, facts: Sequence[Record]) -> Cost:
             join_total += join
             if biggest is None or join > biggest[1]:
                 biggest = (rule, join)
-    return Cost(matches, join_total, biggest, counts)
+    return Cost(matches, join_total, most, biggest, counts)
 
 
 def check_cost(
@@ -235,11 +240,14 @@ def check_cost(
             f"{cost.join_product:,} for all the rules"
         )
         problems.append(Problem(rule.file, rule.line, None, limits.exceeded("join_product", found)))
-    if cost.matches > limits.matches:
+    if cost.matches > limits.matches and cost.most_matches is not None:
+        rule, made = cost.most_matches
+        count = cost.facts.get(rule.fact, 0)
         found = (
-            f"the {len(bundle.rules):,} rules could match {cost.matches:,} times on this "
-            f"proposal's {sum(cost.facts.values()):,} facts (each rule once per fact of its "
-            "kind, and once more for each part of an 'or' that can hold at the same time)"
+            f"the rules could make {cost.matches:,} matches on this proposal (each rule one "
+            "for each fact of its kind, and one more for each part of an 'or' that holds at "
+            f"the same time); rule {rule.id} alone could make {made:,} ({count:,} "
+            f"'{rule.fact}' facts × {made // max(count, 1):,})"
         )
         problems.append(Problem(where, None, None, limits.exceeded("matches", found)))
     if problems:

@@ -106,7 +106,8 @@ _JOINS = {"and": "$and", "or": "$or"}
 
 
 def _canon(test: Any) -> str:
-    return json.dumps(test, sort_keys=True, separators=(",", ":"))
+    """A key equal for equal tests (within this process: tests are built in one fixed way)."""
+    return repr(test)
 
 
 def _digest(text: str) -> str:
@@ -325,30 +326,53 @@ class _Network:
         self.stack: dict[str, int] = {}  # kind -> sum of (pushes - 1) over its nodes
         self.properties: dict[str, set[str]] = {}
         self.rules = 0
-        self._undo: list[Callable[[], None]] = []
-        self._touched: set[_Node] = set()
+        self._log: list[tuple[Any, ...]] = []  # what `add` changed, to undo it
+        self._touched: list[_Node] = []
         self._serial = itertools.count()
         self._pattern({"kind": SENTINEL["kind"]}, "")
 
     def add(self, form: _Form, force: bool = False) -> list[_Excess]:
         """Add a rule; if it overflows a table, undo it (unless `force`) and say where."""
-        self._undo, self._touched = [], set()
-        self._count_rule()
+        self._log, self._touched = [], []
+        self.rules += 1
         for kind in form.fields:
-            if kind not in self.properties:
-                self._set_properties(kind, {"sid"})
+            old = self.properties.get(kind)
+            if old is None:
+                old = set()
                 self._pattern({"kind": kind}, kind)  # ~handled/KIND: takes every fact ...
                 self._pattern({"kind": "~never"}, "")  # ... and waits for one that never comes
-            self._set_properties(
-                kind, self.properties[kind] | form.fields[kind] | set(form.slots[kind])
-            )
+            self._log.append(("properties", kind, self.properties.get(kind)))
+            self.properties[kind] = old | {"sid"} | form.fields[kind] | form.slots[kind].keys()
         for _, kind, pattern in form.patterns:
             self._pattern(pattern, kind)
         excess = self._excess(form)
         if excess and not force:
-            for undo in reversed(self._undo):
-                undo()
+            self._undo()
         return excess
+
+    def _undo(self) -> None:
+        self.rules -= 1
+        for entry in reversed(self._log):
+            what = entry[0]
+            if what == "child":
+                _, parent, key, group = entry
+                del parent.children[key]
+                if group is None:
+                    parent.solo -= 1
+                elif parent.groups[group] == 1:
+                    del parent.groups[group]
+                else:
+                    parent.groups[group] -= 1
+            elif what == "forward":
+                entry[1].forwards -= 1
+            elif what == "beta":
+                entry[1].betas -= 1
+            elif what == "stack":
+                self.stack[entry[1]] -= entry[2]
+            elif entry[2] is None:  # properties of a kind first seen
+                del self.properties[entry[1]]
+            else:
+                self.properties[entry[1]] = entry[2]
 
     def _excess(self, form: _Form) -> list[_Excess]:
         out = []
@@ -367,108 +391,63 @@ class _Network:
                 out.append(_Excess("stack", kind, 1 + self.stack[kind]))
             if len(self.properties[kind]) > MAX_PROPERTIES:
                 out.append(_Excess("properties", kind, len(self.properties[kind])))
-        return out
-
-    def _count_rule(self) -> None:
-        self.rules += 1
-
-        def undo() -> None:
-            self.rules -= 1
-
-        self._undo.append(undo)
-
-    def _set_properties(self, kind: str, names: set[str]) -> None:
-        old = self.properties.get(kind)
-        self.properties[kind] = names
-
-        def undo() -> None:
-            if old is None:
-                del self.properties[kind]
-            else:
-                self.properties[kind] = old
-
-        self._undo.append(undo)
+        return list(dict.fromkeys(out))
 
     def _pattern(self, pattern: dict[str, Any], kind: str) -> None:
         end = self._alpha(pattern, self.root, kind, "")
         end.betas += 1
-        self._touched.add(end)
-
-        def undo() -> None:
-            end.betas -= 1
-
-        self._undo.append(undo)
+        self._log.append(("beta", end))
+        self._touched.append(end)
 
     def _alpha(self, cond: dict[str, Any], parent: _Node, kind: str, scope: str) -> _Node:
-        if set(cond) == {"$and"}:
+        ((name, arg),) = cond.items()
+        if name == "$and":
             node = parent
-            for item in cond["$and"]:
+            for item in arg:
                 node = self._alpha(item, node, kind, scope)
             return node
-        if set(cond) == {"$or"}:
+        if name == "$or":
             forward = _Node(kind)  # a fresh forward node for every `or`, never shared
             inner = str(next(self._serial))
-            for item in cond["$or"]:
+            for item in arg:
                 self._link(self._alpha(item, parent, kind, inner), forward)
             return forward
-        ((name, arg),) = cond.items()
-        test = arg if name.startswith("$") else {name: arg}
-        ((prop, right),) = test.items()
+        operator = name.startswith("$")
+        ((prop, right),) = arg.items() if operator else ((name, arg),)
         if isinstance(right, dict):  # `$m` or arithmetic: a node of its own, always
             key, group = f"#{next(self._serial)}", None
             slot = right.get("$m", "")
-            if not name.startswith("$") and slot.startswith("_l"):  # one place of a list
+            if not operator and slot.startswith("_l"):  # one place of a list parameter
                 group = f"{prop}~{slot.rsplit('_', 1)[0]}~{scope or key}"
         else:
             key = _canon(cond)
-            group = f"{prop}=" if not name.startswith("$") else None
-        return self._child(parent, key, group, kind)
-
-    def _child(self, parent: _Node, key: str, group: str | None, kind: str) -> _Node:
-        node = parent.children.get(key)
-        if node is not None:
-            return node
+            group = None if operator else f"{prop}="
+        found = parent.children.get(key)
+        if found is not None:
+            return found
         node = parent.children[key] = _Node(kind)
-        before = parent.pushes
+        before = len(parent.groups) + parent.solo + parent.forwards
         if group is None:
             parent.solo += 1
         else:
             parent.groups[group] = parent.groups.get(group, 0) + 1
-
-        def undo() -> None:
-            del parent.children[key]
-            if group is None:
-                parent.solo -= 1
-            elif parent.groups[group] == 1:
-                del parent.groups[group]
-            else:
-                parent.groups[group] -= 1
-
-        self._undo.append(undo)
+        self._log.append(("child", parent, key, group))
         self._pushed(parent, before)
         return node
 
     def _link(self, node: _Node, forward: _Node) -> None:
-        before = node.pushes
+        before = len(node.groups) + node.solo + node.forwards
         node.forwards += 1
-
-        def undo() -> None:
-            node.forwards -= 1
-
-        self._undo.append(undo)
+        self._log.append(("forward", node))
         self._pushed(node, before)
 
     def _pushed(self, node: _Node, before: int) -> None:
-        self._touched.add(node)
-        change = max(0, node.pushes - 1) - max(0, before - 1)
+        self._touched.append(node)
+        after = len(node.groups) + node.solo + node.forwards
+        change = (after > 1) * (after - 1) - (before > 1) * (before - 1)
         if change and node.kind:
-            kind = node.kind
-            self.stack[kind] = self.stack.get(kind, 0) + change
-
-            def undo() -> None:
-                self.stack[kind] -= change
-
-            self._undo.append(undo)
+            self.stack[node.kind] = self.stack.get(node.kind, 0) + change
+            self._log.append(("stack", node.kind, change))
 
 
 # -- what one rule needs, checked when it loads -----------------------------------------------
@@ -517,6 +496,9 @@ def rule_problems(rule: Rule) -> list[RuleProblem]:
     engine ruleset of its own: the first problem in each of its patterns."""
     form = translate(rule)
     found: dict[str, str] = {}
+    leaves = sum(_leaves(pattern) - 1 for _, _, pattern in form.patterns)
+    if leaves < MAX_STACK and not any(form.slots.values()):
+        return []  # fewer tests than the smallest table, and no parameter fields: it fits
     if len(form.patterns) > MAX_PATTERNS:
         found[rule.fact] = (
             f"the rule has {len(form.patterns)} patterns (its fact and each 'given'); the "
@@ -613,24 +595,12 @@ WINDOW = 4  # engine rulesets still being filled: a rule tries these, newest fir
 
 def plan(bundle: RuleBundle) -> list[Chunk]:
     """Split a bundle into engine rulesets whose tables hold (see `_Network`). Each rule tries
-    the few rulesets still open, newest first, so planning stays linear in the rules."""
-    bins: list[tuple[_Network, list[_Form]]] = []
-    open_bins: list[tuple[_Network, list[_Form]]] = []
-    for rule in bundle.rules:
-        form = translate(rule)
-        for network, forms in reversed(open_bins):
-            if network.rules < CHUNK_RULES and not network.add(form):
-                forms.append(form)
-                break
-        else:  # a rule that fits nowhere open starts a ruleset (alone, it fits: rule_problems)
-            network = _Network()
-            network.add(form, force=True)
-            bins.append((network, [form]))
-            open_bins.append(bins[-1])
-            if len(open_bins) > WINDOW:
-                open_bins.pop(0)
+    the few rulesets still open, newest first, skipping those a rule of the same kind has
+    already overflowed, so planning stays linear in the rules."""
+    with gc_paused():  # many small objects, no cycles: collector passes would make it quadratic
+        bins = _pack([translate(rule) for rule in bundle.rules])
     chunks = []
-    for _, forms in bins:
+    for forms in bins:
         fields: dict[str, set[str]] = {}
         slots: dict[str, dict[str, _Slot]] = {}
         for form in forms:
@@ -645,6 +615,28 @@ def plan(bundle: RuleBundle) -> list[Chunk]:
             )
         )
     return chunks
+
+
+def _pack(forms: Sequence[_Form]) -> list[list[_Form]]:
+    bins: list[list[_Form]] = []
+    open_bins: list[tuple[_Network, list[_Form], set[str]]] = []  # a closed one's network goes
+    for form in forms:
+        for network, members, full in reversed(open_bins):
+            if network.rules >= CHUNK_RULES or not full.isdisjoint(form.fields):
+                continue
+            excess = network.add(form)
+            if not excess:
+                members.append(form)
+                break
+            full.update(e.kind for e in excess if e.kind)
+        else:  # a rule that fits nowhere open starts a ruleset (alone, it fits: rule_problems)
+            network = _Network()
+            network.add(form, force=True)
+            bins.append([form])
+            open_bins.append((network, bins[-1], set()))
+            if len(open_bins) > WINDOW:
+                open_bins.pop(0)
+    return bins
 
 
 def project(
@@ -776,7 +768,7 @@ class Engine:
             if chunks is None:
                 problems = [
                     Problem(rule.file, rule.line, None, f"rule {rule.id}: {p.message}")
-                    for rule in bundle.rules
+                    for rule in ([] if bundle.checked else bundle.rules)
                     for p in rule_problems(rule)
                 ]
                 if problems:

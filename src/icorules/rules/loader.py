@@ -122,9 +122,11 @@ class Ruleset:
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds dicts
 class RuleBundle:
-    """Rulesets that run together in one engine ruleset (so derived facts reach every rule)."""
+    """Rulesets that run together (so derived facts reach every rule). `checked`: every rule
+    passed each engine backend's own checks when it loaded, so a backend need not repeat them."""
 
     rulesets: tuple[Ruleset, ...]
+    checked: bool = False
 
     @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:
@@ -201,7 +203,7 @@ def load_rulesets(
     problems.extend(_cross_file_problems(rulesets, params or {}))
     if problems:
         raise InputError(problems)
-    return RuleBundle(tuple(sorted(rulesets, key=lambda r: r.name)))
+    return RuleBundle(tuple(sorted(rulesets, key=lambda r: r.name)), checked=True)
 
 
 def _cross_file_problems(rulesets: list[Ruleset], params: Mapping[str, Any]) -> list[Problem]:
