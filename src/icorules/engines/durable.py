@@ -7,9 +7,10 @@ source, src/rules/*.c); each is handled here:
 
 - rulesets cannot be unregistered, so each distinct engine ruleset is registered once per
   process, keyed by a hash of its JSON, and reused. Parameter values are not part of that JSON:
-  each fact a chunk gets carries them as extra fields (`_p…`, and `_l…_N` slots for a list
-  parameter, padded to a power of two with null, which no fact value equals) and conditions
-  compare with them by `$m`. So a new set of parameter values registers nothing new;
+  each fact a chunk gets carries them as extra fields (`_p…`, and `_l…_N` places for a list
+  parameter's different values, padded with null, which no fact value equals, to a power of
+  two up to 16 and a multiple of 16 above) and conditions compare with them by `$m`. So a new
+  set of parameter values registers nothing new, or one of a few list sizes;
 - the engine's tables have fixed sizes (rete.h, rules.h, events.c, state.h) and it hangs,
   fails or corrupts memory past them: 512 tests under one node (NEXT_BUCKET_LENGTH; a full
   table hangs the first assert), 128 `or`s ending at one node (NEXT_LIST_LENGTH, error 107),
@@ -94,7 +95,6 @@ MAX_GROUPS = 15  # MAX_SEQUENCE_EXPRESSIONS 32: two entries per $and/$or in one 
 MAX_PATTERNS = 16  # MAX_MESSAGE_FRAMES: patterns (a rule's fact and its `given`s) per rule
 MAX_PROPERTIES = 250  # MAX_OBJECT_PROPERTIES 255 per fact, less a margin
 MAX_TESTS = 400  # comparisons in one condition, as written (a list parameter: its values)
-MAX_LIST_SLOTS = 128  # values of one list parameter sent with each fact
 SENTINEL = {"kind": "~session", "id": "~session"}
 SENTINEL_RULE = "~session"
 HANDLED_RULE = "~handled/"  # + kind: takes every fact of the kind, never fires
@@ -185,7 +185,6 @@ class _Form:
     fields: dict[str, set[str]] = field(default_factory=dict)  # kind -> engine fields read
     slots: dict[str, dict[str, _Slot]] = field(default_factory=dict)  # kind -> slot fields
     padding: dict[str, int] = field(default_factory=dict)  # kind -> null places sent
-    lists: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # (param, values)
 
     def definition(self) -> dict[str, Any]:
         return {"all": [{alias: pattern} for alias, _, pattern in self.patterns], "cap": CAP}
@@ -244,11 +243,8 @@ class _Translator:
 
     def list_slots(self, param: str) -> list[dict[str, str]]:
         count = len(_distinct(self.params[param]))
-        size = 1
-        while size < count:
-            size *= 2
+        size = _places(count)
         base = "_l" + _digest(f"{self.ruleset}|{param}|{size}")
-        self.form.lists.setdefault(self.kind, []).append((param, count))
         self.form.padding[self.kind] = self.form.padding.get(self.kind, 0) + size - count
         out = []
         for index in range(size):
@@ -256,6 +252,17 @@ class _Translator:
             self.form.slots[self.kind][name] = _Slot(self.ruleset, param=param, index=index)
             out.append({"$m": name})
         return out
+
+
+def _places(count: int) -> int:
+    """Places for a list of `count` different values: a power of two up to 16, then a multiple
+    of 16. Few sizes, so few engine rulesets however the list changes; little padding sent."""
+    if count > 16:
+        return -(-count // 16) * 16
+    size = 1
+    while size < count:
+        size *= 2
+    return size
 
 
 def _join(key: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -474,8 +481,8 @@ def _excess_message(excess: _Excess) -> str:
     if excess.table == "properties":
         return (
             f"the engine would get {amount} fields with each '{excess.kind}' fact (those the "
-            "rule reads, and one for each parameter value it compares with); it takes at most "
-            f"{MAX_PROPERTIES}: use fewer or shorter list parameters"
+            "rule reads, and a place for each value of the parameters it compares with); it "
+            f"takes at most {MAX_PROPERTIES}: use fewer or shorter list parameters"
         )
     if excess.table == "children":
         return (
@@ -497,8 +504,9 @@ def rule_problems(rule: Rule) -> list[RuleProblem]:
     form = translate(rule)
     found: dict[str, str] = {}
     leaves = sum(_leaves(pattern) - 1 for _, _, pattern in form.patterns)
-    if leaves < MAX_STACK and not any(form.slots.values()):
-        return []  # fewer tests than the smallest table, and no parameter fields: it fits
+    groups = max(_groups(pattern) for _, _, pattern in form.patterns)
+    if 2 * leaves < MAX_STACK and groups <= MAX_GROUPS and not any(form.slots.values()):
+        return []  # each test pushes at most one node and ends at most one `or`: it fits
     if len(form.patterns) > MAX_PATTERNS:
         found[rule.fact] = (
             f"the rule has {len(form.patterns)} patterns (its fact and each 'given'); the "
@@ -516,14 +524,6 @@ def rule_problems(rule: Rule) -> list[RuleProblem]:
     excess = _Network().add(form, force=True)
     order = {"stack": 0, "properties": 2, "children": 3, "forwards": 4, "betas": 5}
     for item in sorted(excess, key=lambda e: order.get(e.table, 9)):
-        if item.table == "properties":  # a list too long to send says so first
-            for param, count in form.lists.get(item.kind, []):
-                if count > MAX_LIST_SLOTS:
-                    found.setdefault(
-                        item.kind,
-                        f"params.{param} has {count} different values; the engine takes at "
-                        f"most {MAX_LIST_SLOTS} from a list parameter after 'in'",
-                    )
         found.setdefault(item.kind or rule.fact, _excess_message(item))
     for _, kind, pattern in form.patterns:
         groups = _groups(pattern) - 1  # the kind's own `and` is not the rule's

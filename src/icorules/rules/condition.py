@@ -273,11 +273,8 @@ class _Compiler:
         if isinstance(value, str):
             bad = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
             if bad is not None:
-                raise self.fail(
-                    node,
-                    f"the text {value!r} holds {bad!r}, half of a surrogate pair, "
-                    "which is not valid text",
-                )
+                what = repr(value) if value == bad else f"the text {value!r} holds {bad!r}, which"
+                raise self.fail(node, f"{what} is half of a surrogate pair, not valid text")
             return
         if isinstance(value, bool) or not isinstance(value, NUMBER):
             return
