@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from icorules.analysis.facts import Fact
 from icorules.engines import Match, gc_paused
-from icorules.rules.loader import RuleBundle, Severity
+from icorules.rules.loader import RuleBundle
+from icorules.rules.spec import Severity
 from icorules.rules.templates import display, for_message, render
 
 __all__ = [

@@ -30,14 +30,8 @@ from icorules.inputs.validation import pydantic_problems
 from icorules.limits import DEFAULT_LIMITS
 from icorules.rules.condition import compile_condition
 from icorules.rules.docs import PARAM_RE
-from icorules.rules.loader import (
-    RULE_ID_PATTERN,
-    ParameterSpec,
-    RulesetSpec,
-    RuleSpec,
-    _compile_rule,
-    ruleset_files,
-)
+from icorules.rules.loader import _compile_rule, ruleset_files
+from icorules.rules.spec import RULE_ID_PATTERN, ParameterSpec, RulesetSpec, RuleSpec
 from icorules.rules.syntax import ExpressionError
 from icorules.rules.truth import static_verdicts
 
