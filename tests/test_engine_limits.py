@@ -239,7 +239,9 @@ def test_matches_beyond_the_limit_are_refused_naming_it(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert problem.file == "<proposal>"
     assert "could make 15 matches" in problem.message
-    assert "rule T-001 alone could make 15 (5 'partner' facts × 3)" in problem.message
+    assert (
+        "rule T-001 alone could make 15 (5 partner facts, up to 3 matches each)" in problem.message
+    )
     assert problem.message.endswith("the matches limit is 14 (raise it with --limit matches=N)")
 
 
@@ -253,6 +255,36 @@ def test_joins_beyond_the_limit_are_refused_at_the_rule(tmp_path: Path) -> None:
     assert (problem.file, problem.line) == (str(path), 1)
     assert "rule T-001 joins 5 partner × 1 agreement facts (5 combinations)" in problem.message
     assert "the join_product limit is 4" in problem.message
+
+
+def test_a_derived_fact_counts_only_where_its_values_can_match(tmp_path: Path) -> None:
+    """Ten rules each derive a classification with their own name for each partner; ten rules
+    each wait for one of those names. Each join is 5 × 5, not 5 × (every classification)."""
+    rules = [
+        rule(
+            i,
+            "is_practice or not is_practice",
+            derive={"kind": "classification", "fields": {"name": f"c{i}"}},
+        )
+        for i in range(10)
+    ]
+    rules += [
+        rule(10 + i, "is_practice", given={"classification": f"name == 'c{i}'"}) for i in range(10)
+    ]
+    bundle = icorules.load_rulesets([write(tmp_path, rules)])
+    from icorules.analysis.derive import derive_facts
+    from icorules.analysis.graph import build_graph
+    from icorules.engines import estimate, fact_record
+
+    facts = [
+        fact_record(f) for f in derive_facts(build_graph(icorules.load_proposal(clean_proposal())))
+    ]
+    cost = estimate(bundle, facts)
+    assert cost.join_product == 10 * 5 * 5
+    assert cost.biggest_join is not None and cost.biggest_join.factors == (
+        ("classification", 5, 1),
+        ("partner", 5, 1),
+    )
 
 
 def test_the_cost_limits_are_command_line_limits(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import gc
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -148,14 +149,33 @@ def derived_record(rule_id: str, derive: Derives, subject_id: str) -> Record:
 
 
 @dataclass(frozen=True)
+class RuleCost:
+    """One rule's share: per pattern (kind, facts it may match, `ways`), and their product."""
+
+    rule: Rule
+    total: int
+    factors: tuple[tuple[str, int, int], ...]
+
+    def shown(self) -> str:
+        """`1,000 partner × 5,000 agreement facts`, `1,000 partner facts, up to 31 matches
+        each`."""
+        text = " × ".join(f"{facts:,} {kind}" for kind, facts, _ in self.factors) + " facts"
+        many = [(kind, n) for kind, _, n in self.factors if n > 1]
+        if len(self.factors) == 1 and many:
+            return f"{text}, up to {many[0][1]:,} matches each"
+        if many:
+            text += " (" + ", ".join(f"up to {n:,} matches per {k} fact" for k, n in many) + ")"
+        return text
+
+
+@dataclass(frozen=True)
 class Cost:
     """What a bundle may cost on some facts, worked out before any backend runs."""
 
     matches: int
     join_product: int
-    most_matches: tuple[Rule, int] | None  # the rule that may match most often, and how often
-    biggest_join: tuple[Rule, int] | None  # the rule with the largest join, and its size
-    facts: Mapping[str, int]  # facts of each kind, counting those rules may derive
+    most_matches: RuleCost | None  # the rule that may match most often
+    biggest_join: RuleCost | None  # the rule with the largest join
 
 
 def ways(cond: ir.Cond) -> int:
@@ -188,38 +208,61 @@ def _equality(cond: ir.Cond) -> bool:
 
 
 def estimate(bundle: RuleBundle, facts: Sequence[Record]) -> Cost:
-    """Matches and joins the rules may make on `facts`: for each rule, the facts of its kind
-    times `ways`, and for a rule with `given`, the product of the facts each pattern can
-    match (the engine joins every combination before a rule fires once per subject)."""
+    """Matches and joins the rules may make on `facts`: for each rule, the facts its pattern
+    can match times `ways`, and for a rule with `given`, the product over its patterns (the
+    engine joins every combination before a rule fires once per subject). A derived fact can
+    match a pattern only if the values its rule gives it do, so those are tried first."""
+    from icorules.engines.reference import holds
+
     counts: dict[str, int] = {}
     for fact in facts:
         counts[fact["kind"]] = counts.get(fact["kind"], 0) + 1
+    producers: dict[str, list[Rule]] = {}
+    for rule in bundle.rules:
+        if rule.derive is not None:
+            producers.setdefault(rule.derive.kind, []).append(rule)
+
+    def candidates(pattern: ir.Pattern, params: Mapping[str, Any]) -> int:
+        """Facts of the pattern's kind that may meet it (each derived one made once per
+        subject of the rule that derives it)."""
+        if pattern.kind not in producers:
+            return counts.get(pattern.kind, 0)
+        exact = "id" not in ir.fields_read(pattern.condition)  # a derived id varies
+        total = 0
+        for rule in producers[pattern.kind]:
+            assert rule.derive is not None
+            record = derived_record(rule.id, rule.derive, "")
+            if not exact or holds(pattern.condition, record, params):
+                total += counts.get(rule.fact, 0)
+        return total
+
     for _ in range(8):  # facts rules derive (of kinds they may derive from derived facts)
-        made: dict[str, int] = {}
-        for rule in bundle.rules:
-            if rule.derive is not None:
-                made[rule.derive.kind] = made.get(rule.derive.kind, 0) + counts.get(rule.fact, 0)
+        made = {
+            kind: sum(counts.get(rule.fact, 0) for rule in rules)
+            for kind, rules in producers.items()
+        }
         grown = {k: v for k, v in made.items() if v > counts.get(k, 0)}
         if not grown:
             break
         counts.update(grown)
     matches = join_total = 0
-    most: tuple[Rule, int] | None = None
-    biggest: tuple[Rule, int] | None = None
+    most: RuleCost | None = None
+    biggest: RuleCost | None = None
     for rule in bundle.rules:
-        subject = rule.patterns[-1]
-        own = counts.get(subject.kind, 0) * ways(subject.condition)
-        matches += own
-        if most is None or own > most[1]:
-            most = (rule, own)
-        if len(rule.patterns) > 1:
-            join = 1
-            for pattern in rule.patterns:
-                join *= counts.get(pattern.kind, 0) * ways(pattern.condition)
-            join_total += join
-            if biggest is None or join > biggest[1]:
-                biggest = (rule, join)
-    return Cost(matches, join_total, most, biggest, counts)
+        factors = tuple(
+            (p.kind, candidates(p, rule.params), ways(p.condition)) for p in rule.patterns
+        )
+        _, facts_, ways_ = factors[-1]
+        own = RuleCost(rule, facts_ * ways_, factors[-1:])
+        matches += own.total
+        if most is None or own.total > most.total:
+            most = own
+        if len(factors) > 1:
+            join = RuleCost(rule, math.prod(f * n for _, f, n in factors), factors)
+            join_total += join.total
+            if biggest is None or join.total > biggest.total:
+                biggest = join
+    return Cost(matches, join_total, most, biggest)
 
 
 def check_cost(
@@ -233,21 +276,20 @@ def check_cost(
     cost = estimate(bundle, facts)
     problems: list[Problem] = []
     if cost.join_product > limits.join_product and cost.biggest_join is not None:
-        rule, size = cost.biggest_join
-        kinds = " × ".join(f"{cost.facts.get(p.kind, 0):,} {p.kind}" for p in rule.patterns)
+        join = cost.biggest_join
         found = (
-            f"rule {rule.id} joins {kinds} facts ({size:,} combinations) through 'given', "
-            f"{cost.join_product:,} for all the rules"
+            f"rule {join.rule.id} joins {join.shown()} ({join.total:,} combinations) "
+            f"through 'given', {cost.join_product:,} for all the rules"
         )
+        rule = join.rule
         problems.append(Problem(rule.file, rule.line, None, limits.exceeded("join_product", found)))
     if cost.matches > limits.matches and cost.most_matches is not None:
-        rule, made = cost.most_matches
-        count = cost.facts.get(rule.fact, 0)
+        most = cost.most_matches
         found = (
             f"the rules could make {cost.matches:,} matches on this proposal (each rule one "
-            "for each fact of its kind, and one more for each part of an 'or' that holds at "
-            f"the same time); rule {rule.id} alone could make {made:,} ({count:,} "
-            f"'{rule.fact}' facts × {made // max(count, 1):,})"
+            "for each fact of its kind it may match, and one more for each part of an 'or' "
+            f"that holds at the same time); rule {most.rule.id} alone could make "
+            f"{most.total:,} ({most.shown()})"
         )
         problems.append(Problem(where, None, None, limits.exceeded("matches", found)))
     if problems:

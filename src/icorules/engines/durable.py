@@ -132,7 +132,7 @@ def _literal(value: Any) -> Any:
     return value
 
 
-def _engine_fact(record: Mapping[str, Any]) -> dict[str, Any]:
+def engine_fact(record: Mapping[str, Any]) -> dict[str, Any]:
     """A caller's record as durable_rules must get it: a unique id, its own id as `ref`."""
     out = {name: engine_value(value) for name, value in record.items()}
     out["id"] = f"{record['kind']}:{record['id']}"
@@ -813,7 +813,7 @@ class Engine:
     def _known(run: _Run, records: Sequence[Record]) -> list[dict[str, Any]]:
         out = []
         for record in records:
-            sent = _engine_fact(record)
+            sent = engine_fact(record)
             run.known[sent["id"]] = record
             out.append(sent)
         return out
