@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import gc
 import math
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -117,16 +119,34 @@ def fact_record(fact: Fact) -> Record:
     """A derived fact as every backend gets it: its kind, its subject's id and its fields,
     enums as their text and numbers to 4 decimal places (what rules can rely on); an absent
     value is left out, so any test of it is false."""
-    out: Record = {"kind": fact.kind, "id": fact.id}
-    for name, value in fact.__dict__.items():
-        if value is None or name in ("id", "path"):
+    values = fact.__dict__
+    out: Record = {"kind": fact.kind, "id": values["id"]}
+    for name, how in _record_fields(type(fact)):  # a hot path: every fact of every check
+        value = values[name]
+        if value is None:
             continue
-        if isinstance(value, enum.Enum):
-            value = value.value
-        elif isinstance(value, float):
+        if how == _ROUND:
             value = round(value, 4)
+        elif how == _TEXT and isinstance(value, enum.Enum):
+            value = value.value
         out[name] = value
     return out
+
+
+_AS_IS, _ROUND, _TEXT = 0, 1, 2
+
+
+@functools.cache
+def _record_fields(cls: type[Fact]) -> tuple[tuple[str, int], ...]:
+    """A kind's fields (not `id` or `path`) and how each is converted, worked out once."""
+    from icorules.analysis.facts import field_types
+
+    types = field_types(cls.kind)
+    return tuple(
+        (name, _ROUND if types[name].base is float else _TEXT if types[name].choices else _AS_IS)
+        for name in cls.model_fields
+        if name in types and name != "id"
+    )
 
 
 class Derives(Protocol):
@@ -212,57 +232,91 @@ def estimate(bundle: RuleBundle, facts: Sequence[Record]) -> Cost:
     can match times `ways`, and for a rule with `given`, the product over its patterns (the
     engine joins every combination before a rule fires once per subject). A derived fact can
     match a pattern only if the values its rule gives it do, so those are tried first."""
-    from icorules.engines.reference import holds
-
     counts: dict[str, int] = {}
     for fact in facts:
         counts[fact["kind"]] = counts.get(fact["kind"], 0) + 1
+    shape = _shape(bundle)
+    for _ in range(8):  # facts rules derive (of kinds they may derive from derived facts)
+        made = {kind: sum(counts.get(k, 0) for k in sources) for kind, sources in shape.derived}
+        grown = {k: v for k, v in made.items() if v > counts.get(k, 0)}
+        if not grown:
+            break
+        counts.update(grown)
+    matches = join_total = most_total = biggest_total = 0
+    most: RuleCost | None = None
+    biggest: RuleCost | None = None
+    for rule, patterns in shape.rules:  # a hot path (every check): objects only for the largest
+        factors = [
+            (
+                kind,
+                counts.get(kind, 0) if froms is None else sum(counts.get(k, 0) for k in froms),
+                n,
+            )
+            for kind, froms, n in patterns
+        ]
+        _, facts_, ways_ = factors[-1]
+        own = facts_ * ways_
+        matches += own
+        if most is None or own > most_total:
+            most, most_total = RuleCost(rule, own, tuple(factors[-1:])), own
+        if len(factors) > 1:
+            join = math.prod(f * n for _, f, n in factors)
+            join_total += join
+            if biggest is None or join > biggest_total:
+                biggest, biggest_total = RuleCost(rule, join, tuple(factors)), join
+    return Cost(matches, join_total, most, biggest)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What `estimate` needs of a bundle, worked out once: per rule, per pattern, its kind,
+    the kinds whose facts the rules that derive a fact it can match are about (None for a kind
+    no rule derives), and `ways`; per derived kind, the kinds it is derived from."""
+
+    rules: tuple[tuple[Rule, tuple[tuple[str, tuple[str, ...] | None, int], ...]], ...]
+    derived: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+_SHAPES: weakref.WeakKeyDictionary[RuleBundle, _Shape] = weakref.WeakKeyDictionary()
+
+
+def _shape(bundle: RuleBundle) -> _Shape:
+    found = _SHAPES.get(bundle)
+    if found is not None:
+        return found
+    from icorules.engines.reference import holds
+
     producers: dict[str, list[Rule]] = {}
     for rule in bundle.rules:
         if rule.derive is not None:
             producers.setdefault(rule.derive.kind, []).append(rule)
 
-    def candidates(pattern: ir.Pattern, params: Mapping[str, Any]) -> int:
-        """Facts of the pattern's kind that may meet it (each derived one made once per
-        subject of the rule that derives it)."""
+    def sources(pattern: ir.Pattern, params: Mapping[str, Any]) -> tuple[str, ...] | None:
         if pattern.kind not in producers:
-            return counts.get(pattern.kind, 0)
+            return None
         exact = "id" not in ir.fields_read(pattern.condition)  # a derived id varies
-        total = 0
-        for rule in producers[pattern.kind]:
-            assert rule.derive is not None
-            record = derived_record(rule.id, rule.derive, "")
-            if not exact or holds(pattern.condition, record, params):
-                total += counts.get(rule.fact, 0)
-        return total
-
-    for _ in range(8):  # facts rules derive (of kinds they may derive from derived facts)
-        made = {
-            kind: sum(counts.get(rule.fact, 0) for rule in rules)
-            for kind, rules in producers.items()
-        }
-        grown = {k: v for k, v in made.items() if v > counts.get(k, 0)}
-        if not grown:
-            break
-        counts.update(grown)
-    matches = join_total = 0
-    most: RuleCost | None = None
-    biggest: RuleCost | None = None
-    for rule in bundle.rules:
-        factors = tuple(
-            (p.kind, candidates(p, rule.params), ways(p.condition)) for p in rule.patterns
+        return tuple(
+            rule.fact
+            for rule in producers[pattern.kind]
+            if rule.derive is not None
+            and (
+                not exact
+                or holds(pattern.condition, derived_record(rule.id, rule.derive, ""), params)
+            )
         )
-        _, facts_, ways_ = factors[-1]
-        own = RuleCost(rule, facts_ * ways_, factors[-1:])
-        matches += own.total
-        if most is None or own.total > most.total:
-            most = own
-        if len(factors) > 1:
-            join = RuleCost(rule, math.prod(f * n for _, f, n in factors), factors)
-            join_total += join.total
-            if biggest is None or join.total > biggest.total:
-                biggest = join
-    return Cost(matches, join_total, most, biggest)
+
+    shape = _Shape(
+        tuple(
+            (
+                rule,
+                tuple((p.kind, sources(p, rule.params), ways(p.condition)) for p in rule.patterns),
+            )
+            for rule in bundle.rules
+        ),
+        tuple((kind, tuple(r.fact for r in rules)) for kind, rules in producers.items()),
+    )
+    _SHAPES[bundle] = shape
+    return shape
 
 
 def check_cost(

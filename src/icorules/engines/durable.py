@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -133,11 +134,26 @@ def _literal(value: Any) -> Any:
 
 
 def engine_fact(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A caller's record as durable_rules must get it: a unique id, its own id as `ref`."""
-    out = {name: engine_value(value) for name, value in record.items()}
+    """A caller's record as durable_rules must get it: a unique id, its own id as `ref`,
+    dates as YYYYMMDD and numbers to 4 decimal places."""
+    out = dict(record)
+    for name in _converted(record["kind"]):  # a hot path: only the fields that need it
+        if name in out:
+            out[name] = engine_value(out[name])
     out["id"] = f"{record['kind']}:{record['id']}"
     out["ref"] = record["id"]
     return out
+
+
+@functools.cache
+def _converted(kind: str) -> tuple[str, ...]:
+    """The fields of a kind whose values durable_rules needs in another form (dates, and
+    numbers a derived fact may give with more decimal places)."""
+    from icorules.analysis.facts import FACT_KINDS, field_types
+
+    if kind not in FACT_KINDS:
+        return ()
+    return tuple(n for n, t in field_types(kind).items() if t.base in (dt.date, float))
 
 
 # -- rules in durable_rules' form -------------------------------------------------------------
