@@ -101,7 +101,7 @@ def get_backend(name: str = "durable_rules") -> Backend[Any]:
         from icorules.engines import reference
 
         return reference.BACKEND
-    raise ValueError(f"unknown engine {name!r}: use 'durable_rules' or 'reference'")
+    raise ValueError(f"unknown engine {name!r}: use {' or '.join(map(repr, BACKENDS))}")
 
 
 def rule_problems(rule: Rule) -> list[RuleProblem]:
@@ -116,9 +116,9 @@ def rule_problems(rule: Rule) -> list[RuleProblem]:
 
 
 def fact_record(fact: Fact) -> Record:
-    """A derived fact as every backend gets it: its kind, its subject's id and its fields,
-    enums as their text and numbers to 4 decimal places (what rules can rely on); an absent
-    value is left out, so any test of it is false."""
+    """A fact of the check (analysis.derive_facts) as every backend gets it: its kind, its
+    subject's id and its fields, enums as their text and numbers to 4 decimal places (what
+    rules can rely on); an absent value is left out, so any test of it is false."""
     values = fact.__dict__
     out: Record = {"kind": fact.kind, "id": values["id"]}
     for name, how in _record_fields(type(fact)):  # a hot path: every fact of every check

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from icorules.analysis.facts import FACT_KINDS, FieldType, field_types
+from icorules.engines import rule_problems
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document, load_document
 from icorules.inputs.validation import pydantic_problems
@@ -354,8 +355,6 @@ def _compile_rule(
         given=tuple((kind, " ".join(text.split())) for kind, text in spec.given.items()),
     )
     # What the engines cannot hold is refused here too, so a ruleset that loads will run.
-    from icorules.engines import rule_problems
-
     for found in rule_problems(rule):
         problem(("condition",) if found.given is None else ("given", found.given), found.message)
     return (None, problems) if problems else (rule, [])

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-RULE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$"  # GOV-002, MKT-003a: the only copy
+RULE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$"  # GOV-002, MKT-003a (defined once)
 RuleId = Annotated[str, StringConstraints(pattern=RULE_ID_PATTERN)]
 ParamValue = bool | int | float | str | dt.date | list[bool | int | float | str]
 
