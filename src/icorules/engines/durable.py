@@ -563,6 +563,9 @@ class Chunk:
     forms: tuple[_Form, ...]
     fields: Mapping[str, tuple[str, ...]]  # fact kind -> the fields its rules here read
     slots: Mapping[str, Mapping[str, _Slot]]  # fact kind -> its parameter fields
+    # A rule names a parameter field after its ruleset and value (`_p3f2a…`); within one engine
+    # ruleset a short name does (`_0`): every fact carries these, and JSON is the cost.
+    short: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -575,7 +578,7 @@ class Chunk:
     def definition(self) -> dict[str, Any]:
         """The durable_rules JSON form (no actions), with the session sentinel rule and a
         rule per kind that handles every fact of it without firing."""
-        out = {form.rule.id: form.definition() for form in self.forms}
+        out = {form.rule.id: _renamed(form.definition(), self.short) for form in self.forms}
         out[SENTINEL_RULE] = {"all": [{"session": {"kind": SENTINEL["kind"]}}], "cap": CAP}
         for kind in sorted(self.fields):
             out[HANDLED_RULE + kind] = {
@@ -599,8 +602,10 @@ class Chunk:
         params = {rule.ruleset: rule.params for rule in bundle.rules}
         out: dict[str, dict[str, Any]] = {}
         for kind, slots in self.slots.items():
-            out[kind] = {name: slot.fill(params[slot.ruleset]) for name, slot in slots.items()}
-            if any(slot.divisor and out[kind][n] == 0 for n, slot in slots.items()):
+            out[kind] = {
+                self.short[name]: slot.fill(params[slot.ruleset]) for name, slot in slots.items()
+            }
+            if any(slot.divisor and out[kind][self.short[n]] == 0 for n, slot in slots.items()):
                 rule = next(f.rule for f in self.forms if kind in f.fields)
                 raise InputError([Problem(rule.file, rule.line, None, "division by zero")])
         return out
@@ -623,14 +628,31 @@ def plan(bundle: RuleBundle) -> list[Chunk]:
             for kind, names in form.fields.items():
                 fields.setdefault(kind, set()).update(names)
                 slots.setdefault(kind, {}).update(form.slots[kind])
+        short: dict[str, str] = {}
+        for form in forms:
+            for named in form.slots.values():
+                for name in named:
+                    short.setdefault(name, f"_{len(short)}")
         chunks.append(
             Chunk(
                 tuple(forms),
                 {k: tuple(sorted(v)) for k, v in sorted(fields.items())},
                 {k: dict(sorted(v.items())) for k, v in sorted(slots.items())},
+                short,
             )
         )
     return chunks
+
+
+def _renamed(node: Any, names: Mapping[str, str]) -> Any:
+    """`node` with each `{"$m": name}` of a parameter field given its short name."""
+    if isinstance(node, dict):
+        if len(node) == 1 and node.get("$m") in names:
+            return {"$m": names[node["$m"]]}
+        return {key: _renamed(value, names) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_renamed(item, names) for item in node]
+    return node
 
 
 def _pack(forms: Sequence[_Form]) -> list[list[_Form]]:
