@@ -7,10 +7,11 @@ source, src/rules/*.c); each is handled here:
 
 - rulesets cannot be unregistered, so each distinct engine ruleset is registered once per
   process, keyed by a hash of its JSON, and reused. Parameter values are not part of that JSON:
-  each fact a chunk gets carries them as extra fields (`_p…`, and `_l…_N` places for a list
-  parameter's different values, padded with null, which no fact value equals, to a power of
-  two up to 16 and a multiple of 16 above) and conditions compare with them by `$m`. So a new
-  set of parameter values registers nothing new, or one of a few list sizes;
+  each fact a chunk gets carries them as extra fields (`_0`, `_1`, ...: one per parameter
+  value, and one per place of a list parameter's different values, padded with null, which no
+  fact value equals, to a power of two up to 16 and a multiple of 16 above) and conditions
+  compare with them by `$m`. So a new set of parameter values registers nothing new, or one of
+  a few list sizes;
 - the engine's tables have fixed sizes (rete.h, rules.h, events.c, state.h) and it hangs,
   fails or corrupts memory past them: 512 tests under one node (NEXT_BUCKET_LENGTH; a full
   table hangs the first assert), 128 `or`s ending at one node (NEXT_LIST_LENGTH, error 107),
