@@ -1,14 +1,14 @@
 """durable_rules' own floor for a bundle: the engine stage minus all of icorules' Python work.
 
-The same engine rulesets icorules registers (`icorules.engines.durable.plan`: same chunks, same
-compiled conditions, same `cap`, same session sentinel), each rule's action a no-op, and per
-check the same session handling: a fresh session id, the facts of each chunk's kinds cut to the
-fields its rules read (`icorules.engines.durable.project`) and asserted with the sentinel in one
-call, deferred actions flushed if a fact went unhandled, the session deleted. The cutting is
-done once, before timing (`prepare`): only adding the session id to each fact is left in, the
-least any caller must do per check, so the floor is as low as durable_rules can go. What is left
-out is exactly icorules' action work: recording matches, de-duplicating them and deriving facts
-(so there is no second round for derived facts either).
+The same engine rulesets icorules registers (`icorules.engines.durable.plan`: same chunks,
+same compiled conditions, same `cap`, same session sentinel), each rule's action a no-op, and
+per check the same session handling: a fresh session id, the facts of each chunk's kinds cut to
+the fields its rules read, with its parameter fields (`icorules.engines.durable.project`), and
+asserted with the sentinel in one call, deferred actions flushed if a fact went unhandled, the
+session deleted. The cutting is done once, before timing (`prepare`): only adding the session
+id to each fact is left in, the least any caller must do per check, so the floor is as low as
+durable_rules can go. What is left out is exactly icorules' action work: recording matches,
+de-duplicating them and deriving facts (so there is no second round for derived facts either).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from icorules.engines.durable import SENTINEL, _import_durable, plan, project
+from icorules.engines.durable import SENTINEL, _import_durable, engine_fact, plan, project
 from icorules.rules.loader import RuleBundle
 
 _HOST: Any = None
@@ -50,7 +50,7 @@ class Floor:
         self._not_handled = durable.MessageNotHandledException
         self._host = _host()
         self._sids = itertools.count(1)
-        self.chunks: list[tuple[str, Mapping[str, tuple[str, ...]]]] = []
+        self.chunks: list[tuple[str, Mapping[str, tuple[str, ...]], Any]] = []
         for chunk in plan(bundle):
             name = f"floor_{chunk.digest()[:16]}"
             if name not in _REGISTERED:
@@ -59,13 +59,14 @@ class Floor:
                     rule["run"] = _nothing
                 self._host.set_rulesets({name: runnable})
                 _REGISTERED.add(name)
-            self.chunks.append((name, chunk.fields))
+            self.chunks.append((name, chunk.fields, chunk.values(bundle)))
 
     def prepare(self, facts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         """Per chunk, the facts as icorules sends them (done once, outside any timing)."""
         out = []
-        for _, fields in self.chunks:
-            batch = project(facts, fields, "")
+        sent = [engine_fact(f) for f in facts]
+        for _, fields, values in self.chunks:
+            batch = project(sent, fields, values, "")
             for fact in batch:
                 del fact["sid"]
             out.append(batch)
@@ -76,7 +77,7 @@ class Floor:
         sid = str(next(self._sids))
         opened: list[str] = []
         try:
-            for (name, _), facts in zip(self.chunks, prepared, strict=True):
+            for (name, _, _), facts in zip(self.chunks, prepared, strict=True):
                 if not facts:
                     continue
                 opened.append(name)

@@ -127,7 +127,7 @@ class StageClock:
     def installed(self) -> Iterator[StageClock]:
         import icorules.api as api
 
-        real_graph, real_backend = api.build_graph, api._backend
+        real_graph, real_backend = api.build_graph, api.get_backend
         marks = self.marks
 
         def build_graph(*args: Any, **kwargs: Any) -> Any:
@@ -141,19 +141,22 @@ class StageClock:
             def __init__(self, backend: Any) -> None:
                 self.backend = backend
 
-            def run(self, bundle: Any, facts: Any) -> Any:
+            def prepare(self, bundle: Any) -> Any:
+                return self.backend.prepare(bundle)
+
+            def run(self, prepared: Any, facts: Any) -> Any:
                 marks["engine0"] = time.perf_counter()
                 try:
-                    return self.backend.run(bundle, facts)
+                    return self.backend.run(prepared, facts)
                 finally:
                     marks["engine1"] = time.perf_counter()
 
         api.build_graph = build_graph
-        api._backend = lambda name: Timed(real_backend(name))  # type: ignore[assignment]
+        api.get_backend = lambda name: Timed(real_backend(name))  # type: ignore[assignment]
         try:
             yield self
         finally:
-            api.build_graph, api._backend = real_graph, real_backend
+            api.build_graph, api.get_backend = real_graph, real_backend
 
     def check(self, *args: Any, **kwargs: Any) -> dict[str, float]:
         """One check; seconds per stage and in total (wall), and the CPU time it used."""
@@ -279,9 +282,10 @@ def write_json(path: Path, data: Any) -> Path:
 def engine_facts(proposal: Any, market_context: Any = None) -> list[dict[str, Any]]:
     from icorules.analysis.derive import derive_facts
     from icorules.analysis.graph import build_graph
+    from icorules.engines import fact_record
 
     model = icorules.load_proposal(proposal)
-    return [f.engine_dict() for f in derive_facts(build_graph(model, market_context))]
+    return [fact_record(f) for f in derive_facts(build_graph(model, market_context))]
 
 
 # -- sections ----------------------------------------------------------------------------------
@@ -326,11 +330,11 @@ def section_latency(quick: bool, work: Path) -> dict[str, Any]:
 
 
 def section_engines(quick: bool, work: Path) -> dict[str, Any]:
-    from icorules.engines.durable import get_engine
-    from icorules.engines.reference import ReferenceEngine
+    from icorules.engines import get_backend
 
     bundle = icorules.default_rulesets()
-    engine, reference = get_engine(), ReferenceEngine()
+    engine, reference = get_backend("durable_rules"), get_backend("reference")
+    ready, ready_reference = engine.prepare(bundle), reference.prepare(bundle)
     cases: dict[str, Callable[[], list[dict[str, Any]]]] = {  # the market only when needed
         "typical": lambda: engine_facts(typical_data()),
         "large": lambda: engine_facts(large_proposal(market(), partners=500), market()),
@@ -353,8 +357,8 @@ def section_engines(quick: bool, work: Path) -> dict[str, Any]:
     for name, make in cases.items():
         facts = make()
         fns: dict[str, Callable[[], Any]] = {
-            "durable_rules": lambda f=facts: engine.run(bundle, f),  # type: ignore[misc]
-            "reference": lambda f=facts: reference.run(bundle, f),  # type: ignore[misc]
+            "durable_rules": lambda f=facts: engine.run(ready, f),  # type: ignore[misc]
+            "reference": lambda f=facts: reference.run(ready_reference, f),  # type: ignore[misc]
         }
         if floor is not None:
             prepared = floor.prepare(facts)
@@ -363,8 +367,9 @@ def section_engines(quick: bool, work: Path) -> dict[str, Any]:
             fns["clips"] = lambda f=facts: clips.run(f)  # type: ignore[misc]
         rounds = (60 if quick else 400) if name == "typical" else (8 if quick else 60)
         ms = interleaved(fns, rounds, joint=True)
-        want = {(m.rule, m.subject["id"]) for m in engine.run(bundle, facts)}
-        same = {"reference": {(m.rule, m.subject["id"]) for m in reference.run(bundle, facts)}}
+        key = lambda m: (m.rule, m.subject["kind"], m.subject["id"])  # noqa: E731
+        want = {key(m) for m in engine.run(ready, facts)}
+        same = {"reference": {key(m) for m in reference.run(ready_reference, facts)}}
         if clips is not None:
             same["clips"] = clips.run(facts)
         out[name] = {

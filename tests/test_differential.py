@@ -17,6 +17,7 @@ from icorules.analysis.derive import derive_facts
 from icorules.analysis.facts import field_types
 from icorules.analysis.graph import build_graph
 from icorules.engines import durable as engine_module
+from icorules.engines import fact_record
 from icorules.engines.reference import evaluate
 from icorules.output.json_report import render_json
 from tests.proposals import ALL_ORGS, clean_proposal
@@ -94,9 +95,9 @@ def proposals(draw: st.DrawFn) -> dict[str, Any]:
 def test_engine_agrees_with_reference_evaluator(data: dict[str, Any]) -> None:
     bundle = icorules.default_rulesets()
     facts = derive_facts(build_graph(icorules.load_proposal(data)))
-    expected = evaluate(bundle, [f.engine_dict() for f in facts])
+    expected = evaluate(bundle, [fact_record(f) for f in facts])
     report = icorules.check(data, rulesets=bundle)
-    got = {(f.rule, f"{f.subject.kind}:{f.subject.id}") for f in report.findings}
+    got = {(f.rule, f.subject.kind, f.subject.id) for f in report.findings}
     assert got == expected
 
 
@@ -241,3 +242,73 @@ def test_engine_agrees_with_reference_on_random_rules(
         engine_module.CHUNK_RULES = saved
     reference = icorules.check(data, rulesets=bundle, engine="reference")
     assert render_json([durable]) == render_json([reference])
+
+
+# -- parameters, whose values reach durable_rules with the facts ------------------------------
+
+PARAM_CONDITIONS = [
+    ("partner", "list_size > params.n * 1000"),
+    ("partner", "type in params.types"),
+    ("partner", "type not in params.types and list_size >= params.n"),
+    ("partner", "agreement_count * params.n >= service_count or type in params.more"),
+    ("partner", "list_size > agreement_count / params.n"),
+    ("pct_area", "population_share > params.share or population < params.n * 100000"),
+    ("proposal", "has_implementation_date and implementation_date > params.start"),
+    ("proposal", "lead_type in params.types or lead_type in params.more"),
+]
+
+
+@st.composite
+def parameter_sets(draw: st.DrawFn) -> dict[str, Any]:
+    kinds = st.lists(st.sampled_from(TYPES), unique=True, min_size=1, max_size=8)
+    return {
+        "n": draw(st.integers(1, 9)),
+        "share": draw(st.sampled_from([0.01, 0.1, 0.25, 0.5, 0.75])),
+        "types": ",".join(draw(kinds)),
+        "more": ",".join(draw(st.lists(st.sampled_from(TYPES), min_size=1, max_size=20))),
+        "start": draw(st.sampled_from(["2008-01-01", "2008-10-31", "2008-11-01", "2009-06-30"])),
+    }
+
+
+PARAM_RULESET = {
+    "ruleset": "random/params",
+    "version": "1",
+    "parameters": {
+        "n": {"default": 2},
+        "share": {"default": 0.5},
+        "types": {"default": ["pct"]},
+        "more": {"default": ["school"]},
+        "start": {"default": "2008-12-31"},
+    },
+    "rules": [
+        {
+            "id": f"P-{i:03d}",
+            "title": "t",
+            "severity": "info",
+            "source": "s",
+            "fact": kind,
+            "condition": condition,
+            "message": "{params.n} {params.types}",
+            "fix": "f",
+        }
+        for i, (kind, condition) in enumerate(PARAM_CONDITIONS)
+    ],
+}
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(proposals(), parameter_sets())
+def test_engine_agrees_with_reference_whatever_the_parameters(
+    data: dict[str, Any], params: dict[str, Any]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "params.yaml"
+        text = yaml.safe_dump(PARAM_RULESET, sort_keys=False).replace("'2008-12-31'", "2008-12-31")
+        path.write_text(text, encoding="utf-8")
+        bundle = icorules.load_rulesets([path], params=params)
+    registered = engine_module.get_engine().registered
+    durable = icorules.check(data, rulesets=bundle)
+    reference = icorules.check(data, rulesets=bundle, engine="reference")
+    assert render_json([durable]) == render_json([reference])
+    assert engine_module.get_engine().registered <= registered + 2  # only new list sizes

@@ -148,7 +148,7 @@ def test_an_action_failure_is_raised_not_swallowed(monkeypatch: pytest.MonkeyPat
     bundle = icorules.default_rulesets()
     facts = _facts(clean_proposal())
     with pytest.raises(EngineError, match="boom"):
-        engine.run(bundle, facts)
+        engine.run(engine.prepare(bundle), facts)
 
 
 def test_missing_engine_gives_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,8 +160,9 @@ def test_missing_engine_gives_a_clear_message(monkeypatch: pytest.MonkeyPatch) -
 def _facts(data: dict) -> list[dict]:
     from icorules.analysis.derive import derive_facts
     from icorules.analysis.graph import build_graph
+    from icorules.engines import fact_record
 
-    return [f.engine_dict() for f in derive_facts(build_graph(icorules.load_proposal(data)))]
+    return [fact_record(f) for f in derive_facts(build_graph(icorules.load_proposal(data)))]
 
 
 def test_rules_that_need_a_market_stay_silent_without_one(tmp_path: Path) -> None:
@@ -211,14 +212,11 @@ def test_plan_keeps_each_kind_under_the_sibling_limit(tmp_path: Path) -> None:
     assert sum(len(c.rules) for c in chunks) == 601
     for chunk in chunks:
         assert len(chunk.rules) <= engine_module.CHUNK_RULES
-        for kind in chunk.kinds:
-            tests = sum(
-                engine_module.count_tests(cond)
-                for r in chunk.rules
-                for _, cond in r.patterns
-                if engine_module.pattern_kind(cond) == kind
-            )
-            assert tests <= engine_module.CHUNK_TESTS
+        network = engine_module._Network()  # the engine's tables, as the chunk fills them
+        for form in chunk.forms:
+            assert network.add(form) == []
+        for node in network.root.children.values():  # one per kind: their tests side by side
+            assert len(node.children) <= engine_module.MAX_CHILDREN
 
 
 WIDE_RULES = """
@@ -268,12 +266,13 @@ def test_more_sibling_tests_than_one_engine_ruleset_survives(tmp_path: Path) -> 
 def test_matches_carry_the_full_facts_not_what_the_engine_was_sent() -> None:
     bundle = icorules.default_rulesets()
     facts = _facts(clean_proposal())
-    by_id = {f["id"]: f for f in facts}
-    matches = Engine().run(bundle, facts)
+    by_id = {(f["kind"], f["id"]): f for f in facts}
+    engine = Engine()
+    matches = engine.run(engine.prepare(bundle), facts)
     assert matches
     for match in matches:
-        if match.subject["id"] in by_id:
-            assert match.subject == by_id[match.subject["id"]]
+        if (match.subject["kind"], match.subject["id"]) in by_id:
+            assert match.subject is by_id[match.subject["kind"], match.subject["id"]]
         assert "sid" not in match.subject
 
 
@@ -284,7 +283,7 @@ def test_every_fact_is_handled_so_no_batch_is_encoded_twice() -> None:
     calls: list[str] = []
     real = engine._host.update_state
     engine._host.update_state = lambda name, state: calls.append(name) or real(name, state)
-    engine.run(icorules.default_rulesets(), _facts(clean_proposal()))
+    engine.run(engine.prepare(icorules.default_rulesets()), _facts(clean_proposal()))
     assert calls == []
 
 

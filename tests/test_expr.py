@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from icorules.analysis.facts import field_types
-from icorules.rules.expr import ExpressionError, compile_condition
+from icorules.rules import ir
+from icorules.rules.condition import ExpressionError, compile_condition
 
 PARAMS: dict[str, Any] = {
     "share": 0.6,
@@ -18,54 +19,102 @@ PARAMS: dict[str, Any] = {
 }
 
 
-def compile_(text: str, kind: str = "partner") -> dict[str, Any]:
+def compile_(text: str, kind: str = "partner") -> ir.Cond:
     return compile_condition(text, field_types(kind), PARAMS, kind).condition
+
+
+def F(name: str, kind: str = "partner") -> ir.FieldRef:
+    return ir.FieldRef(name, field_types(kind)[name])
+
+
+def C(value: Any) -> ir.Const:
+    return ir.Const(value)
+
+
+def cmp(op: ir.CompareOp, name: str, right: Any, kind: str = "partner") -> ir.Compare:
+    value = (
+        right if isinstance(right, ir.FieldRef | ir.Const | ir.ParamRef | ir.Arith) else C(right)
+    )
+    return ir.Compare(op, F(name, kind), value)
+
+
+def AND(*parts: ir.Cond) -> ir.BoolOp:
+    return ir.BoolOp("and", parts)
+
+
+def OR(*parts: ir.Cond) -> ir.BoolOp:
+    return ir.BoolOp("or", parts)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("is_practice", {"is_practice": True}),
-        ("not is_practice", {"is_practice": False}),
-        ("list_size == 0", {"list_size": 0}),
-        ("list_size != 0", {"$neq": {"list_size": 0}}),
-        ("0 < list_size", {"$gt": {"list_size": 0}}),
-        ("not list_size >= 5", {"$lt": {"list_size": 5}}),
-        ("is_practice and not on_board", {"$and": [{"is_practice": True}, {"on_board": False}]}),
-        ("not (is_practice or on_board)", {"$and": [{"is_practice": False}, {"on_board": False}]}),
-        ("1 < list_size <= 9", {"$and": [{"$gt": {"list_size": 1}}, {"$lte": {"list_size": 9}}]}),
-        ("type in ['pct', 'school']", {"$or": [{"type": "pct"}, {"type": "school"}]}),
+        ("is_practice", cmp("==", "is_practice", True)),
+        ("not is_practice", cmp("==", "is_practice", False)),
+        ("list_size == 0", cmp("==", "list_size", 0)),
+        ("list_size != 0", cmp("!=", "list_size", 0)),
+        ("0 < list_size", cmp(">", "list_size", 0)),
+        ("not list_size >= 5", cmp("<", "list_size", 5)),
         (
-            "type not in params.types",
-            {"$and": [{"$neq": {"type": "pct"}}, {"$neq": {"type": "school"}}]},
+            "is_practice and not on_board",
+            AND(cmp("==", "is_practice", True), cmp("==", "on_board", False)),
         ),
-        ("agreement_count > params.limit", {"$gt": {"agreement_count": 3}}),
-        ("agreement_count > service_count", {"$gt": {"agreement_count": {"$m": "service_count"}}}),
+        (
+            "not (is_practice or on_board)",
+            AND(cmp("==", "is_practice", False), cmp("==", "on_board", False)),
+        ),
+        ("1 < list_size <= 9", AND(cmp(">", "list_size", 1), cmp("<=", "list_size", 9))),
+        ("type in ['pct', 'school']", ir.Member(False, F("type"), (C("pct"), C("school")))),
+        ("type not in params.types", ir.Member(True, F("type"), ir.ParamRef("types"))),
+        ("agreement_count > params.limit", cmp(">", "agreement_count", ir.ParamRef("limit"))),
+        ("agreement_count > service_count", cmp(">", "agreement_count", F("service_count"))),
         (
             "list_size > service_count * 2",
-            {"$gt": {"list_size": {"$mul": {"$l": {"$m": "service_count"}, "$r": 2}}}},
+            cmp(">", "list_size", ir.Arith("*", F("service_count"), C(2))),
         ),
-        ("list_size > params.limit * 1000", {"$gt": {"list_size": 3000}}),
-        ("id == 'GP1'", {"ref": "GP1"}),
+        ("list_size > 2 * 1000", cmp(">", "list_size", 2000)),  # constants are worked out
+        ("id == 'GP1'", cmp("==", "id", "GP1")),  # the subject's own id, as written
     ],
 )
-def test_compiles(text: str, expected: dict[str, Any]) -> None:
+def test_compiles(text: str, expected: ir.Cond) -> None:
     assert compile_(text) == expected
 
 
-def test_division_is_by_a_float_so_the_engine_does_not_truncate() -> None:
-    assert compile_("list_size >= service_count / 2") == {
-        "$gte": {"list_size": {"$div": {"$l": {"$m": "service_count"}, "$r": 2.0}}}
-    }
+def test_parameters_stay_references_with_the_values_they_have() -> None:
+    """A parameter is looked up when the rule runs: the same text with other values is the
+    same condition, and the values it has now are what it compares with."""
+    compiled = compile_("list_size > params.limit * 1000")
+    assert compiled == cmp(">", "list_size", ir.Arith("*", ir.ParamRef("limit"), C(1000)))
+    assert isinstance(compiled, ir.Compare)
+    assert ir.param_value(compiled.right, PARAMS) == 3000
+    other = compile_condition(
+        "list_size > params.limit * 1000", field_types("partner"), {"limit": 7}, "partner"
+    )
+    assert other.condition == compiled
+    member = compile_("type not in params.types")
+    assert isinstance(member, ir.Member) and ir.choice_values(member, PARAMS) == ["pct", "school"]
 
 
-def test_dates_and_floats_take_the_engine_form() -> None:
-    assert compile_("implementation_date > params.start", "proposal") == {
-        "$gt": {"implementation_date": 20081231}
-    }
-    assert compile_("population_share > params.share", "pct_area") == {
-        "$gt": {"population_share": 0.6}
-    }
+def test_division_is_true_division() -> None:
+    compiled = compile_("list_size >= service_count / 2")
+    assert compiled == cmp(">=", "list_size", ir.Arith("/", F("service_count"), C(2)))
+    assert ir.fold("/", 3, 2) == 1.5
+
+
+def test_dates_and_floats_keep_their_types() -> None:
+    compiled = compile_("implementation_date > params.start", "proposal")
+    assert compiled == cmp(">", "implementation_date", ir.ParamRef("start"), "proposal")
+    assert isinstance(compiled, ir.Compare)
+    assert ir.param_value(compiled.right, PARAMS) == dt.date(2008, 12, 31)
+    share = compile_("population_share > params.share", "pct_area")
+    assert isinstance(share, ir.Compare) and ir.param_value(share.right, PARAMS) == 0.6
+
+
+def test_columns_are_kept_but_do_not_make_conditions_differ() -> None:
+    compiled = compile_("is_practice and   list_size > 3")
+    assert isinstance(compiled, ir.BoolOp)
+    assert [part.column for part in compiled.parts] == [1, 19]
+    assert compiled == compile_("(is_practice) and list_size > 3")
 
 
 def test_reads_lists_fields_in_order() -> None:
@@ -104,6 +153,7 @@ def test_reads_lists_fields_in_order() -> None:
         ("list_size > 0.12345", "more than 4 decimal places"),
         ("list_size > 9007199254740993", "too large to compare reliably"),
         ("type in [" + ", ".join(f"'t{i}'" for i in range(201)) + "]", "at most 200"),
+        ("name == '\\ud800'", "half of a surrogate pair"),
     ],
 )
 def test_refuses(text: str, message: str) -> None:

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 import icorules
 from icorules.analysis.facts import FACT_KINDS, field_types
+from icorules.engines.durable import pattern_json
 from icorules.errors import InputError
 from icorules.inputs.codes import SERVICE_LINES, OrgType, has_visible_character
 from icorules.inputs.market import load_market
@@ -36,7 +37,8 @@ from icorules.inputs.proposal import Proposal, load_proposal
 from icorules.output.json_report import render_json
 from icorules.output.text import render_text
 from icorules.results.waivers import load_waivers
-from icorules.rules.expr import ExpressionError, compile_condition
+from icorules.rules import ir
+from icorules.rules.condition import ExpressionError, compile_condition
 from icorules.rules.loader import load_rulesets
 from icorules.rules.testing import run_suite
 from tests.proposals import clean_market, clean_proposal
@@ -302,9 +304,10 @@ def test_conditions_compile_or_raise_expression_error(text: str, kind: str) -> N
     except ExpressionError as exc:
         assert exc.message
         return
-    json.dumps(compiled.condition)  # plain data only
-    names = {"ref" if f == "id" else f for f in fields}
-    assert set(keys_of(compiled.condition)) <= ALLOWED_KEYS | names
+    engine_form, values = pattern_json(ir.Pattern(kind, compiled.condition, True), PARAMS)
+    json.dumps([engine_form, values])  # plain data only
+    names = {"ref" if f == "id" else f for f in fields} | {"kind"} | set(values)
+    assert set(keys_of(engine_form)) <= ALLOWED_KEYS | names
     assert set(compiled.reads) <= set(fields)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from icorules.analysis.derive import derive_facts
 from icorules.analysis.graph import build_graph
-from icorules.engines.durable import get_engine
+from icorules.engines import check_cost, fact_record, get_backend
 from icorules.errors import InputError, did_you_mean
 from icorules.inputs.documents import Document
 from icorules.inputs.market import Market, load_market, reconcile
@@ -148,8 +148,11 @@ def run_check(
     partner_graph = build_graph(model, context)
     warnings = [*warnings, *partner_graph.warnings]
     facts = derive_facts(partner_graph)
-    by_key = {f.engine_key(): f for f in facts}
-    matches = _backend(engine).run(bundle, [f.engine_dict() for f in facts])
+    records = [fact_record(f) for f in facts]
+    check_cost(bundle, records, limits, document.name if document else "<proposal>")
+    backend = get_backend(engine)
+    matches = backend.run(backend.prepare(bundle), records)
+    by_key = {(f.kind, f.id): f for f in facts}
     not_evaluated = _not_evaluated(bundle, model, context, ignored)
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     dropped = {*skipped, *ignored}
@@ -259,16 +262,6 @@ def left_out(bundle: RuleBundle, select: Sequence[str], ignore: Sequence[str]) -
         if (select and not any(i.startswith(p) for p in select))
         or any(i.startswith(p) for p in ignore)
     ]
-
-
-def _backend(name: Backend) -> Any:
-    if name == "durable_rules":
-        return get_engine()
-    if name == "reference":
-        from icorules.engines.reference import ReferenceEngine
-
-        return ReferenceEngine()
-    raise ValueError(f"unknown engine {name!r}: use 'durable_rules' or 'reference'")
 
 
 def _waivers(

@@ -13,12 +13,18 @@ team edited), so each stage has a budget, checked before the expensive step it p
     expression_length  characters in one rule condition (before parsing it)
     expression_depth   nesting of one condition's syntax tree (before compiling it)
     rules              rules loaded together in one run (before compiling them)
+    matches            matches the rules could make on one proposal: for each rule, the facts
+                       of its kind, once more for each part of an `or` that can hold at the
+                       same time (before the engine runs)
+    join_product       combinations of facts that rules with `given` join on one proposal:
+                       for each such rule, the product of the facts each pattern can match
+                       (before the engine runs)
 
 The defaults are far above any real bid or ruleset. Raise one with `Limits(name=N)` in Python
 or `--limit name=N` on the command line; `depth`, `expression_depth` and `rules` have ceilings
 that protect the process itself (recursion, and the time to register rules with durable_rules),
-so they cannot be raised past those. What durable_rules survives within one condition is not a
-setting: see icorules.rules.expr.MAX_TESTS and MAX_RANGE_TESTS.
+so they cannot be raised past those. What durable_rules can hold within one condition is not a
+setting: a rule past it is refused when its ruleset loads (icorules.engines.durable).
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ class Limits:
     expression_length: int = 2_000
     expression_depth: int = 32
     rules: int = 5_000
+    matches: int = 250_000
+    join_product: int = 250_000
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

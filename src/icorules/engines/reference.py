@@ -1,81 +1,86 @@
-"""The same compiled rules evaluated in plain Python, without durable_rules.
+"""The reference backend: typed conditions (icorules.rules.ir) evaluated in plain Python.
 
 A second backend (`icorules.check(..., engine="reference")`): the oracle the durable_rules
 backend is tested against, the floor benchmarks compare it with, and a fallback where the
-durable_rules C extension cannot load. Each compiled condition is turned into a Python closure
-once per bundle; facts are grouped by kind, so a rule only looks at the facts of its kinds.
+durable_rules C extension cannot load. Explain and lint evaluate conditions with `holds` and
+`value` from here, so what they say cannot disagree with it.
+
+Each condition is turned into a Python closure once per bundle, with its rule's parameter
+values; facts are grouped by kind, so a rule only looks at the facts of its kinds. A test of a
+field the fact does not have is false, as in durable_rules. It holds no state between calls,
+so threads need no lock.
 """
 
 from __future__ import annotations
 
 import operator
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from icorules.engines import Match
-from icorules.engines.durable import pattern_kind
-from icorules.rules.loader import SUBJECT, Rule, RuleBundle
+from icorules.engines import Match, Record, RuleProblem, derived_record
+from icorules.rules import ir
 
-Fact = dict[str, Any]
-Test = Callable[[Fact], bool]
-Value = Callable[[Fact], Any]
+if TYPE_CHECKING:
+    from icorules.rules.loader import Rule, RuleBundle
 
-_CMP = {
-    "$lt": operator.lt,
-    "$lte": operator.le,
-    "$gt": operator.gt,
-    "$gte": operator.ge,
-    "$neq": operator.ne,
+Test = Callable[[Mapping[str, Any]], bool]
+Value = Callable[[Mapping[str, Any]], Any]
+
+_CMP: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
-_ARITH = {
-    "$add": operator.add,
-    "$sub": operator.sub,
-    "$mul": operator.mul,
-    "$div": operator.truediv,
-}
-_MISSING = object()  # a field the fact does not have: every comparison with it is false
+MISSING: Any = object()  # a field the fact does not have: every comparison with it is false
 
 
-def compile_value(expr: Any) -> Value:
-    """A value in a condition: another field of the fact (`$m`), arithmetic, or a constant."""
-    if isinstance(expr, dict) and "$m" in expr:
-        name = expr["$m"]
-        return lambda fact: fact.get(name, _MISSING)
-    if isinstance(expr, dict):
-        ((op, args),) = expr.items()
-        func, left, right = _ARITH[op], compile_value(args["$l"]), compile_value(args["$r"])
+def compile_value(value: ir.Value, params: Mapping[str, Any]) -> Value:
+    """A value in a condition, for one fact: a field, a constant, a parameter, arithmetic."""
+    if isinstance(value, ir.FieldRef):
+        name = value.name
+        return lambda fact: fact.get(name, MISSING)
+    if ir.fixed(value):
+        constant = ir.param_value(value, params)
+        return lambda fact: constant
+    assert isinstance(value, ir.Arith)
+    op, left, right = (
+        value.op,
+        compile_value(value.left, params),
+        compile_value(value.right, params),
+    )
 
-        def arithmetic(fact: Fact) -> Any:
-            a, b = left(fact), right(fact)
-            return _MISSING if a is _MISSING or b is _MISSING else func(a, b)
+    def arithmetic(fact: Mapping[str, Any]) -> Any:
+        a, b = left(fact), right(fact)
+        return MISSING if a is MISSING or b is MISSING else ir.fold(op, a, b)
 
-        return arithmetic
-    return lambda fact: expr
-
-
-def compile_test(condition: dict[str, Any]) -> Test:
-    """A compiled condition (durable_rules JSON) as a predicate over one fact."""
-    if len(condition) != 1:  # several keys in one object: all must hold
-        return _all([compile_test({k: v}) for k, v in condition.items()])
-    ((key, arg),) = condition.items()
-    if key == "$and":
-        return _all([compile_test(c) for c in arg])
-    if key == "$or":
-        return _any([compile_test(c) for c in arg])
-    if key in _CMP:
-        ((name, rhs),) = arg.items()
-        return _compare(_CMP[key], name, compile_value(rhs))
-    if isinstance(arg, dict):  # equality with another field or with arithmetic
-        return _compare(operator.eq, key, compile_value(arg))
-    return lambda fact: key in fact and bool(fact[key] == arg)
+    return arithmetic
 
 
-def _compare(func: Callable[[Any, Any], Any], name: str, right: Value) -> Test:
-    def compare(fact: Fact) -> bool:
-        left, value = fact.get(name, _MISSING), right(fact)
-        return left is not _MISSING and value is not _MISSING and bool(func(left, value))
+def compile_test(cond: ir.Cond, params: Mapping[str, Any]) -> Test:
+    """A condition as a predicate over one fact, with these parameter values."""
+    if isinstance(cond, ir.BoolOp):
+        parts = [compile_test(part, params) for part in cond.parts]
+        return _all(parts) if cond.op == "and" else _any(parts)
+    name = cond.left.name
+    if isinstance(cond, ir.Member):
+        choices = ir.choice_values(cond, params)
+        negated = cond.negated
+
+        def member(fact: Mapping[str, Any]) -> bool:
+            left = fact.get(name, MISSING)
+            return left is not MISSING and (left in choices) != negated
+
+        return member
+    func, right = _CMP[cond.op], compile_value(cond.right, params)
+
+    def compare(fact: Mapping[str, Any]) -> bool:
+        left, value = fact.get(name, MISSING), right(fact)
+        return left is not MISSING and value is not MISSING and bool(func(left, value))
 
     return compare
 
@@ -84,7 +89,7 @@ def _all(parts: list[Test]) -> Test:
     if len(parts) == 1:
         return parts[0]
 
-    def every(fact: Fact) -> bool:  # a loop, not all(<generator>): half the cost per fact
+    def every(fact: Mapping[str, Any]) -> bool:  # a loop, not all(<generator>): half the cost
         for part in parts:  # noqa: SIM110
             if not part(fact):
                 return False
@@ -94,7 +99,7 @@ def _all(parts: list[Test]) -> Test:
 
 
 def _any(parts: list[Test]) -> Test:
-    def some(fact: Fact) -> bool:
+    def some(fact: Mapping[str, Any]) -> bool:
         for part in parts:  # noqa: SIM110
             if part(fact):
                 return True
@@ -103,62 +108,88 @@ def _any(parts: list[Test]) -> Test:
     return some
 
 
-def holds(condition: dict[str, Any], fact: Fact) -> bool:
-    """Whether `fact` satisfies a compiled condition (compiled each time: not for hot loops)."""
-    return compile_test(condition)(fact)
+def holds(cond: ir.Cond, fact: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+    """Whether `fact` satisfies `cond` (compiled each time: not for hot loops)."""
+    return compile_test(cond, params)(fact)
 
 
-def _value(expr: Any, fact: Fact) -> Any:
-    """A condition's value for one fact, or _MISSING (rules/explain.py shows it)."""
-    return compile_value(expr)(fact)
+def value(expr: ir.Value, fact: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
+    """A value's worth for one fact, or MISSING (rules/explain.py shows it)."""
+    return compile_value(expr, params)(fact)
+
+
+def rule_problems(rule: Rule) -> list[RuleProblem]:
+    """Nothing a loaded rule says is beyond plain Python."""
+    return []
 
 
 @dataclass(frozen=True)
 class _Compiled:
     rule: Rule
-    # (alias, fact kind, test of the rest): facts are grouped by kind, so the kind test goes
-    patterns: tuple[tuple[str, str, Test], ...]
+    # (kind, is it the rule's own fact, test): facts are grouped by kind, so no kind test
+    patterns: tuple[tuple[str, bool, Test], ...]
     kinds: frozenset[str]
 
 
-_CACHE: weakref.WeakKeyDictionary[RuleBundle, list[_Compiled]] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class Prepared:
+    bundle: RuleBundle
+    rules: tuple[_Compiled, ...]
 
 
-def _compiled(bundle: RuleBundle) -> list[_Compiled]:
-    if bundle not in _CACHE:
-        out = []
-        for rule in bundle.rules:
-            patterns = tuple(
-                (alias, pattern_kind(cond), compile_test({"$and": cond["$and"][1:]}))
-                for alias, cond in rule.patterns
-            )
-            out.append(_Compiled(rule, patterns, frozenset(k for _, k, _ in patterns)))
-        _CACHE[bundle] = out
-    return _CACHE[bundle]
-
-
-def evaluate(bundle: RuleBundle, facts: Sequence[Fact]) -> set[tuple[str, str]]:
-    """(rule id, subject engine id) for every match."""
-    return {(m.rule, m.subject["id"]) for m in ReferenceEngine().run(bundle, facts)}
-
-
-class ReferenceEngine:
+class ReferenceBackend:
     """Stateless, so safe from any number of threads at once."""
 
-    def run(self, bundle: RuleBundle, facts: Sequence[Fact]) -> list[Match]:
+    name = "reference"
+
+    def __init__(self) -> None:
+        self._cache: weakref.WeakKeyDictionary[RuleBundle, tuple[_Compiled, ...]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def rule_problems(self, rule: Rule) -> list[RuleProblem]:
+        return rule_problems(rule)
+
+    def prepare(self, bundle: RuleBundle) -> Prepared:
+        rules = self._cache.get(bundle)
+        if rules is None:
+            rules = tuple(
+                _Compiled(
+                    rule,
+                    tuple(
+                        (p.kind, p.subject, compile_test(p.condition, rule.params))
+                        for p in rule.patterns
+                    ),
+                    frozenset(p.kind for p in rule.patterns),
+                )
+                for rule in bundle.rules
+            )
+            self._cache[bundle] = rules
+        return Prepared(bundle, rules)
+
+    def run(self, prepared: Prepared, facts: Sequence[Record]) -> list[Match]:
         """Every rule match, chaining derived facts to a fixpoint, one per (rule, subject)."""
-        return _run(_compiled(bundle), facts)
+        return _run(list(prepared.rules), facts)
 
 
-def _run(rules: list[_Compiled], facts: Sequence[Fact]) -> list[Match]:
-    by_kind: dict[str, list[Fact]] = {}
+BACKEND = ReferenceBackend()
+
+
+def evaluate(bundle: RuleBundle, facts: Sequence[Record]) -> set[tuple[str, str, str]]:
+    """(rule id, subject kind, subject id) for every match."""
+    matches = BACKEND.run(BACKEND.prepare(bundle), facts)
+    return {(m.rule, m.subject["kind"], m.subject["id"]) for m in matches}
+
+
+def _run(rules: list[_Compiled], facts: Sequence[Record]) -> list[Match]:
+    by_kind: dict[str, list[Record]] = {}
     for fact in facts:
         by_kind.setdefault(fact["kind"], []).append(fact)
     fired: set[tuple[str, str]] = set()
     matches: list[Match] = []
     todo = rules  # first every rule; then only those that read a kind that has new facts
     while todo:
-        derived: list[Fact] = []
+        derived: list[Record] = []
         for compiled in todo:
             _fire(compiled, by_kind, fired, matches, derived)
         for fact in derived:
@@ -170,36 +201,28 @@ def _run(rules: list[_Compiled], facts: Sequence[Fact]) -> list[Match]:
 
 def _fire(
     compiled: _Compiled,
-    by_kind: dict[str, list[Fact]],
+    by_kind: dict[str, list[Record]],
     fired: set[tuple[str, str]],
     matches: list[Match],
-    derived: list[Fact],
+    derived: list[Record],
 ) -> None:
     """A `given` pattern only asks whether some fact matches it, so the first one stands in."""
     rule = compiled.rule
-    given: dict[str, Fact] = {}
-    subjects: list[Fact] = []
-    for alias, kind, test in compiled.patterns:
+    given: dict[str, Record] = {}
+    subjects: list[Record] = []
+    for kind, subject, test in compiled.patterns:
         found = [f for f in by_kind.get(kind, ()) if test(f)]
         if not found:
             return
-        if alias == SUBJECT:
+        if subject:
             subjects = found
         else:
-            given[alias] = found[0]
-    for subject in subjects:
-        key = (rule.id, subject["id"])
+            given[kind] = found[0]
+    for fact in subjects:
+        key = (rule.id, fact["id"])
         if key in fired:
             continue
         fired.add(key)
-        matches.append(Match(rule.id, subject, dict(given)))
+        matches.append(Match(rule.id, fact, dict(given)))
         if rule.derive is not None:
-            ref = f"{rule.id}/{subject['ref']}"
-            derived.append(
-                {
-                    **rule.derive.fields,
-                    "kind": rule.derive.kind,
-                    "id": f"{rule.derive.kind}:{ref}",
-                    "ref": ref,
-                }
-            )
+            derived.append(derived_record(rule.id, rule.derive, fact["id"]))

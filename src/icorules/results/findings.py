@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import re
-import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from icorules.analysis.facts import Fact
 from icorules.engines import Match, gc_paused
-from icorules.rules.loader import RuleBundle, Severity
+from icorules.rules.loader import RuleBundle
+from icorules.rules.spec import Severity
+from icorules.rules.templates import display, for_message, render
+
+__all__ = [
+    "SEVERITY_RANK",
+    "Explained",
+    "Finding",
+    "Subject",
+    "build_findings",
+    "display",
+    "for_message",
+    "render",
+]
 
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
@@ -67,91 +77,27 @@ class Explained(BaseModel):
     lines: list[str]
 
 
-def display(value: Any) -> Scalar:
-    """A fact value as shown to people and in JSON reports."""
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return round(value, 6)
-    return value  # type: ignore[no-any-return]
-
-
-def for_message(value: Any) -> Any:
-    """Values as a message template gets them: dates and numbers keep their type so format
-    specs like {share:.0%} or {date:%B %Y} work; true/false read as yes/no."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    return value
-
-
-MAX_FORMAT_WIDTH = 100  # as the loader allows (rules.loader.MAX_FORMAT_WIDTH)
-
-
-class _TemplateFormatter(string.Formatter):
-    """Python's format language cut down to what a message needs, because the template is
-    text from a ruleset: `{field}` and `{params.NAME}`, each with a format spec, and nothing
-    that reaches into an object (`{name.__class__}`, `{params.__dict__}`, `{x[0]}`) or asks
-    for a gigabyte of padding. The loader refuses all of these when a ruleset loads; this is
-    the second line, for rules built by other means.
-    """
-
-    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
-        values, params = kwargs["values"], kwargs["params"]
-        key = field_name.removeprefix("params.")
-        if key != field_name and key in params and "." not in key and "[" not in key:
-            value = params[key]
-            if isinstance(value, list):
-                return ", ".join(str(display(v)) for v in value), field_name
-            return for_message(value), field_name
-        if field_name in values:
-            return values[field_name], field_name
-        raise ValueError(f"'{{{field_name}}}' is not a field or params.NAME")
-
-    def convert_field(self, value: Any, conversion: str | None) -> Any:
-        if conversion:
-            raise ValueError(f"the conversion '!{conversion}' is not allowed")
-        return value
-
-    def format_field(self, value: Any, format_spec: str) -> Any:
-        if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"\d+", format_spec)):
-            raise ValueError(f"the format '{format_spec}' is too wide")
-        try:
-            return format(value, format_spec)
-        except (TypeError, ValueError):
-            # The loader tried the spec on a value of the field's type, but an optional field
-            # may be absent ({implementation_date:%B %Y} with no date): show it plainly.
-            return str(value)
-
-
-_FORMATTER = _TemplateFormatter()
-
-
-def render(template: str, values: Mapping[str, Any], params: Mapping[str, Any]) -> str:
-    """Fill a rule's message or fix template from a fact's values and the rule's parameters."""
-    return _FORMATTER.vformat(template, (), {"values": values, "params": params})
+FactKey = tuple[str, str]  # (kind, id)
 
 
 def build_findings(
-    matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[str, Fact]
+    matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[FactKey, Fact]
 ) -> list[Finding]:
-    """One finding per match, in a stable order (severity, rule, subject)."""
+    """One finding per match, in a stable order (severity, rule, subject). `facts` are the
+    check's facts by (kind, id); a match on a fact rules derived has none."""
     with gc_paused():  # thousands of findings with many rules: see engine.gc_paused
         return _build_findings(matches, bundle, facts)
 
 
 def _build_findings(
-    matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[str, Fact]
+    matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[FactKey, Fact]
 ) -> list[Finding]:
     findings = []
     # Per subject, worked out once: with many rules, one fact is the subject of many findings.
-    prepared: dict[str, tuple[dict[str, Any], dict[str, Any], Subject]] = {}
+    prepared: dict[FactKey, tuple[dict[str, Any], dict[str, Any], Subject]] = {}
     for match in matches:
         rule = bundle.rule(match.rule)
-        key = match.subject["id"]
+        key = (match.subject["kind"], match.subject["id"])
         if key not in prepared:
             prepared[key] = _subject(match, facts.get(key))
         values, fields, subject = prepared[key]
@@ -178,11 +124,11 @@ def _subject(match: Match, fact: Fact | None) -> tuple[dict[str, Any], dict[str,
         subject = Subject(
             kind=fact.kind, id=fact.id, name=str(getattr(fact, "name", "")), path=fact.path
         )
-    else:  # a derived fact: it exists only in the engine
-        values = {**match.subject, "id": match.subject["ref"]}
+    else:  # a derived fact: it exists only while the rules run
+        values = dict(match.subject)
         subject = Subject(
             kind=match.subject["kind"],
-            id=match.subject["ref"],
+            id=match.subject["id"],
             name=str(match.subject.get("name", "")),
         )
     return values, {k: for_message(v) for k, v in values.items()}, subject

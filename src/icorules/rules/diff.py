@@ -1,18 +1,19 @@
 """`icorules diff OLD NEW`: what changed between two drafts of a ruleset, for publishing.
 
 Rules are matched by id, which is stable by policy (docs/rulesets.md), so a renamed title is a
-change to a rule, not a removal and an addition. Conditions are compared as parsed
-expressions: re-wrapping a long condition or adding brackets is not a change. A rule whose
+change to a rule, not a removal and an addition. Conditions are compared in their compiled form
+(rules/ir.py): re-wrapping a long condition, adding brackets or writing `not x > 5` for
+`x <= 5` is not a change, because the rule tests the same thing. A rule whose
 text is untouched but whose parameter default moved is reported as changed, because it now
 fires on different bids.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from icorules.rules import ir
 from icorules.rules.docs import params_used, plain_words, show_value
 from icorules.rules.loader import Rule, RuleBundle
 
@@ -64,8 +65,8 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def _shape(condition: str) -> str:
-    return ast.dump(ast.parse(condition.strip(), mode="eval"))
+def _given(rule: Rule) -> dict[str, ir.Cond]:
+    return {p.kind: p.condition for p in rule.patterns if not p.subject}
 
 
 def _value(value: Any) -> str:
@@ -132,7 +133,7 @@ def rule_changes(old: Rule, new: Rule) -> list[Change]:
     out: list[Change] = []
     for name in _TEXT_FIELDS:
         a, b = getattr(old, name), getattr(new, name)
-        same = _shape(a) == _shape(b) if name == "condition" else _text(a) == _text(b)
+        same = old.condition_ir == new.condition_ir if name == "condition" else _text(a) == _text(b)
         if not same:
             out.append(Change(name, _text(a), _text(b)))
     for name in _INLINE_FIELDS:
@@ -140,9 +141,10 @@ def rule_changes(old: Rule, new: Rule) -> list[Change]:
         if a != b:
             out.append(Change(name, _value(a), _value(b)))
     old_given, new_given = dict(old.given), dict(new.given)
+    old_ir, new_ir = _given(old), _given(new)
     for kind in sorted(old_given.keys() | new_given.keys()):
         a, b = old_given.get(kind), new_given.get(kind)
-        if a is None or b is None or _shape(a) != _shape(b):
+        if a is None or b is None or old_ir.get(kind) != new_ir.get(kind):
             out.append(Change(f"given {kind}", a, b))
     a_derive = _derive_text(old)
     b_derive = _derive_text(new)

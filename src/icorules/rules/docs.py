@@ -1,7 +1,10 @@
 """What a rule says, for people: conditions in plain words, `rules show`, and `rules docs`.
 
 Bidders and assessors read rules, not YAML; everything here is generated from the loaded
-rulesets so the published reference can never drift from what `icorules check` runs.
+rulesets so the published reference can never drift from what `icorules check` runs. What a
+rule reads and which parameters it uses come from its compiled form (rules/ir.py); the plain
+words follow the condition's text, because they keep the author's own grouping (`not (a or b)`
+reads "none of these holds"), which the compiled form has already pushed `not` through.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from icorules.analysis.facts import FACT_KINDS, field_types
+from icorules.rules import ir
 from icorules.rules.loader import Rule, RuleBundle, Ruleset
 
 _PHRASE = {
@@ -147,24 +151,23 @@ def shown_path(file: str) -> str:
 
 def params_used(rule: Rule) -> list[str]:
     """Parameters the rule's condition, `given`, message or fix refer to, in order."""
-    texts = [rule.condition, *(t for _, t in rule.given), rule.message, rule.fix]
-    found: list[str] = []
-    for text in texts:
-        for name in PARAM_RE.findall(text):
-            if name not in found and name in rule.params:
-                found.append(name)
-    return found
+    patterns = [rule.patterns[-1], *rule.patterns[:-1]]  # its own condition first
+    found = [name for p in patterns for name in ir.params_read(p.condition)]
+    for text in (rule.message, rule.fix):
+        for _, name, _, _ in string.Formatter().parse(text):
+            if name and name.startswith("params."):
+                found.append(name.removeprefix("params."))
+    return [n for n in dict.fromkeys(found) if n in rule.params]
 
 
 def given_reads(rule: Rule) -> list[tuple[str, str]]:
     """(kind, field) pairs the rule's `given` conditions read."""
-    out: list[tuple[str, str]] = []
-    for kind, text in rule.given:
-        fields = field_types(kind)
-        for node in ast.walk(ast.parse(text.strip(), mode="eval")):
-            if isinstance(node, ast.Name) and node.id in fields and (kind, node.id) not in out:
-                out.append((kind, node.id))
-    return out
+    return [
+        (p.kind, name)
+        for p in rule.patterns
+        if not p.subject
+        for name in ir.fields_read(p.condition)
+    ]
 
 
 def template_fields(rule: Rule) -> list[str]:

@@ -1,9 +1,10 @@
 """Why a rule fired on a subject, or why it did not: its condition with the values it read.
 
 An analyst who doubts a finding needs to see `share (1.00) >= params.share_of_supply (0.25) ✓`,
-not the engine's JSON. Each part of the condition is compiled on its own by the same compiler
-the ruleset loader uses and evaluated by the reference engine (`holds`), so an explanation
-cannot disagree with the engine about what is true; this module only lays the parts out.
+not the engine's form. Each part of the condition is compiled on its own by the same compiler
+the ruleset loader uses and evaluated by the reference backend's evaluator of the typed form
+(`holds`, `value`), so an explanation cannot disagree with the rules about what is true; this
+module only lays the parts out, in the words and order the rule's author wrote.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from icorules.analysis.facts import Fact, FieldType, field_types
-from icorules.engines import Match
-from icorules.engines.reference import _MISSING, _value, holds
+from icorules.engines import Match, Record, derived_record, fact_record
+from icorules.engines.reference import MISSING, holds
+from icorules.engines.reference import value as value_of
 from icorules.errors import InputError, did_you_mean
 from icorules.results.findings import Explained, Finding, Subject
-from icorules.rules.expr import ENGINE_FIELD_NAMES, ExpressionError, compile_condition
-from icorules.rules.loader import SUBJECT, Rule, RuleBundle
+from icorules.rules import ir
+from icorules.rules.condition import compile_condition
+from icorules.rules.loader import Rule, RuleBundle
+from icorules.rules.syntax import ExpressionError
 
 YES, NO = "✓", "✗"
 _OP_TEXT = {
@@ -41,13 +45,11 @@ def _mark(value: bool) -> str:
 
 
 def format_value(value: Any, ftype: FieldType | None = None) -> str:
-    """An engine or parameter value as an analyst reads it (dates back from the engine's int)."""
-    if value is _MISSING or value is None:
+    """A fact or parameter value as an analyst reads it."""
+    if value is MISSING or value is None:
         return "absent"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if ftype is not None and ftype.base is dt.date and isinstance(value, int):
-        return f"{value // 10_000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
@@ -76,11 +78,11 @@ class _Condition:
     def segment(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.text, node) or ast.unparse(node)
 
-    def compiled(self, text: str) -> dict[str, Any]:
+    def compiled(self, text: str) -> ir.Cond:
         return compile_condition(text, self.fields, self.params, self.kind).condition
 
     def holds(self, node: ast.AST) -> bool:
-        return holds(self.compiled(self.segment(node)), dict(self.fact))
+        return holds(self.compiled(self.segment(node)), self.fact, self.params)
 
     def lines(self) -> list[str]:
         tree = ast.parse(self.text, mode="eval").body
@@ -131,11 +133,10 @@ class _Condition:
 
     def operand(self, node: ast.AST) -> str:
         if isinstance(node, ast.Name):
-            engine_name = ENGINE_FIELD_NAMES.get(node.id, node.id)
-            value = self.fact.get(engine_name, _MISSING)
-            if value is _MISSING:
+            found = self.fact.get(node.id, MISSING)
+            if found is MISSING:
                 self.absent = True
-            return f"{node.id} ({format_value(value, self.fields.get(node.id))})"
+            return f"{node.id} ({format_value(found, self.fields.get(node.id))})"
         if isinstance(node, ast.Attribute):
             return f"params.{node.attr} ({format_value(self.params.get(node.attr))})"
         if isinstance(node, ast.BinOp):
@@ -150,10 +151,10 @@ class _Condition:
             condition = self.compiled(text)
         except ExpressionError:  # e.g. arithmetic on both sides: show no result, not fail
             return None
-        ((key, arg),) = condition.items()
-        rhs = next(iter(arg.values())) if key.startswith("$") else arg
-        value = _value(rhs, dict(self.fact))
-        return None if value is _MISSING else format_value(value)
+        if not isinstance(condition, ir.Compare):
+            return None
+        worked = value_of(condition.right, self.fact, self.params)  # the field is on the left
+        return None if worked is MISSING else format_value(worked)
 
 
 def condition_lines(
@@ -167,8 +168,8 @@ def _kind_facts(facts: Sequence[Mapping[str, Any]], kind: str) -> list[Mapping[s
     return [f for f in facts if f.get("kind") == kind]
 
 
-def _given_patterns(rule: Rule) -> dict[str, dict[str, Any]]:
-    return {alias.removeprefix("given_"): cond for alias, cond in rule.patterns if alias != SUBJECT}
+def _given_patterns(rule: Rule) -> dict[str, ir.Cond]:
+    return {p.kind: p.condition for p in rule.patterns if not p.subject}
 
 
 def given_lines(rule: Rule, facts: Sequence[Mapping[str, Any]]) -> tuple[list[str], bool]:
@@ -178,7 +179,7 @@ def given_lines(rule: Rule, facts: Sequence[Mapping[str, Any]]) -> tuple[list[st
     patterns = _given_patterns(rule)
     for kind, text in rule.given:
         candidates = _kind_facts(facts, kind)
-        matching = [f for f in candidates if holds(patterns[kind], dict(f))]
+        matching = [f for f in candidates if holds(patterns[kind], f, rule.params)]
         if matching:
             shown = matching[:1]
         else:
@@ -191,7 +192,7 @@ def given_lines(rule: Rule, facts: Sequence[Mapping[str, Any]]) -> tuple[list[st
         pad = "" if matching else "  "
         for fact in shown:
             lines = condition_lines(text, kind, rule.params, fact)
-            out.append(f"{pad}given {kind} {fact.get('ref', '')}: {lines[0]}")
+            out.append(f"{pad}given {kind} {fact.get('id', '')}: {lines[0]}")
             out += [f"{pad}  {line}" for line in lines[1:]]
     return out, met
 
@@ -199,7 +200,7 @@ def given_lines(rule: Rule, facts: Sequence[Mapping[str, Any]]) -> tuple[list[st
 def explain_subject(
     rule: Rule, subject: Mapping[str, Any], facts: Sequence[Mapping[str, Any]]
 ) -> list[str]:
-    """Why `rule` did or did not fire on `subject` (an engine fact), in readable lines."""
+    """Why `rule` did or did not fire on `subject` (a fact record), in readable lines."""
     lines, met = given_lines(rule, facts)
     if not met:
         return [*lines, "so the condition was not tested"]
@@ -211,28 +212,22 @@ def tested(rule: Rule, facts: Sequence[Mapping[str, Any]]) -> bool:
     exists and every `given` is met (a rule with nothing to test passes vacuously)."""
     if not _kind_facts(facts, rule.fact):
         return False
-    patterns = _given_patterns(rule)
-    return all(any(holds(cond, dict(f)) for f in facts) for cond in patterns.values())
+    return all(
+        any(holds(cond, f, rule.params) for f in _kind_facts(facts, kind))
+        for kind, cond in _given_patterns(rule).items()
+    )
 
 
 def with_derived(
     bundle: RuleBundle, facts: Iterable[Mapping[str, Any]], fired: Iterable[tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """The engine facts plus those rules derived, rebuilt from (rule id, subject id) matches
+) -> list[Record]:
+    """The fact records plus those rules derived, rebuilt from (rule id, subject id) matches
     exactly as the engines build them."""
     out = [dict(f) for f in facts]
     for rule_id, subject in fired:
         rule = bundle.rule(rule_id)
         if rule.derive is not None:
-            ref = f"{rule.id}/{subject}"
-            out.append(
-                {
-                    **rule.derive.fields,
-                    "kind": rule.derive.kind,
-                    "id": f"{rule.derive.kind}:{ref}",
-                    "ref": ref,
-                }
-            )
+            out.append(derived_record(rule.id, rule.derive, subject))
     return out
 
 
@@ -265,11 +260,11 @@ def explain_check(
     """Findings with `explanation` filled in (all, or those of `rule_ids`), and for each of
     `rule_ids` an explanation of every subject it did not fire on."""
     check_rule_ids(bundle, rule_ids)
-    fired = [(m.rule, str(m.subject["ref"])) for m in matches]
-    known = with_derived(bundle, (f.engine_dict() for f in facts), fired)
-    by_id = {f["id"]: f for f in known}
+    fired = [(m.rule, str(m.subject["id"])) for m in matches]
+    known = with_derived(bundle, (fact_record(f) for f in facts), fired)
+    by_key = {(f["kind"], f["id"]): f for f in known}
     subjects = {
-        f.engine_key(): Subject(kind=f.kind, id=f.id, name=str(getattr(f, "name", "")), path=f.path)
+        (f.kind, f.id): Subject(kind=f.kind, id=f.id, name=str(getattr(f, "name", "")), path=f.path)
         for f in facts
     }
     requests = [split_request(r) for r in rule_ids]
@@ -277,7 +272,7 @@ def explain_check(
     explained_findings = []
     for finding in findings:
         if every_finding or finding.rule in wanted:
-            subject_fact = by_id.get(f"{finding.subject.kind}:{finding.subject.id}")
+            subject_fact = by_key.get((finding.subject.kind, finding.subject.id))
             if subject_fact is not None:
                 lines = explain_subject(bundle.rule(finding.rule), subject_fact, known)
                 finding = finding.model_copy(update={"explanation": lines})
@@ -290,16 +285,16 @@ def explain_check(
             line = "not evaluated: this rule needs a market context (--market FILE)"
             passes.append(Explained(rule=rule_id, lines=[line]))
             continue
-        candidates = [f for f in _kind_facts(known, rule.fact) if only is None or f["ref"] == only]
+        candidates = [f for f in _kind_facts(known, rule.fact) if only is None or f["id"] == only]
         if not candidates:
             what = f"'{rule.fact}' fact" + (f" with id '{only}'" if only else "")
             line = f"there is no {what} in this proposal, so nothing was tested"
             passes.append(Explained(rule=rule_id, lines=[line]))
         for fact in candidates:
-            if (rule_id, fact["ref"]) in fired_on:
+            if (rule_id, fact["id"]) in fired_on:
                 continue
-            subject = subjects.get(fact["id"]) or Subject(
-                kind=rule.fact, id=fact["ref"], name=str(fact.get("name", ""))
+            subject = subjects.get((fact["kind"], fact["id"])) or Subject(
+                kind=rule.fact, id=fact["id"], name=str(fact.get("name", ""))
             )
             passes.append(
                 Explained(rule=rule_id, subject=subject, lines=explain_subject(rule, fact, known))

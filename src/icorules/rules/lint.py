@@ -5,41 +5,37 @@ bidder could ever trigger, one that fires on every bid, a citation or fix hint l
 parameter nobody uses, a classification that no rule derives. Every finding has a stable code
 (like ruff or Semgrep) so a team can discuss, document and `--ignore` it.
 
-Static truth (RL006/RL007) is decided on the compiled condition, the same form the engine runs:
-it is put in disjunctive normal form and each conjunction is checked per field (number bounds,
-equalities, the fixed values of true/false and choice fields). Comparisons between two fields
-or with arithmetic are treated as unknown, so lint only reports what it can prove.
+Static truth (RL006/RL007) is decided on the typed condition every backend runs (rules/truth.py).
+What the engines cannot hold is reported as it is when the ruleset loads (RL011).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import itertools
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from icorules.analysis.facts import FACT_KINDS, FieldType, field_types
+from icorules.analysis.facts import FACT_KINDS, field_types
+from icorules.engines import derived_record
 from icorules.engines.reference import holds
 from icorules.errors import InputError, Problem
 from icorules.inputs.documents import Document, load_document
 from icorules.inputs.validation import pydantic_problems
 from icorules.limits import DEFAULT_LIMITS
+from icorules.rules.condition import compile_condition
 from icorules.rules.docs import PARAM_RE
-from icorules.rules.expr import ExpressionError, compile_condition
-from icorules.rules.loader import (
-    ParameterSpec,
-    RulesetSpec,
-    RuleSpec,
-    _compile_rule,
-    ruleset_files,
-)
+from icorules.rules.loader import _compile_rule, ruleset_files
+from icorules.rules.spec import RULE_ID_PATTERN, ParameterSpec, RulesetSpec, RuleSpec
+from icorules.rules.syntax import ExpressionError
+from icorules.rules.truth import static_verdicts
+
+__all__ = ["CODES", "LintFinding", "lint_paths", "static_verdicts"]
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ CODES: dict[str, Code] = {
     )
 }
 
-RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$")
+RULE_ID = re.compile(RULE_ID_PATTERN)
 _PLACEHOLDER_ID = "LINT-000"
 
 
@@ -314,9 +310,7 @@ class _Linter:
         for info in self.rules:
             derive = info.spec.derive
             if derive is not None and derive.kind in FACT_KINDS:
-                ref = f"{info.id}/x"
-                fact = {**derive.fields, "kind": derive.kind, "id": f"{derive.kind}:{ref}"}
-                producers.setdefault(derive.kind, []).append({**fact, "ref": ref})
+                producers.setdefault(derive.kind, []).append(derived_record(info.id, derive, "x"))
         for info in self.rules:
             waits: list[tuple[str, str, tuple[str, ...]]] = [
                 (k, t, ("given", k)) for k, t in info.spec.given.items()
@@ -330,7 +324,7 @@ class _Linter:
                 except ExpressionError:
                     continue  # reported as RL011
                 made = producers.get(kind, [])
-                if any(holds(compiled.condition, fact) for fact in made):
+                if any(holds(compiled.condition, fact, info.params) for fact in made):
                     continue
                 shown = set(field_types(kind)) - {"id"}
                 offered = sorted(
@@ -395,140 +389,3 @@ def _params_named(raw: Mapping[str, Any]) -> set[str]:
     if isinstance(raw.get("given"), dict):
         texts += list(raw["given"].values())
     return {name for t in texts if isinstance(t, str) for name in PARAM_RE.findall(t)}
-
-
-# -- static truth ---------------------------------------------------------------------------
-
-MAX_CONJUNCTIONS = 512
-_NEGATE = {"$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt", "$eq": "$neq", "$neq": "$eq"}
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": lambda a, b: a == b,
-    "$neq": lambda a, b: a != b,
-    "$lt": lambda a, b: a < b,
-    "$lte": lambda a, b: a <= b,
-    "$gt": lambda a, b: a > b,
-    "$gte": lambda a, b: a >= b,
-}
-Atom = tuple[str, str, Any]  # (operator, engine field name, value)
-_OPAQUE: list[list[Atom]] = [[]]  # a test lint cannot reason about: satisfiable either way
-
-
-def static_verdicts(text: str, kind: str, params: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    """("never" | "always", the part's text, whether it is the whole condition), outermost
-    parts first; nothing inside a part already reported."""
-    fields = field_types(kind)
-    source = text.strip()
-    try:  # compiling first applies the length and depth limits before Python's parser recurses
-        compile_condition(source, fields, dict(params), kind)
-        tree = ast.parse(source, mode="eval").body
-    except (SyntaxError, ExpressionError):
-        return []
-    out: list[tuple[str, str, bool]] = []
-
-    def visit(node: ast.AST, whole: bool) -> None:
-        segment = " ".join((ast.get_source_segment(source, node) or "").split())
-        try:
-            compiled = compile_condition(segment, fields, dict(params), kind).condition
-        except ExpressionError:
-            return
-        verdict = _verdict(compiled, fields)
-        if verdict is not None:
-            out.append((verdict, segment, whole))
-            return
-        inner = node.operand if isinstance(node, ast.UnaryOp) else node
-        if isinstance(inner, ast.BoolOp):
-            for child in inner.values:
-                visit(child, False)
-
-    visit(tree, True)
-    return out
-
-
-def _verdict(condition: dict[str, Any], fields: Mapping[str, FieldType]) -> str | None:
-    never = _dnf(condition, negate=False)
-    if never is not None and not any(_satisfiable(c, fields, False) for c in never):
-        return "never"
-    always = _dnf(condition, negate=True)
-    if always is not None and not any(_satisfiable(c, fields, True) for c in always):
-        return "always"
-    return None
-
-
-def _dnf(condition: Any, negate: bool) -> list[list[Atom]] | None:
-    """The (negated) condition as a list of conjunctions of atoms; None if too large."""
-    if not isinstance(condition, dict) or not condition:
-        return _OPAQUE
-    if len(condition) > 1:
-        return _dnf({"$and": [{k: v} for k, v in condition.items()]}, negate)
-    ((key, arg),) = condition.items()
-    if key in ("$and", "$or"):
-        parts = [_dnf(c, negate) for c in arg]
-        known = [p for p in parts if p is not None]
-        if len(known) != len(parts):
-            return None
-        conjunctive = (key == "$and") != negate
-        if not conjunctive:
-            return [c for p in known for c in p]
-        out: list[list[Atom]] = [[]]
-        for part in known:
-            out = [a + b for a, b in itertools.product(out, part)]
-            if len(out) > MAX_CONJUNCTIONS:
-                return None
-        return out
-    if key in _NEGATE:
-        ((name, value),) = arg.items()
-        if isinstance(value, dict):
-            return _OPAQUE
-        return [[(_NEGATE[key] if negate else key, name, value)]]
-    if isinstance(arg, dict):
-        return _OPAQUE
-    return [[("$neq" if negate else "$eq", key, arg)]]
-
-
-def _satisfiable(atoms: list[Atom], fields: Mapping[str, FieldType], complement: bool) -> bool:
-    """Whether some fact meets every atom. In the complement of a condition an absent value
-    meets every (negated) test on it, because every comparison on an absent value is false."""
-    by_field: dict[str, list[tuple[str, Any]]] = {}
-    for op, name, value in atoms:
-        by_field.setdefault(name, []).append((op, value))
-    for name, tests in by_field.items():
-        ftype = fields.get("id" if name == "ref" else name)
-        if ftype is None or (complement and ftype.nullable):
-            continue
-        if not _field_satisfiable(ftype, tests):
-            return False
-    return True
-
-
-def _field_satisfiable(ftype: FieldType, tests: list[tuple[str, Any]]) -> bool:
-    def meets(value: Any) -> bool:
-        return all(_COMPARE[op](value, bound) for op, bound in tests)
-
-    if ftype.base is bool:
-        return any(meets(v) for v in (True, False))
-    if ftype.choices:
-        return any(meets(v) for v in ftype.choices)
-    equal = {v for op, v in tests if op == "$eq"}
-    if equal:
-        return len(equal) == 1 and meets(next(iter(equal)))
-    if ftype.base is str:
-        return True  # unlimited text: only a clash of equalities is impossible
-    lo, lo_strict, hi, hi_strict = -math.inf, False, math.inf, False
-    for op, bound in tests:
-        if op in ("$gt", "$gte") and (bound > lo or (bound == lo and op == "$gt")):
-            lo, lo_strict = bound, op == "$gt"
-        if op in ("$lt", "$lte") and (bound < hi or (bound == hi and op == "$lt")):
-            hi, hi_strict = bound, op == "$lt"
-    excluded = {v for op, v in tests if op == "$neq"}
-    if ftype.base is float:
-        if lo > hi or (lo == hi and (lo_strict or hi_strict)):
-            return False
-        return not (lo == hi and lo in excluded)
-    # whole numbers (and dates, which the engine holds as whole numbers)
-    low = lo if math.isinf(lo) else math.floor(lo) + 1 if lo_strict else math.ceil(lo)
-    high = hi if math.isinf(hi) else math.ceil(hi) - 1 if hi_strict else math.floor(hi)
-    if low > high:
-        return False
-    if math.isinf(low) or math.isinf(high) or high - low + 1 > len(excluded):
-        return True
-    return any(v not in excluded for v in range(int(low), int(high) + 1))

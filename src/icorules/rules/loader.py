@@ -6,69 +6,31 @@ in every file is collected and reported as `file:line:col: message`, not just th
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import importlib.util
-import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import ValidationError
 
 from icorules.analysis.facts import FACT_KINDS, FieldType, field_types
+from icorules.engines import rule_problems
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document, load_document
 from icorules.inputs.validation import pydantic_problems
 from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
-from icorules.rules.expr import ExpressionError, compile_condition
-
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[0-9]{3}[a-z]?$")]
-ParamValue = bool | int | float | str | dt.date | list[bool | int | float | str]
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ParameterSpec(_Spec):
-    default: ParamValue
-    description: str = ""
-
-
-class DeriveSpec(_Spec):
-    kind: str
-    fields: dict[str, bool | int | float | str] = Field(default_factory=dict)
-
-
-class RuleSpec(_Spec):
-    id: RuleId
-    title: str = Field(min_length=1)
-    severity: Severity
-    source: str = Field(min_length=1, description="Citation: seed article and quote.")
-    fact: str
-    condition: str
-    message: str = Field(min_length=1)
-    fix: str = Field(min_length=1)
-    given: dict[str, str] = Field(
-        default_factory=dict, description="Other facts that must exist: kind -> condition."
-    )
-    derive: DeriveSpec | None = None
-    needs_market: bool = Field(
-        False, description="Only meaningful with a market context (implied for fact: market)."
-    )
-
-
-class RulesetSpec(_Spec):
-    ruleset: str = Field(pattern=r"^[a-z0-9][a-z0-9_./-]*$")
-    version: str = Field(min_length=1)
-    description: str = ""
-    parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
-    rules: list[dict[str, Any]] = Field(min_length=1)  # each validated on its own
+from icorules.rules import ir
+from icorules.rules.condition import Compiled, compile_condition
+from icorules.rules.spec import (
+    RulesetSpec,
+    RuleSpec,
+    Severity,
+    coerce_param,
+)
+from icorules.rules.syntax import ExpressionError
+from icorules.rules.templates import template_problems
 
 
 @dataclass(frozen=True)
@@ -79,7 +41,9 @@ class Derive:
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule ready to run: its text fields plus the compiled durable_rules patterns."""
+    """A rule ready to run: its text fields plus its compiled patterns (`given` ones first,
+    the rule's own fact last), which refer to parameters by name; `params` holds the values
+    this rule runs with."""
 
     id: str
     title: str
@@ -92,12 +56,17 @@ class Rule:
     ruleset: str
     file: str
     line: int | None
-    patterns: tuple[tuple[str, dict[str, Any]], ...]  # (alias, condition), subject last
+    patterns: tuple[ir.Pattern, ...]
     reads: tuple[str, ...]
     params: Mapping[str, Any]
     derive: Derive | None = None
     needs_market: bool = False
     given: tuple[tuple[str, str], ...] = ()  # (fact kind, condition text) as written
+
+    @property
+    def condition_ir(self) -> ir.Cond:
+        """The compiled condition about the rule's own fact."""
+        return self.patterns[-1].condition
 
 
 @dataclass(frozen=True)
@@ -113,9 +82,11 @@ class Ruleset:
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds dicts
 class RuleBundle:
-    """Rulesets that run together in one engine ruleset (so derived facts reach every rule)."""
+    """Rulesets that run together (so derived facts reach every rule). `checked`: every rule
+    passed each engine backend's own checks when it loaded, so a backend need not repeat them."""
 
     rulesets: tuple[Ruleset, ...]
+    checked: bool = False
 
     @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:
@@ -130,7 +101,6 @@ class RuleBundle:
         return self._by_id[rule_id]
 
 
-SUBJECT = "subject"
 BUNDLED = "@bundled"  # names the bundled rulesets among --ruleset paths, to add rules to them
 # Rules loaded together: the `rules` limit (icorules.limits), whose ceiling bounds the time to
 # load and register them (the engine splits a big bundle into engine rulesets it survives).
@@ -193,7 +163,7 @@ def load_rulesets(
     problems.extend(_cross_file_problems(rulesets, params or {}))
     if problems:
         raise InputError(problems)
-    return RuleBundle(tuple(sorted(rulesets, key=lambda r: r.name)))
+    return RuleBundle(tuple(sorted(rulesets, key=lambda r: r.name)), checked=True)
 
 
 def _cross_file_problems(rulesets: list[Ruleset], params: Mapping[str, Any]) -> list[Problem]:
@@ -341,7 +311,7 @@ def _compile_rule(
     if FACT_KINDS[spec.fact].derived and spec.derive is not None and spec.derive.kind == spec.fact:
         problem(("derive",), "a rule cannot derive the kind of fact it matches (it would loop)")
 
-    patterns: list[tuple[str, dict[str, Any]]] = []
+    patterns: list[ir.Pattern] = []
     for kind, text in spec.given.items():
         given_fields = _fields_of(kind, problem, ("given", kind))
         if given_fields is None:
@@ -351,20 +321,21 @@ def _compile_rule(
             continue
         compiled = _compile(text, given_fields, params, kind, problem, ("given", kind), limits)
         if compiled is not None:
-            patterns.append((f"given_{kind}", {"$and": [{"kind": kind}, compiled.condition]}))
+            patterns.append(ir.Pattern(kind, compiled.condition, subject=False))
 
     compiled = _compile(spec.condition, fields, params, spec.fact, problem, ("condition",), limits)
     if compiled is not None:
-        patterns.append((SUBJECT, {"$and": [{"kind": spec.fact}, compiled.condition]}))
+        patterns.append(ir.Pattern(spec.fact, compiled.condition, subject=True))
 
-    _check_template(spec.message, fields, params, problem, ("message",))
-    _check_template(spec.fix, fields, params, problem, ("fix",))
+    for key in ("message", "fix"):
+        for message in template_problems(getattr(spec, key), fields, params):
+            problem((key,), message)
     derive = _check_derive(spec, problem)
 
     if problems or compiled is None:
         return None, problems
     line, _ = document.position(loc)
-    return Rule(
+    rule = Rule(
         id=spec.id,
         title=spec.title,
         severity=spec.severity,
@@ -382,7 +353,11 @@ def _compile_rule(
         derive=derive,
         needs_market=spec.needs_market or spec.fact == "market",
         given=tuple((kind, " ".join(text.split())) for kind, text in spec.given.items()),
-    ), []
+    )
+    # What the engines cannot hold is refused here too, so a ruleset that loads will run.
+    for found in rule_problems(rule):
+        problem(("condition",) if found.given is None else ("given", found.given), found.message)
+    return (None, problems) if problems else (rule, [])
 
 
 def _fields_of(kind: str, problem: Any, at: tuple[str, ...]) -> dict[str, FieldType] | None:
@@ -404,79 +379,13 @@ def _compile(
     problem: Any,
     at: tuple[str, ...],
     limits: Limits = DEFAULT_LIMITS,
-) -> Any:
+) -> Compiled | None:
     try:
         return compile_condition(text, fields, params, kind, limits)
     except ExpressionError as exc:
         where = f" (at character {exc.column} of the condition)" if exc.column else ""
         problem(at, f"{exc.message}{where}")
         return None
-
-
-MAX_FORMAT_WIDTH = 100  # widths and precisions in message templates (findings.render agrees)
-_SAMPLES: dict[type, Any] = {bool: True, int: 1, float: 0.5, str: "x", dt.date: dt.date(2008, 1, 1)}
-
-
-def _check_template(
-    template: str,
-    fields: dict[str, FieldType],
-    params: dict[str, Any],
-    problem: Any,
-    at: tuple[str, ...],
-) -> None:
-    """Placeholders must name fields (or params.NAME) and their format specs must work.
-
-    A template is text from the ruleset, so it gets no more of Python's format language than
-    a message needs: no attribute access or indexing (`{name.__class__}`, `{x[0]}`), no
-    conversions, no placeholders inside a format spec, and no widths that would make a
-    message gigabytes long (`{name:>999999999}`). findings.render enforces the same at run
-    time.
-    """
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        problem(at, f"the text has a stray brace: {exc} (write {{{{ or }}}} for a literal brace)")
-        return
-    for _, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if conversion:
-            problem(at, f"'!{conversion}' is not allowed in '{{{name}}}'")
-            continue
-        key = name.removeprefix("params.")
-        if "[" in name or "." in key or key.startswith("_") or (key != name and not key):
-            problem(
-                at,
-                f"'{{{name}}}': a placeholder names a field or params.NAME; attribute access "
-                "(.) and indexing ([...]) are not allowed",
-            )
-            continue
-        if "{" in (spec or ""):
-            problem(at, f"'{{{name}:{spec}}}': a placeholder inside a format spec is not allowed")
-            continue
-        widths = [int(n) for n in re.findall(r"\d+", spec or "")]
-        if widths and max(widths) > MAX_FORMAT_WIDTH:
-            problem(
-                at,
-                f"the format '{spec}' of '{{{name}}}' asks for {max(widths):,} characters; "
-                f"at most {MAX_FORMAT_WIDTH} are allowed",
-            )
-            continue
-        if name.startswith("params."):
-            key = name.removeprefix("params.")
-            if key not in params:
-                problem(at, f"'{{{name}}}' names an undefined parameter{did_you_mean(key, params)}")
-                continue
-            sample = params[key]
-        elif name in fields or name == "id":
-            sample = _SAMPLES[fields[name].base] if name in fields else "x"
-        else:
-            problem(at, f"'{{{name}}}' is not a field of this fact{did_you_mean(name, fields)}")
-            continue
-        try:
-            format(sample, spec or "")
-        except (ValueError, TypeError):
-            problem(at, f"the format '{spec}' does not suit '{{{name}}}'")
 
 
 def _check_derive(spec: RuleSpec, problem: Any) -> Derive | None:
@@ -513,35 +422,3 @@ def _fits(value: Any, ftype: FieldType) -> bool:
     if ftype.base is str:
         return isinstance(value, str) and (not ftype.choices or value in ftype.choices)
     return False
-
-
-def coerce_param(value: Any, default: Any) -> Any:
-    """An override (often a CLI string) converted to the type of the parameter's default."""
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "1"):
-            return True
-        if text in ("false", "no", "0"):
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    if isinstance(default, int | float):
-        try:
-            number = float(value) if isinstance(default, float) else int(value)
-        except (TypeError, ValueError):
-            kind = "a number" if isinstance(default, float) else "a whole number"
-            raise ValueError(f"expected {kind}, got {value!r}") from None
-        return number
-    if isinstance(default, dt.date):
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise ValueError(f"expected a date like 2008-12-31, got {value!r}") from None
-    if isinstance(default, list):
-        items = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
-        sample = default[0] if default else ""
-        return [coerce_param(v, sample) for v in items if v != ""]
-    return str(value)

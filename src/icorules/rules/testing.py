@@ -26,17 +26,16 @@ that had nothing to look at has not been shown to pass.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from icorules.analysis.derive import derive_facts
 from icorules.analysis.graph import build_graph
+from icorules.engines import fact_record
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document, load_document
 from icorules.inputs.market import load_market
@@ -45,30 +44,12 @@ from icorules.inputs.validation import pydantic_problems
 from icorules.rules.docs import shown_path
 from icorules.rules.explain import tested, with_derived
 from icorules.rules.loader import RuleBundle, bundled_ruleset_dir, load_rulesets
+from icorules.rules.patches import PatchError, PatchOp, apply_patch
+
+__all__ = ["PatchOp", "TestResult", "TestRun", "apply_patch", "render_test_run", "run_suite"]
 
 TEST_SUFFIX = ".test.yaml"
 _UNSET: Any = object()
-
-
-class PatchOp(BaseModel):
-    """One edit: `set` a path to `value`, `remove` what a path names, or `append` `value`."""
-
-    model_config = ConfigDict(extra="forbid")
-    set: str | None = None
-    remove: str | None = None
-    append: str | None = None
-    value: Any = None
-
-    @model_validator(mode="after")
-    def _one_operation(self) -> PatchOp:
-        named = [k for k in ("set", "remove", "append") if getattr(self, k) is not None]
-        if len(named) != 1:
-            raise ValueError("each patch step has exactly one of set, remove or append")
-        if named[0] == "remove" and "value" in self.model_fields_set:
-            raise ValueError("'remove' takes no value")
-        if named[0] != "remove" and "value" not in self.model_fields_set:
-            raise ValueError(f"'{named[0]}' needs a value")
-        return self
 
 
 class Expectation(BaseModel):
@@ -296,8 +277,8 @@ def _run_case(
         report = check(proposal, market=market, rulesets=bundle)
         model = load_proposal(proposal)
         context = load_market(market) if market is not None else None
-        facts = [f.engine_dict() for f in derive_facts(build_graph(model, context))]
-    except _PatchError as exc:
+        facts = [fact_record(f) for f in derive_facts(build_graph(model, context))]
+    except PatchError as exc:
         at = document.problem(("tests", index, *exc.loc), f"{exc} (test '{case.name}')")
         raise InputError([at]) from None
     except InputError as exc:
@@ -379,115 +360,9 @@ def _source(
     for i, op in enumerate(patch):
         try:
             apply_patch(data, op)
-        except _PatchError as exc:
-            raise _PatchError(str(exc), (*loc, i)) from None
+        except PatchError as exc:
+            raise PatchError(str(exc), (*loc, i)) from None
     return data  # type: ignore[no-any-return]
-
-
-# -- patches -------------------------------------------------------------------------------
-
-
-class _PatchError(Exception):
-    def __init__(self, message: str, loc: tuple[str | int, ...] = ()) -> None:
-        super().__init__(message)
-        self.loc = loc
-
-
-_KEY = re.compile(r"[^.\[\]]+")
-_SELECT_KEYS = ("id", "code", "organisation", "service")
-
-
-def _steps(path: str) -> list[tuple[str, str]]:
-    """`organisations[GP3].list_size` -> [(key, organisations), (select, GP3), (key, ...)]."""
-    steps: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(path):
-        if path[pos] == "[":
-            end = path.find("]", pos)
-            if end < 0:
-                raise _PatchError(f"'{path}': a '[' has no closing ']'")
-            steps.append(("select", path[pos + 1 : end]))
-            pos = end + 1
-            continue
-        if path[pos] == "." and steps and pos + 1 < len(path):
-            pos += 1
-        key = _KEY.match(path, pos)
-        if key is None:
-            raise _PatchError(f"cannot read the path '{path}' at character {pos + 1}")
-        steps.append(("key", key.group()))
-        pos = key.end()
-    if not steps:
-        raise _PatchError("the path is empty")
-    return steps
-
-
-def _selected(items: list[Any], selector: str) -> list[int]:
-    """Indexes a `[...]` step picks: a number, or the elements whose id (or code, organisation,
-    service, or the value itself) matches; `*` and `?` work as in file names."""
-    if re.fullmatch(r"-?\d+", selector):
-        index = int(selector)
-        return [index % len(items)] if -len(items) <= index < len(items) else []
-    out = []
-    for i, item in enumerate(items):
-        values = [item.get(k) for k in _SELECT_KEYS] if isinstance(item, dict) else [item]
-        if any(v is not None and fnmatchcase(str(v), selector) for v in values):
-            out.append(i)
-    return out
-
-
-def apply_patch(data: Any, op: PatchOp) -> None:
-    """Apply one patch step to `data` in place; raises _PatchError if the path names nothing."""
-    path = op.set or op.remove or op.append or ""
-    steps = _steps(path)
-    targets: list[Any] = [data]
-    for n, (kind, name) in enumerate(steps[:-1]):
-        nxt: list[Any] = []
-        for target in targets:
-            if kind == "key" and isinstance(target, dict):
-                if name not in target and op.set is not None:
-                    following = steps[n + 1][0]
-                    target[name] = [] if following == "select" else {}
-                if name in target:
-                    nxt.append(target[name])
-            elif kind == "select" and isinstance(target, list):
-                nxt += [target[i] for i in _selected(target, name)]
-        if not nxt:
-            raise _PatchError(f"'{path}': nothing at '{_shown(steps[: n + 1])}'")
-        targets = nxt
-    kind, name = steps[-1]
-    changed = 0
-    for target in targets:
-        if kind == "key" and isinstance(target, dict):
-            if op.set is not None:
-                target[name] = copy.deepcopy(op.value)
-                changed += 1
-            elif name in target:
-                if op.remove is not None:
-                    del target[name]
-                elif isinstance(target[name], list):
-                    target[name].append(copy.deepcopy(op.value))
-                else:
-                    raise _PatchError(f"'{path}' is not a list, so nothing can be appended")
-                changed += 1
-        elif kind == "select" and isinstance(target, list):
-            chosen = _selected(target, name)
-            if op.append is not None:
-                raise _PatchError(f"'{path}': append to a list, not to one element of it")
-            for i in sorted(chosen, reverse=True):
-                if op.remove is not None:
-                    del target[i]
-                else:
-                    target[i] = copy.deepcopy(op.value)
-            changed += len(chosen)
-    if not changed:
-        raise _PatchError(f"'{path}' names nothing in the proposal")
-
-
-def _shown(steps: list[tuple[str, str]]) -> str:
-    out = ""
-    for kind, name in steps:
-        out += f"[{name}]" if kind == "select" else (f".{name}" if out else name)
-    return out
 
 
 def render_test_run(run: TestRun, min_coverage: float | None = None) -> str:
