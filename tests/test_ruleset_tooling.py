@@ -267,6 +267,8 @@ def test_rules_show_json_uses_overridden_parameters() -> None:
         {
             "name": "max_pct_population_share",
             "value": 0.5,
+            "unit": "share",
+            "in_words": "0.5 (a share of 1: 50%)",
             "meaning": "Largest share of a PCT's population the pilot may cover in that PCT area.",
         }
     ]

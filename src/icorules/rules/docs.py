@@ -227,7 +227,9 @@ def rule_details(bundle: RuleBundle, rule: Rule) -> dict[str, Any]:
             {
                 "name": name,
                 "value": _json_value(rule.params[name]),
-                "meaning": ruleset.parameter_docs.get(name, ""),
+                "unit": ruleset.parameter_info[name].unit,
+                "in_words": ruleset.parameter_info[name].describe(rule.params[name]),
+                "meaning": ruleset.parameter_info[name].description,
             }
             for name in params_used(rule)
         ],
@@ -273,8 +275,8 @@ def rule_text(bundle: RuleBundle, rule: Rule) -> str:
         row(
             "parameters",
             "\n".join(
-                f"params.{p['name']} = {show_value(rule.params[p['name']])}"
-                + (f"  ({p['meaning']})" if p["meaning"] else "")
+                f"params.{p['name']} = {p['in_words']}"
+                + (f": {p['meaning']}" if p["meaning"] else "")
                 for p in d["parameters"]
             ),
         )
@@ -329,10 +331,13 @@ def rules_markdown(bundle: RuleBundle) -> str:
         if ruleset.description:
             lines += [_cell(ruleset.description), ""]
         if ruleset.parameters:
-            lines += ["| parameter | value | meaning |", "|---|---|---|"]
+            lines += ["| parameter | value | unit | meaning |", "|---|---|---|---|"]
             for name, value in ruleset.parameters.items():
-                doc = _cell(ruleset.parameter_docs.get(name, ""))
-                lines.append(f"| `{name}` | {_cell(show_value(value))} | {doc} |")
+                info = ruleset.parameter_info[name]
+                lines.append(
+                    f"| `{name}` | {_cell(show_value(value))} | {_cell(info.unit_words)} | "
+                    f"{_cell(info.description)} |"
+                )
             lines.append("")
         for rule in sorted(ruleset.rules, key=lambda r: r.id):
             lines += _rule_markdown(rule)

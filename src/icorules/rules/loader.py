@@ -23,11 +23,11 @@ from icorules.inputs.validation import pydantic_problems
 from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
 from icorules.rules import ir
 from icorules.rules.condition import Compiled, compile_condition
+from icorules.rules.params import Parameter, parameters_of
 from icorules.rules.spec import (
     RulesetSpec,
     RuleSpec,
     Severity,
-    coerce_param,
 )
 from icorules.rules.syntax import ExpressionError
 from icorules.rules.templates import template_problems
@@ -75,9 +75,13 @@ class Ruleset:
     version: str
     description: str
     file: str
-    parameters: Mapping[str, Any]
-    parameter_docs: Mapping[str, str]
+    parameters: Mapping[str, Any]  # name -> value in force (default or override)
+    parameter_info: Mapping[str, Parameter]  # name -> unit, bounds and meaning
     rules: tuple[Rule, ...]
+
+    @property
+    def parameter_docs(self) -> dict[str, str]:
+        return {name: p.description for name, p in self.parameter_info.items()}
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds dicts
@@ -239,15 +243,8 @@ def _load_one(
                     "(starting with a letter), so that conditions can say params.NAME",
                 )
             )
-    for name, p in spec.parameters.items():
-        value = p.default
-        for key in (name, f"{spec.ruleset}/{name}"):
-            if key in overrides:
-                try:
-                    value = coerce_param(overrides[key], p.default)
-                except ValueError as exc:
-                    problems.append(Problem("--param", None, None, f"{key}: {exc}"))
-        params[name] = value
+    params, info, declared = parameters_of(spec.ruleset, spec.parameters, overrides, document)
+    problems.extend(declared)
 
     overridden = {
         n: v for n, v in params.items() if n in overrides or f"{spec.ruleset}/{n}" in overrides
@@ -270,7 +267,7 @@ def _load_one(
         description=spec.description,
         file=document.name,
         parameters=params,
-        parameter_docs={n: p.description for n, p in spec.parameters.items()},
+        parameter_info=info,
         rules=tuple(rules),
     )
     return ruleset, problems

@@ -1,6 +1,6 @@
-"""The ruleset file format: what a ruleset file may say, as pydantic models (and how a
-`--param` override is read). The loader (rules/loader.py) validates files against these and
-compiles what they say; lint reads the same models.
+"""The ruleset file format: what a ruleset file may say, as pydantic models. The loader
+(rules/loader.py) validates files against these and compiles what they say; lint reads the same
+models.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from icorules.rules.params import Unit
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -24,6 +26,13 @@ class _Spec(BaseModel):
 class ParameterSpec(_Spec):
     default: ParamValue
     description: str = ""
+    unit: Unit | None = Field(
+        None,
+        description="What it measures: share (of 1), count, number, hhi, date, list, text or "
+        "flag; taken from the default when left out.",
+    )
+    min: float | None = Field(None, description="The least value allowed (numbers only).")
+    max: float | None = Field(None, description="The most value allowed (numbers only).")
 
 
 class DeriveSpec(_Spec):
@@ -55,35 +64,3 @@ class RulesetSpec(_Spec):
     description: str = ""
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
     rules: list[dict[str, Any]] = Field(min_length=1)  # each validated on its own
-
-
-def coerce_param(value: Any, default: Any) -> Any:
-    """An override (often a CLI string) converted to the type of the parameter's default."""
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "1"):
-            return True
-        if text in ("false", "no", "0"):
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    if isinstance(default, int | float):
-        try:
-            number = float(value) if isinstance(default, float) else int(value)
-        except (TypeError, ValueError):
-            kind = "a number" if isinstance(default, float) else "a whole number"
-            raise ValueError(f"expected {kind}, got {value!r}") from None
-        return number
-    if isinstance(default, dt.date):
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise ValueError(f"expected a date like 2008-12-31, got {value!r}") from None
-    if isinstance(default, list):
-        items = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
-        sample = default[0] if default else ""
-        return [coerce_param(v, sample) for v in items if v != ""]
-    return str(value)
