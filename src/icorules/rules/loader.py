@@ -19,6 +19,7 @@ from icorules.analysis.facts import FACT_KINDS, FieldType, field_types
 from icorules.engines import rule_problems
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document, load_document
+from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.validation import pydantic_problems
 from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
 from icorules.rules import ir
@@ -129,7 +130,9 @@ def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.suffix in (".yaml", ".yml") and not p.name.endswith(".test.yaml")
+                if p.suffix in (".yaml", ".yml")
+                and not p.name.endswith(".test.yaml")
+                and p.is_file()  # a pipe or device named *.yaml is never opened
             )
             if not found:
                 raise InputError.single(str(path), "the directory holds no .yaml ruleset files")
@@ -156,6 +159,7 @@ def load_rulesets(
     for file in files:
         try:
             document = load_document(file, limits=limits)
+            refuse_other_kind(document.data, "ruleset", document, document.name)
         except InputError as exc:
             problems.extend(exc.problems)
             continue

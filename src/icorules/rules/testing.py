@@ -38,6 +38,7 @@ from icorules.analysis.graph import build_graph
 from icorules.engines import fact_record
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document, load_document
+from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.market import load_market
 from icorules.inputs.proposal import load_proposal
 from icorules.inputs.validation import pydantic_problems
@@ -206,7 +207,7 @@ def find_test_files(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         path = bundled_ruleset_dir() if str(raw) == "@bundled" else Path(raw)
         if path.is_dir():
-            files.extend(sorted(path.rglob(f"*{TEST_SUFFIX}")))
+            files.extend(sorted(p for p in path.rglob(f"*{TEST_SUFFIX}") if p.is_file()))
         else:
             files.append(path)
     return files
@@ -235,7 +236,12 @@ def run_suite(paths: Iterable[str | Path], rulesets: Iterable[str | Path] | None
     paths = list(paths)
     files = find_test_files(paths)
     if not files:
-        raise InputError.single(", ".join(map(str, paths)), f"no *{TEST_SUFFIX} files found")
+        looked = ", ".join(map(str, paths))
+        raise InputError.single(
+            looked,
+            f"no *{TEST_SUFFIX} files found here (looked in {looked} and the folders below); "
+            f"rule tests sit beside the rulesets they test, or give their folder as PATH",
+        )
     ruleset_paths = None if rulesets is None else list(rulesets)
     bundles: dict[tuple[tuple[str, Any], ...], RuleBundle] = {}
 
@@ -249,6 +255,7 @@ def run_suite(paths: Iterable[str | Path], rulesets: Iterable[str | Path] | None
     results: list[TestResult] = []
     for file in files:
         document = load_document(file)
+        refuse_other_kind(document.data, "ruletests", document, document.name)
         try:
             spec = CaseFile.model_validate(document.data)
         except ValidationError as exc:

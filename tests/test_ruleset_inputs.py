@@ -1,0 +1,70 @@
+"""Ruleset and rule-test inputs: the wrong kind of file in one line, folders that hold a pipe,
+and a folder without tests that says where it looked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from icorules.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["rules", "check", "examples/church-view.json"],
+            "is a proposal (icorules/proposal/1), not a ruleset: check it as a proposal",
+        ),
+        (
+            ["test", "examples/church-view.json"],
+            "is a proposal (icorules/proposal/1), not a ruleset test file",
+        ),
+        (
+            ["check", "examples/church-view.json", "-r", "examples/markets/cumbria.json"],
+            "is a market file (icorules/market/1), not a ruleset: give it with --market",
+        ),
+    ],
+)
+def test_another_kind_of_file_gets_one_line(
+    args: list[str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    [line] = err.splitlines()
+    assert expected in line and line.startswith("icorules: examples/")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_in_a_ruleset_folder_is_never_opened(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "rulesets" / "prospectus-2008" / "choice.yaml", tmp_path)
+    os.mkfifo(tmp_path / "pipe.yaml")  # opening it to read would wait for a writer
+    os.mkfifo(tmp_path / "pipe.test.yaml")
+    assert run("rules", "check", tmp_path)[:2] == (0, "4 rules in 1 ruleset: OK\n")
+    code, out, _ = run("lint", tmp_path)
+    assert code == 1 and "RL009" in out  # the one real file was linted
+    code, _, err = run("test", "-r", tmp_path)
+    assert code == 2 and "no *.test.yaml files found here" in err
+
+
+def test_a_folder_without_tests_says_where_it_looked(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "rulesets" / "prospectus-2008" / "choice.yaml", tmp_path)
+    code, _, err = run("test", "-r", tmp_path)
+    assert code == 2
+    assert err == (
+        f"icorules: {tmp_path}: no *.test.yaml files found here (looked in {tmp_path} and the "
+        "folders below); rule tests sit beside the rulesets they test, or give their folder as "
+        "PATH\n"
+    )
