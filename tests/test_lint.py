@@ -204,6 +204,29 @@ def test_rl012_invalid_ruleset(tmp_path: Path) -> None:
     assert "a ruleset file is a YAML mapping" in only(path, "RL012")
 
 
+def test_rl013_changed_without_version(tmp_path: Path) -> None:
+    base, new = tmp_path / "base", tmp_path / "new"
+    base.mkdir()
+    new.mkdir()
+    (base / "r.yaml").write_text(
+        yaml.safe_dump({"ruleset": "t/r", "version": "1", "rules": [rule()]})
+    )
+    changed = rule(condition="not on_board and is_practice")
+    (new / "r.yaml").write_text(
+        yaml.safe_dump({"ruleset": "t/r", "version": "1", "rules": [changed]})
+    )
+    found = [f for f in lint_paths([new], base=[base]) if f.code == "RL013"]
+    assert [f.message for f in found] == [
+        "rule LOCAL-001 changed (condition) since the base, but ruleset t/r is still version 1: "
+        "give it a new version"
+    ]
+    (new / "r.yaml").write_text(
+        yaml.safe_dump({"ruleset": "t/r", "version": "2", "rules": [changed]})
+    )
+    assert [f for f in lint_paths([new], base=[base]) if f.code == "RL013"] == []
+    assert [f for f in lint_paths([base], base=[base]) if f.code == "RL013"] == []
+
+
 def test_every_code_is_tested_and_documented() -> None:
     tested = {
         name.split("_")[1].upper()

@@ -68,3 +68,25 @@ def test_a_folder_without_tests_says_where_it_looked(tmp_path: Path) -> None:
         "folders below); rule tests sit beside the rulesets they test, or give their folder as "
         "PATH\n"
     )
+
+
+def test_a_copy_of_loaded_rules_is_one_line_not_one_per_rule(tmp_path: Path) -> None:
+    copy = tmp_path / "my-copy"
+    shutil.copytree(ROOT / "rulesets" / "prospectus-2008", copy)
+    bid = ROOT / "examples" / "church-view.json"
+    code, _, err = run("check", bid, "-r", "@bundled", "-r", copy)
+    assert code == 2
+    [line] = err.splitlines()
+    assert line.startswith(f"icorules: {copy}: 44 rule ids are already loaded from ")
+    assert "(CHOICE-001, CHOICE-002, CHOICE-003, ...)" in line
+    few = tmp_path / "few.yaml"
+    few.write_text(
+        "ruleset: t/few\nversion: '1'\nrules:\n  - id: GOV-001\n    title: t\n    severity: info\n"
+        "    source: s\n    fact: proposal\n    condition: has_board\n    message: m\n    fix: f\n"
+    )
+    code, _, err = run("rules", "check", "@bundled", few)
+    [line] = err.splitlines()  # a few duplicates are each reported where they are
+    assert code == 2 and line.startswith(
+        f"icorules: {few}:4: duplicate rule id 'GOV-001' (also at "
+        f"{ROOT / 'rulesets' / 'prospectus-2008' / 'governance.yaml'}:"
+    )

@@ -172,7 +172,15 @@ rules.add_command(_alias(test_command, "test"))
     metavar="CODE",
     help="Do not report this lint code (repeatable), e.g. --ignore RL005.",
 )
-def lint(paths: tuple[str, ...], fmt: str, ignore: tuple[str, ...]) -> None:
+@click.option(
+    "--base",
+    "base",
+    multiple=True,
+    type=click.Path(),
+    help="An earlier copy of the rulesets (file or directory, repeatable): report rules that "
+    "changed since then while their ruleset kept its version (RL013).",
+)
+def lint(paths: tuple[str, ...], fmt: str, ignore: tuple[str, ...], base: tuple[str, ...]) -> None:
     """Find mistakes in ruleset files: bad or duplicate ids, missing citations or fix hints,
     unused parameters, conditions that can never (or always) be true, and more.
 
@@ -184,7 +192,7 @@ def lint(paths: tuple[str, ...], fmt: str, ignore: tuple[str, ...]) -> None:
     unknown = [c for c in ignore if c not in CODES]
     if unknown:
         fail([f"--ignore: no lint code '{unknown[0]}'{did_you_mean(unknown[0], CODES)}"])
-    found = lint_paths(paths or ["@bundled"], ignore)
+    found = lint_paths(paths or ["@bundled"], ignore, base or None)
     if fmt == "json":
         click.echo(json.dumps([f.as_json() for f in found], indent=2))
     else:

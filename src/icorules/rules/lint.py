@@ -70,6 +70,11 @@ CODES: dict[str, Code] = {
         ),
         Code("RL011", "invalid-rule", "A rule does not load (wrong key, kind, type, condition)."),
         Code("RL012", "invalid-ruleset", "The file's top level does not load."),
+        Code(
+            "RL013",
+            "changed-without-version",
+            "A rule or parameter changed since --base, but its ruleset's version did not.",
+        ),
     )
 }
 
@@ -112,8 +117,13 @@ class _RuleInfo:
     params: dict[str, Any]
 
 
-def lint_paths(paths: Iterable[str | Path], ignore: Iterable[str] = ()) -> list[LintFinding]:
-    """Lint ruleset files and directories; raises InputError if a file cannot be read."""
+def lint_paths(
+    paths: Iterable[str | Path],
+    ignore: Iterable[str] = (),
+    base: Iterable[str | Path] | None = None,
+) -> list[LintFinding]:
+    """Lint ruleset files and directories, against an earlier copy of them if `base` is given
+    (RL013); raises InputError if a file cannot be read."""
     files = ruleset_files(list(paths))
     documents = []
     unreadable: list[Problem] = []
@@ -128,6 +138,11 @@ def lint_paths(paths: Iterable[str | Path], ignore: Iterable[str] = ()) -> list[
     for document in documents:
         linter.lint_document(document)
     linter.cross_checks()
+    if base is not None:
+        from icorules.rules.versioning import base_documents, unbumped_changes
+
+        for document, loc, message, rule in unbumped_changes(documents, base_documents(base)):
+            linter.add(document, loc, "RL013", message, rule)
     skip = set(ignore)
     return sorted(f for f in linter.findings if f.code not in skip)
 

@@ -174,33 +174,45 @@ def load_rulesets(
     return RuleBundle(tuple(sorted(rulesets, key=lambda r: r.name)), checked=True)
 
 
+MANY_DUPLICATES = 3  # more ids than this copied from one folder are reported in one line
+
+
 def _cross_file_problems(rulesets: list[Ruleset], params: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     seen_rules: dict[str, Rule] = {}
     seen_sets: dict[str, Ruleset] = {}
+    # (folder loaded later, folder loaded first) -> the duplicates between them
+    copies: dict[tuple[str, str], list[tuple[Problem, str]]] = {}
     for rs in rulesets:
         if rs.name in seen_sets:
-            problems.append(
-                Problem(
-                    rs.file,
-                    1,
-                    None,
-                    f"ruleset name '{rs.name}' is also used by {seen_sets[rs.name].file}",
-                )
-            )
+            first_set = seen_sets[rs.name]
+            message = f"ruleset name '{rs.name}' is also used by {first_set.file}"
+            problems.append(Problem(rs.file, 1, None, message))
         seen_sets.setdefault(rs.name, rs)
         for rule in rs.rules:
             if rule.id in seen_rules:
                 first = seen_rules[rule.id]
-                problems.append(
-                    Problem(
-                        rule.file,
-                        rule.line,
-                        None,
-                        f"duplicate rule id '{rule.id}' (also at {first.file}:{first.line})",
-                    )
+                message = f"duplicate rule id '{rule.id}' (also at {first.file}:{first.line})"
+                pair = (str(Path(rule.file).parent), str(Path(first.file).parent))
+                copies.setdefault(pair, []).append(
+                    (Problem(rule.file, rule.line, None, message), rule.id)
                 )
             seen_rules.setdefault(rule.id, rule)
+    for (later, earlier), found in copies.items():
+        if len(found) <= MANY_DUPLICATES:
+            problems.extend(problem for problem, _ in found)
+            continue
+        # A copy of rules already loaded (-r @bundled -r my-copy/): one line, not one per rule.
+        problems = [p for p in problems if not (p.line == 1 and str(Path(p.file).parent) == later)]
+        ids = [rule_id for _, rule_id in found]
+        files = {problem.file for problem, _ in found}
+        where = files.pop() if len(files) == 1 else later
+        message = (
+            f"{len(ids)} rule ids are already loaded from {earlier} ({', '.join(ids[:3])}, ...): "
+            "is this a copy of those rules? Load one of the two, or give your rules ids of "
+            "their own"
+        )
+        problems.append(Problem(where, None, None, message))
     known = {name for rs in rulesets for name in rs.parameters}
     known |= {f"{rs.name}/{name}" for rs in rulesets for name in rs.parameters}
     for name in params:
