@@ -20,7 +20,7 @@ from icorules.analysis.facts import (
     ServiceLineFact,
 )
 from icorules.analysis.graph import PartnerGraph
-from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting
+from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, is_placeholder
 from icorules.inputs.proposal import Organisation
 
 # The statutory commissioners: a partner of another type that commissions acute care means the
@@ -270,9 +270,12 @@ def acute_trusts(partners: PartnerGraph) -> frozenset[str]:
 
 
 def safeguard_mechanisms(partners: PartnerGraph) -> dict[str, list[str]]:
-    """Service line -> the choice mechanisms the bid states for it (in file order)."""
+    """Service line -> the choice mechanisms the bid states for it (in file order). A safeguard
+    whose description is still a placeholder ("[to be written: ...]") is not one yet."""
     mechanisms: dict[str, list[str]] = {}
     for safeguard in partners.proposal.choice_safeguards:
+        if is_placeholder(safeguard.description):
+            continue
         mechanisms.setdefault(safeguard.service.value, []).extend(
             mechanism.value for mechanism in safeguard.mechanisms
         )

@@ -30,13 +30,13 @@ from icorules.cli.common import (
 )
 from icorules.errors import printable
 from icorules.inputs.documents import Document, load_document, read_stream
-from icorules.inputs.market import load_market
+from icorules.inputs.market import Market, load_market
 from icorules.limits import Limits
 from icorules.output import FORMATS, Renderer, RenderOptions, renderer
 from icorules.output.tabular import SortOrder, sorted_outcomes
 from icorules.results.outcome import Outcome
 from icorules.results.report import FailOn
-from icorules.results.waivers import load_waivers
+from icorules.results.waivers import Waiver, load_waivers
 from icorules.rules.explain import check_rule_ids
 from icorules.rules.loader import RuleBundle
 
@@ -130,6 +130,24 @@ from icorules.rules.loader import RuleBundle
     "subject; ID:SUBJECT for one subject only (e.g. GOV-002:GP3).",
 )
 @click.option(
+    "--fix",
+    is_flag=True,
+    help="Make the fixes the rules offer (safe ones) in the proposal files, keeping their "
+    "layout and comments; say what changed, then check again.",
+)
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix or --diff, also the fixes that leave text for the bid's authors to write.",
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Show the changes --fix would make, as a unified diff, and change nothing "
+    "(exit 1 if there are any).",
+)
+@click.option(
     "--stdin-filename",
     default=None,
     metavar="NAME",
@@ -156,6 +174,9 @@ def check(
     output: str | None,
     explain: bool,
     explain_rules: tuple[str, ...],
+    fix: bool,
+    unsafe_fixes: bool,
+    show_diff: bool,
     stdin_filename: str | None,
     limit_values: tuple[str, ...],
 ) -> None:
@@ -184,6 +205,10 @@ def check(
         quiet=quiet,
         index_link="index.html" if chosen.pages and many else None,
     )
+    if fix or show_diff:
+        changed = _fix(paths, bundle, market, waivers, limits, unsafe_fixes, show_diff)
+        if show_diff:
+            sys.exit(EXIT_FINDINGS if changed else 0)
     settings = Settings(
         rulesets=bundle,
         market=market,
@@ -247,6 +272,64 @@ def _write(
         if name is not None and outcome.part is not None:
             write_output(outcome.part, str(directory / name), inputs=inputs)
     write_output(text, str(directory / "index.html"), inputs=inputs)
+
+
+def _fix(
+    paths: Sequence[str],
+    bundle: RuleBundle,
+    market: Market | None,
+    waivers: Sequence[Waiver],
+    limits: Limits,
+    unsafe: bool,
+    show_diff: bool,
+) -> bool:
+    """Make (or, with `show_diff`, print) the fixes the rules offer for each proposal file;
+    True if any file would change. A file that cannot be read is left to the check itself."""
+    from icorules.api import run_check
+    from icorules.errors import InputError
+    from icorules.output.atomic import write_atomic
+    from icorules.results.fixes import fix_document, fixes_for
+
+    changed = False
+    for path in paths:
+        if path == "-":
+            warn("standard input cannot be fixed in place; give the file instead")
+            continue
+        try:
+            result = run_check(
+                path, rulesets=bundle, market=market, waivers=list(waivers), limits=limits
+            )
+        except InputError:
+            continue
+        if result.document is None:
+            continue
+        fixed = fix_document(result.document, fixes_for(result, unsafe=unsafe))
+        for left, why in fixed.left:
+            say(f"{printable(path)}: not fixed: {printable(left.describe())} ({printable(why)})")
+        if not fixed.made:
+            continue
+        changed = True
+        if show_diff:
+            click.echo(_diff(path, result.document.text, fixed.text), nl=False)
+            continue
+        try:
+            write_atomic(Path(path), fixed.text)
+        except OSError as exc:
+            fail([f"{path}: cannot write ({exc.strerror})"])
+        count = len(fixed.made)
+        say(f"fixed {count} finding{'' if count == 1 else 's'} in {printable(path)}:")
+        for made in fixed.made:
+            click.echo(f"  {printable(made.describe())}", err=True)
+    return changed
+
+
+def _diff(path: str, before: str, after: str) -> str:
+    import difflib
+
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), path, path
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def _prefixes(values: tuple[str, ...]) -> tuple[str, ...]:

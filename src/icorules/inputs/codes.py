@@ -161,6 +161,14 @@ _INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn", "Mn
 _BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
+PLACEHOLDER = "[to be written"  # how a fix marks text only the bid's authors can write
+
+
+def is_placeholder(text: str | None) -> bool:
+    """Text a fix left for the bid's authors ("[to be written: ...]"): it counts as absent."""
+    return text is not None and text.strip().lower().startswith(PLACEHOLDER)
+
+
 def has_visible_character(text: str) -> bool:
     """`text` shows something: one character that is neither blank nor invisible."""
     return any(

@@ -23,6 +23,7 @@ from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.validation import pydantic_problems
 from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
 from icorules.rules import ir
+from icorules.rules.autofix import Autofix, compile_autofix
 from icorules.rules.condition import Compiled, compile_condition
 from icorules.rules.params import Parameter, parameters_of
 from icorules.rules.spec import (
@@ -63,6 +64,7 @@ class Rule:
     derive: Derive | None = None
     needs_market: bool = False
     given: tuple[tuple[str, str], ...] = ()  # (fact kind, condition text) as written
+    autofix: Autofix | None = None
 
     @property
     def condition_ir(self) -> ir.Cond:
@@ -344,6 +346,7 @@ def _compile_rule(
         for message in template_problems(getattr(spec, key), fields, params):
             problem((key,), message)
     derive = _check_derive(spec, problem)
+    autofix = compile_autofix(spec, fields, params, problem)
 
     if problems or compiled is None:
         return None, problems
@@ -366,6 +369,7 @@ def _compile_rule(
         derive=derive,
         needs_market=spec.needs_market or spec.fact == "market",
         given=tuple((kind, " ".join(text.split())) for kind, text in spec.given.items()),
+        autofix=autofix,
     )
     # What the engines cannot hold is refused here too, so a ruleset that loads will run.
     for found in rule_problems(rule):

@@ -134,6 +134,62 @@ def apply_patch(data: Any, op: PatchOp) -> None:
         raise PatchError(f"'{path}' names nothing in the proposal")
 
 
+Loc = tuple[str | int, ...]
+
+
+def concrete(data: Any, op: PatchOp) -> list[tuple[str, Loc, Any]]:
+    """The patch step as edits at concrete places in `data`: ("set", loc, value) to give a key
+    (or list element) a value, creating missing keys on the way; ("append", loc, value) to add
+    to the list at loc; ("remove", loc, None). Same paths and selectors as `apply_patch`, which
+    it agrees with; raises PatchError where that would."""
+    path = op.set or op.remove or op.append or ""
+    steps = _steps(path)
+    targets: list[tuple[Any, Loc]] = [(data, ())]
+    for n, (kind, name) in enumerate(steps[:-1]):
+        nxt: list[tuple[Any, Loc]] = []
+        for target, loc in targets:
+            if kind == "key" and isinstance(target, dict):
+                if name in target:
+                    nxt.append((target[name], (*loc, name)))
+                elif op.set is not None:  # set creates what is missing: one edit at this key
+                    return [("set", (*loc, name), _nested(steps[n + 1 :], op.value))]
+            elif kind == "select" and isinstance(target, list):
+                nxt += [(target[i], (*loc, i)) for i in _selected(target, name)]
+        if not nxt:
+            raise PatchError(f"'{path}': nothing at '{_shown(steps[: n + 1])}'")
+        targets = nxt
+    kind, name = steps[-1]
+    edits: list[tuple[str, Loc, Any]] = []
+    for target, loc in targets:
+        if kind == "key" and isinstance(target, dict):
+            if op.set is not None:
+                edits.append(("set", (*loc, name), copy.deepcopy(op.value)))
+            elif name in target and op.remove is not None:
+                edits.append(("remove", (*loc, name), None))
+            elif name in target and isinstance(target[name], list):
+                edits.append(("append", (*loc, name), copy.deepcopy(op.value)))
+            elif name in target:
+                raise PatchError(f"'{path}' is not a list, so nothing can be appended")
+            elif op.append is not None:  # the list is missing: it starts with this item
+                edits.append(("set", (*loc, name), [copy.deepcopy(op.value)]))
+        elif kind == "select" and isinstance(target, list):
+            if op.append is not None:
+                raise PatchError(f"'{path}': append to a list, not to one element of it")
+            for i in sorted(_selected(target, name), reverse=True):
+                edit = "remove" if op.remove is not None else "set"
+                edits.append((edit, (*loc, i), None if edit == "remove" else op.value))
+    if not edits:
+        raise PatchError(f"'{path}' names nothing in the proposal")
+    return edits
+
+
+def _nested(steps: list[tuple[str, str]], value: Any) -> Any:
+    """The value a `set` gives a missing key when the path goes on below it."""
+    for kind, name in reversed(steps):
+        value = [value] if kind == "select" else {name: value}
+    return copy.deepcopy(value)
+
+
 def _shown(steps: list[tuple[str, str]]) -> str:
     out = ""
     for kind, name in steps:

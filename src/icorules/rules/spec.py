@@ -40,6 +40,16 @@ class DeriveSpec(_Spec):
     fields: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
 
+class AutofixSpec(_Spec):
+    """A mechanical edit of the bid that makes the rule pass for this subject (`check --fix`).
+    The steps are the rule tests' patch steps; text in them may use the subject's fields
+    (`{id}`) and parameters, as a message does. `safe: false` for a fix that leaves something
+    for the bid's authors to write (applied only with --unsafe-fixes)."""
+
+    safe: bool = True
+    patch: list[dict[str, Any]] = Field(min_length=1)
+
+
 class RuleSpec(_Spec):
     id: RuleId
     title: str = Field(min_length=1)
@@ -56,6 +66,7 @@ class RuleSpec(_Spec):
     needs_market: bool = Field(
         False, description="Only meaningful with a market context (implied for fact: market)."
     )
+    autofix: AutofixSpec | None = None
 
 
 class RulesetSpec(_Spec):
