@@ -110,58 +110,22 @@ def measure_markets(
     view = MarketView(market)
     orgs = {o.id: o for o in proposal.organisations}
     adjacent = market.adjacency()
-    pilot_areas = {a for a, n in registered_population.items() if n > 0}
-    pilot_areas |= {o.pct for o in proposal.organisations if o.pct}
-    supply = partner_supply(proposal, market, pilot_areas)
-    pilot_services = {service for _, service in supply}
-
-    nearby = pilot_areas | {b for a in pilot_areas for b in adjacent.get(a, ())}
-    offered: set[tuple[str, str]] = set()
-    outside_nearby: dict[str, set[str]] = defaultdict(set)
-    practices: dict[str, set[str]] = defaultdict(set)
-    for provider in market.providers:
-        if provider.type is OrgType.gp_practice:
-            practices[provider.pct].add(provider.id)
-        if provider.pct not in nearby:
-            continue
-        partner = orgs.get(provider.id)
-        in_pilot = {s.value for s in partner.provides} if partner else set()
-        services = [
-            s.value
-            for s in provider.services
-            if s.value in pilot_services and s.value not in in_pilot
-        ]
-        if not services:
-            continue
-        # A partner's supply outside the pilot competes with it like anyone else's.
-        key = provider.id if partner is None else f"{provider.id} (outside the pilot)"
-        if partner is None:
-            view.outside_providers.append(provider)
-        for service in services:
-            offered.add((provider.pct, service))
-            outside_nearby[service].add(key)
-            if (provider.pct, service) in supply:
-                supply[(provider.pct, service)][key] = (provider.size, provider.size_measure)
+    areas = pilot_areas(proposal, registered_population)
+    supply = partner_supply(proposal, market, areas)
+    nearby = areas | {b for a in areas for b in adjacent.get(a, ())}
+    found = scan_providers(market, orgs, nearby, supply)
     known = {a.code for a in proposal.pct_areas} | {o.pct for o in orgs.values() if o.pct}
     view.nearby_areas = [a for a in market.pct_areas if a.code in nearby and a.code not in known]
-
-    for org in proposal.organisations:
-        if org.type is OrgType.gp_practice and org.pct:
-            practices[org.pct].add(org.id)
-    view.area_practices = {a: frozenset(ids) for a, ids in practices.items()}
-    view.outside_nearby = {s: len(ids) for s, ids in outside_nearby.items()}
+    view.outside_providers = found.providers
+    view.area_practices = area_practices(proposal, found.practices)
+    view.outside_nearby = {s: len(ids) for s, ids in found.outside.items()}
     listed_areas = {a.code for a in market.pct_areas}
     for (area, service), entries in sorted(supply.items()):
         if area not in listed_areas:  # nothing is known of the other providers there
             continue
-        measures = sorted({m for size, m in entries.values() if size is not None and m})
-        sizes = {key: size for key, (size, _) in entries.items()}
-        if len(measures) > 1:
-            view.warnings.append(
-                f"{service} in {area}: provider sizes are in different units "
-                f"({', '.join(measures)}), so shares there are by number of providers"
-            )
-            sizes = dict.fromkeys(sizes)
+        sizes, warning = comparable_sizes(area, service, entries)
+        if warning:
+            view.warnings.append(warning)
         near = {area, *adjacent.get(area, ())}
         view.markets[(area, service)] = MarketMeasure(
             area=area,
@@ -169,9 +133,96 @@ def measure_markets(
             partners=tuple(sorted(k for k in sizes if k in orgs)),
             outside=tuple(sorted(k for k in sizes if k not in orgs)),
             concentration=concentration(sizes, orgs.keys()),
-            alternative_nearby=any((b, service) in offered for b in near),
+            alternative_nearby=any((b, service) in found.offered for b in near),
         )
     return view
+
+
+def pilot_areas(proposal: Proposal, registered_population: Mapping[str, int]) -> set[str]:
+    """The PCT areas the pilot is in: where it registers patients, and where its partners are."""
+    areas = {a for a, n in registered_population.items() if n > 0}
+    return areas | {o.pct for o in proposal.organisations if o.pct}
+
+
+@dataclass
+class Competition:
+    """What one pass over a market file's providers finds (see `scan_providers`)."""
+
+    # (area, service) supplied by someone other than the pilot, in an area near it
+    offered: set[tuple[str, str]] = field(default_factory=set)
+    # service -> the other providers of it nearby (a partner's supply outside the pilot counts)
+    outside: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # area -> the GP practices the market file lists there (near the pilot or not)
+    practices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # the non-partners that offer, near the pilot, a service line the partners provide
+    providers: list[Provider] = field(default_factory=list)
+
+
+def scan_providers(
+    market: Market,
+    orgs: Mapping[str, Organisation],
+    nearby: Collection[str],
+    supply: Mapping[tuple[str, str], dict[str, Supply]],
+) -> Competition:
+    """One pass over the market file's providers: who else supplies the pilot's service lines
+    near it, added to `supply` in the markets the partners are in, and every GP practice."""
+    found = Competition()
+    pilot_services = {service for _, service in supply}
+    for provider in market.providers:
+        if provider.type is OrgType.gp_practice:
+            found.practices[provider.pct].add(provider.id)
+        if provider.pct not in nearby:
+            continue
+        partner = orgs.get(provider.id)
+        services = outside_services(provider, partner, pilot_services)
+        if not services:
+            continue
+        # A partner's supply outside the pilot competes with it like anyone else's.
+        key = provider.id if partner is None else f"{provider.id} (outside the pilot)"
+        if partner is None:
+            found.providers.append(provider)
+        for service in services:
+            found.offered.add((provider.pct, service))
+            found.outside[service].add(key)
+            if (provider.pct, service) in supply:
+                supply[(provider.pct, service)][key] = (provider.size, provider.size_measure)
+    return found
+
+
+def outside_services(
+    provider: Provider, partner: Organisation | None, pilot_services: Collection[str]
+) -> list[str]:
+    """The pilot's service lines `provider` supplies other than through the pilot (all it
+    supplies of them, unless it is a partner that provides them in the pilot)."""
+    in_pilot = {s.value for s in partner.provides} if partner else set()
+    return [
+        s.value for s in provider.services if s.value in pilot_services and s.value not in in_pilot
+    ]
+
+
+def area_practices(proposal: Proposal, listed: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
+    """Every GP practice in each area: the market file's and the proposal's."""
+    practices: dict[str, set[str]] = defaultdict(set, {a: set(ids) for a, ids in listed.items()})
+    for org in proposal.organisations:
+        if org.type is OrgType.gp_practice and org.pct:
+            practices[org.pct].add(org.id)
+    return {a: frozenset(ids) for a, ids in practices.items()}
+
+
+def comparable_sizes(
+    area: str, service: str, entries: Mapping[str, Supply]
+) -> tuple[dict[str, float | None], str | None]:
+    """The providers' sizes in one market, and a warning when they are in different units (the
+    shares are then by number of providers: every size unknown)."""
+    measures = sorted({m for size, m in entries.values() if size is not None and m})
+    sizes = {key: size for key, (size, _) in entries.items()}
+    if len(measures) <= 1:
+        return sizes, None
+    warning = (
+        f"{service} in {area}: provider sizes are in different units "
+        f"({', '.join(measures)}), so shares there are by number of providers"
+    )
+    return dict.fromkeys(sizes), warning
 
 
 def partner_supply(

@@ -18,77 +18,47 @@ can make and the join that `given` patterns ask for, against `Limits.matches` an
 
 from __future__ import annotations
 
-import contextlib
-import enum
-import functools
-import gc
-import math
-import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from icorules.errors import InputError, Problem
-from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.rules import ir
+from icorules.engines.base import (
+    Backend,
+    Derives,
+    EngineError,
+    Match,
+    Prepared,
+    Record,
+    RuleProblem,
+    derived_record,
+    fact_record,
+    gc_paused,
+)
+from icorules.engines.cost import Cost, RuleCost, check_cost, estimate, ways
 
 if TYPE_CHECKING:
-    from icorules.analysis.facts import Fact
-    from icorules.rules.loader import Rule, RuleBundle
+    from icorules.rules.loader import Rule
 
-Record = dict[str, Any]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "Cost",
+    "Derives",
+    "EngineError",
+    "Match",
+    "Prepared",
+    "Record",
+    "RuleCost",
+    "RuleProblem",
+    "check_cost",
+    "derived_record",
+    "estimate",
+    "fact_record",
+    "gc_paused",
+    "get_backend",
+    "rule_problems",
+    "ways",
+]
+
 BACKENDS = ("durable_rules", "reference")
-
-
-class EngineError(RuntimeError):
-    """The engine failed while running a check (a bug, not bad input)."""
-
-
-@dataclass(frozen=True)
-class Match:
-    """Rule `rule` fired on the fact `subject`; `given` holds, by kind, a fact that met each of
-    its `given` patterns. Both are the caller's records."""
-
-    rule: str
-    subject: Record
-    given: dict[str, Record]
-
-
-@dataclass(frozen=True)
-class RuleProblem:
-    """A rule a backend cannot run: which pattern (`None` for the rule's own condition, else
-    the `given` kind) and why."""
-
-    given: str | None
-    message: str
-
-
-class Prepared(Protocol):
-    """A bundle made ready by one backend (its plan, registrations and so on)."""
-
-    @property
-    def bundle(self) -> RuleBundle: ...
-
-
-P = TypeVar("P", bound=Prepared)
-
-
-class Backend(Protocol[P]):
-    """What runs rules: durable_rules, or the reference evaluator. `P` is its Prepared."""
-
-    name: str
-
-    def rule_problems(self, rule: Rule) -> list[RuleProblem]:
-        """What in this rule, with its parameter values, the backend could not run."""
-        ...
-
-    def prepare(self, bundle: RuleBundle) -> P:
-        """Check the bundle against the backend's limits and ready it (raises InputError)."""
-        ...
-
-    def run(self, prepared: P, facts: Sequence[Record]) -> list[Match]:
-        """Every rule match over `facts`, derived facts chained in, one per (rule, subject)."""
-        ...
 
 
 def get_backend(name: str = "durable_rules") -> Backend[Any]:
@@ -110,257 +80,3 @@ def rule_problems(rule: Rule) -> list[RuleProblem]:
     from icorules.engines import durable, reference
 
     return [*durable.rule_problems(rule), *reference.rule_problems(rule)]
-
-
-# -- facts -----------------------------------------------------------------------------------
-
-
-def fact_record(fact: Fact) -> Record:
-    """A fact of the check (analysis.derive_facts) as every backend gets it: its kind, its
-    subject's id and its fields, enums as their text and numbers to 4 decimal places (what
-    rules can rely on); an absent value is left out, so any test of it is false."""
-    values = fact.__dict__
-    out: Record = {"kind": fact.kind, "id": values["id"]}
-    for name, how in _record_fields(type(fact)):  # a hot path: every fact of every check
-        value = values[name]
-        if value is None:
-            continue
-        if how == _ROUND:
-            value = round(value, 4)
-        elif how == _TEXT and isinstance(value, enum.Enum):
-            value = value.value
-        out[name] = value
-    return out
-
-
-_AS_IS, _ROUND, _TEXT = 0, 1, 2
-
-
-@functools.cache
-def _record_fields(cls: type[Fact]) -> tuple[tuple[str, int], ...]:
-    """A kind's fields (not `id` or `path`) and how each is converted, worked out once."""
-    from icorules.analysis.facts import field_types
-
-    types = field_types(cls.kind)
-    return tuple(
-        (name, _ROUND if types[name].base is float else _TEXT if types[name].choices else _AS_IS)
-        for name in cls.model_fields
-        if name in types and name != "id"
-    )
-
-
-class Derives(Protocol):
-    """What a rule derives (the loader's `Derive`, or a ruleset file's `derive:`)."""
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def fields(self) -> Mapping[str, Any]: ...
-
-
-def derived_record(rule_id: str, derive: Derives, subject_id: str) -> Record:
-    """The fact rule `rule_id` derives from its match on subject `subject_id`: every stage
-    that makes or rebuilds derived facts calls this."""
-    return {**derive.fields, "kind": derive.kind, "id": f"{rule_id}/{subject_id}"}
-
-
-# -- cost ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RuleCost:
-    """One rule's share: per pattern (kind, facts it may match, `ways`), and their product."""
-
-    rule: Rule
-    total: int
-    factors: tuple[tuple[str, int, int], ...]
-
-    def shown(self) -> str:
-        """`1,000 partner × 5,000 agreement facts`, `1,000 partner facts, up to 31 matches
-        each`."""
-        text = " × ".join(f"{facts:,} {kind}" for kind, facts, _ in self.factors) + " facts"
-        many = [(kind, n) for kind, _, n in self.factors if n > 1]
-        if len(self.factors) == 1 and many:
-            return f"{text}, up to {many[0][1]:,} matches each"
-        if many:
-            text += " (" + ", ".join(f"up to {n:,} matches per {k} fact" for k, n in many) + ")"
-        return text
-
-
-@dataclass(frozen=True)
-class Cost:
-    """What a bundle may cost on some facts, worked out before any backend runs."""
-
-    matches: int
-    join_product: int
-    most_matches: RuleCost | None  # the rule that may match most often
-    biggest_join: RuleCost | None  # the rule with the largest join
-
-
-def ways(cond: ir.Cond) -> int:
-    """How many matches one fact can make for `cond` at once: an `or` fires once for each part
-    that holds (durable_rules keeps each as a match), except parts that test one field for
-    equality with different values, of which only one can hold."""
-    if isinstance(cond, ir.BoolOp):
-        if cond.op == "and":
-            product = 1
-            for part in cond.parts:
-                product *= ways(part)
-            return product
-        equal: set[str] = set()
-        total = 0
-        for part in cond.parts:
-            if _equality(part):
-                assert isinstance(part, ir.Compare | ir.Member)
-                if part.left.name in equal:
-                    continue
-                equal.add(part.left.name)
-            total += ways(part)
-        return total
-    return 1
-
-
-def _equality(cond: ir.Cond) -> bool:
-    if isinstance(cond, ir.Member):
-        return not cond.negated
-    return isinstance(cond, ir.Compare) and cond.op == "==" and ir.fixed(cond.right)
-
-
-def estimate(bundle: RuleBundle, facts: Sequence[Record]) -> Cost:
-    """Matches and joins the rules may make on `facts`: for each rule, the facts its pattern
-    can match times `ways`, and for a rule with `given`, the product over its patterns (the
-    engine joins every combination before a rule fires once per subject). A derived fact can
-    match a pattern only if the values its rule gives it do, so those are tried first."""
-    counts: dict[str, int] = {}
-    for fact in facts:
-        counts[fact["kind"]] = counts.get(fact["kind"], 0) + 1
-    shape = _shape(bundle)
-    for _ in range(8):  # facts rules derive (of kinds they may derive from derived facts)
-        made = {kind: sum(counts.get(k, 0) for k in sources) for kind, sources in shape.derived}
-        grown = {k: v for k, v in made.items() if v > counts.get(k, 0)}
-        if not grown:
-            break
-        counts.update(grown)
-    matches = join_total = most_total = biggest_total = 0
-    most: RuleCost | None = None
-    biggest: RuleCost | None = None
-    for rule, patterns in shape.rules:  # a hot path (every check): objects only for the largest
-        factors = [
-            (
-                kind,
-                counts.get(kind, 0) if froms is None else sum(counts.get(k, 0) for k in froms),
-                n,
-            )
-            for kind, froms, n in patterns
-        ]
-        _, facts_, ways_ = factors[-1]
-        own = facts_ * ways_
-        matches += own
-        if most is None or own > most_total:
-            most, most_total = RuleCost(rule, own, tuple(factors[-1:])), own
-        if len(factors) > 1:
-            join = math.prod(f * n for _, f, n in factors)
-            join_total += join
-            if biggest is None or join > biggest_total:
-                biggest, biggest_total = RuleCost(rule, join, tuple(factors)), join
-    return Cost(matches, join_total, most, biggest)
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """What `estimate` needs of a bundle, worked out once: per rule, per pattern, its kind,
-    the kinds whose facts the rules that derive a fact it can match are about (None for a kind
-    no rule derives), and `ways`; per derived kind, the kinds it is derived from."""
-
-    rules: tuple[tuple[Rule, tuple[tuple[str, tuple[str, ...] | None, int], ...]], ...]
-    derived: tuple[tuple[str, tuple[str, ...]], ...]
-
-
-_SHAPES: weakref.WeakKeyDictionary[RuleBundle, _Shape] = weakref.WeakKeyDictionary()
-
-
-def _shape(bundle: RuleBundle) -> _Shape:
-    found = _SHAPES.get(bundle)
-    if found is not None:
-        return found
-    from icorules.engines.reference import holds
-
-    producers: dict[str, list[Rule]] = {}
-    for rule in bundle.rules:
-        if rule.derive is not None:
-            producers.setdefault(rule.derive.kind, []).append(rule)
-
-    def sources(pattern: ir.Pattern, params: Mapping[str, Any]) -> tuple[str, ...] | None:
-        if pattern.kind not in producers:
-            return None
-        exact = "id" not in ir.fields_read(pattern.condition)  # a derived id varies
-        return tuple(
-            rule.fact
-            for rule in producers[pattern.kind]
-            if rule.derive is not None
-            and (
-                not exact
-                or holds(pattern.condition, derived_record(rule.id, rule.derive, ""), params)
-            )
-        )
-
-    shape = _Shape(
-        tuple(
-            (
-                rule,
-                tuple((p.kind, sources(p, rule.params), ways(p.condition)) for p in rule.patterns),
-            )
-            for rule in bundle.rules
-        ),
-        tuple((kind, tuple(r.fact for r in rules)) for kind, rules in producers.items()),
-    )
-    _SHAPES[bundle] = shape
-    return shape
-
-
-def check_cost(
-    bundle: RuleBundle,
-    facts: Sequence[Record],
-    limits: Limits = DEFAULT_LIMITS,
-    where: str = "<proposal>",
-) -> Cost:
-    """Refuse (InputError) a check whose rules could make more matches or joins than the
-    limits allow, before any backend starts on it."""
-    cost = estimate(bundle, facts)
-    problems: list[Problem] = []
-    if cost.join_product > limits.join_product and cost.biggest_join is not None:
-        join = cost.biggest_join
-        found = (
-            f"rule {join.rule.id} joins {join.shown()} ({join.total:,} combinations) "
-            f"through 'given', {cost.join_product:,} for all the rules"
-        )
-        rule = join.rule
-        problems.append(Problem(rule.file, rule.line, None, limits.exceeded("join_product", found)))
-    if cost.matches > limits.matches and cost.most_matches is not None:
-        most = cost.most_matches
-        found = (
-            f"the rules could make {cost.matches:,} matches on this proposal (each rule one "
-            "for each fact of its kind it may match, and one more for each part of an 'or' "
-            f"that holds at the same time); rule {most.rule.id} alone could make "
-            f"{most.total:,} ({most.shown()})"
-        )
-        problems.append(Problem(where, None, None, limits.exceeded("matches", found)))
-    if problems:
-        raise InputError(problems)
-    return cost
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a stretch that allocates many objects which live
-    to the end of the check but form no cycles (matches, findings). Its passes over them grow
-    with the matches: 1,000 rules (4,000 matches) took 30% longer per check with it on. It is
-    switched back on only if it was on, so nested and concurrent pauses leave it as found."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -72,7 +72,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from icorules.engines import (
+from icorules.engines.base import (
     EngineError,
     Match,
     Record,

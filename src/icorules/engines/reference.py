@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from icorules.engines import Match, Record, RuleProblem, derived_record
+from icorules.engines.base import Match, Record, RuleProblem, derived_record
 from icorules.rules import ir
 
 if TYPE_CHECKING:

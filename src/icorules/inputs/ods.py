@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,17 @@ def _check_code(name: str, row: Row, code: str, orgs: dict[str, Org], problems: 
     return True
 
 
+def _new_code(
+    name: str, row: Row, minimum: int, kind: str, orgs: dict[str, Org], problems: Problems
+) -> str | None:
+    """The organisation code of an ODS row with the right fields, a valid code not seen before
+    and a name; None (with the problem added) otherwise."""
+    if not _check_fields(name, row, minimum, kind, problems):
+        return None
+    code = row.fields[CODE]
+    return code if _check_code(name, row, code, orgs, problems) else None
+
+
 def _read_epraccur(
     path: Path,
     areas: dict[str, dict[str, Any]],
@@ -180,40 +192,50 @@ def _read_epraccur(
     problems: Problems,
     warnings: list[str],
 ) -> None:
+    """The open GP practices commissioned by a PCT area in the PCT-areas file, into `orgs`."""
     name, rows = csv_rows(path)
-    closed = not_gp = 0
-    elsewhere: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()  # closed and not_gp rows
+    elsewhere: Counter[str] = Counter()  # practices by commissioner, not in the PCT-areas file
     for row in rows:
-        if not _check_fields(name, row, EPRACCUR_MIN_FIELDS, "epraccur", problems):
+        code = _new_code(name, row, EPRACCUR_MIN_FIELDS, "epraccur", orgs, problems)
+        if code is None:
             continue
-        code = row.fields[CODE]
-        if not _check_code(name, row, code, orgs, problems):
-            continue
-        setting = field(row, PRESCRIBING_SETTING)
         commissioner = row.fields[COMMISSIONER]
-        if row.fields[STATUS] != "A" or row.fields[CLOSE_DATE]:
-            closed += 1
-        elif setting and setting != GP_PRACTICE_SETTING:
-            not_gp += 1
-        elif commissioner not in areas:
+        skip = _practice_skipped(row, areas)
+        if skip == "elsewhere":
             elsewhere[commissioner or "(none)"] += 1
-        else:
-            orgs[code] = Org(
-                code,
-                row.fields[NAME],
-                OrgType.gp_practice,
-                commissioner,
-                ["general_practice"],
-                file=name,
-                line=row.line,
-            )
-            continue
+        elif skip is not None:
+            skipped[skip] += 1
         # Remember skipped codes too (with no PCT area), so a duplicate row is still caught.
-        orgs[code] = Org(
-            code, row.fields[NAME], OrgType.gp_practice, None, [], file=name, line=row.line
-        )
+        orgs[code] = _practice(name, row, commissioner if skip is None else None)
     if problems.items:
         return
+    warnings += _skipped_practices(name, skipped["closed"], skipped["not_gp"], elsewhere)
+    warnings += _areas_without_practices(name, areas, orgs, elsewhere)
+
+
+def _practice_skipped(row: Row, areas: Mapping[str, Any]) -> str | None:
+    """Why an epraccur row is not imported ("closed", "not_gp" or "elsewhere"), or None."""
+    setting = field(row, PRESCRIBING_SETTING)
+    if row.fields[STATUS] != "A" or row.fields[CLOSE_DATE]:
+        return "closed"
+    if setting and setting != GP_PRACTICE_SETTING:
+        return "not_gp"
+    if row.fields[COMMISSIONER] not in areas:
+        return "elsewhere"
+    return None
+
+
+def _practice(name: str, row: Row, pct: str | None) -> Org:
+    """A GP practice from its epraccur row; with no PCT area when it is not imported."""
+    services = ["general_practice"] if pct is not None else []
+    code, org_name = row.fields[CODE], row.fields[NAME]
+    return Org(code, org_name, OrgType.gp_practice, pct, services, file=name, line=row.line)
+
+
+def _skipped_practices(name: str, closed: int, not_gp: int, elsewhere: Counter[str]) -> list[str]:
+    """The warnings that count the practices skipped, and why."""
+    warnings = []
     if closed or not_gp:
         warnings.append(
             f"{name}: skipped {closed} closed or inactive practice(s) and {not_gp} with a"
@@ -225,6 +247,13 @@ def _read_epraccur(
             f"{name}: skipped {sum(elsewhere.values())} practice(s) whose commissioner is not"
             f" in the PCT-areas file: {listed}"
         )
+    return warnings
+
+
+def _areas_without_practices(
+    name: str, areas: Mapping[str, Any], orgs: Mapping[str, Org], elsewhere: Counter[str]
+) -> list[str]:
+    """A warning for each PCT area with no practice (a mistyped code?); an error if none has."""
     kept = Counter(org.pct for org in orgs.values() if org.pct is not None)
     if not kept:  # raised at once: a problem with no line cannot be sorted among the others
         raise InputError.single(
@@ -232,11 +261,11 @@ def _read_epraccur(
             "no open GP practice is commissioned by a PCT area in the PCT-areas file"
             f" ({', '.join(areas)})",
         )
-    for code in areas:
-        if code not in kept:
-            warnings.append(
-                f"PCT area '{code}' has no open GP practice in {name}{suggest(code, elsewhere)}"
-            )
+    return [
+        f"PCT area '{code}' has no open GP practice in {name}{suggest(code, elsewhere)}"
+        for code in areas
+        if code not in kept
+    ]
 
 
 def _read_etr(path: Path, orgs: dict[str, Org], problems: Problems) -> dict[str, Org]:
@@ -244,10 +273,8 @@ def _read_etr(path: Path, orgs: dict[str, Org], problems: Problems) -> dict[str,
     name, rows = csv_rows(path)
     trusts: dict[str, Org] = {}
     for row in rows:
-        if not _check_fields(name, row, ETR_MIN_FIELDS, "etr", problems):
-            continue
-        code = row.fields[CODE]
-        if not _check_code(name, row, code, orgs, problems):
+        code = _new_code(name, row, ETR_MIN_FIELDS, "etr", orgs, problems)
+        if code is None:
             continue
         kind = _guess_trust_type(row.fields[NAME])
         org = Org(code, row.fields[NAME], kind, None, [], file=name, line=row.line)

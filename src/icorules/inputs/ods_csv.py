@@ -266,6 +266,22 @@ def read_list_sizes(
 SERVICES_COLUMNS = ("code", "services", "pct", "type", "size", "size_measure")
 
 
+@dataclass(frozen=True)
+class ServicesRow:
+    """One row of the services file, every column as written ("" when absent)."""
+
+    code: str
+    services: str
+    pct: str
+    type: str
+    size: str
+    size_measure: str
+
+    @classmethod
+    def of(cls, row: Row, columns: dict[str, int]) -> ServicesRow:
+        return cls(*(field(row, columns.get(c)) for c in SERVICES_COLUMNS))
+
+
 def read_services(
     path: Path,
     areas: dict[str, dict[str, Any]],
@@ -274,96 +290,117 @@ def read_services(
     problems: Problems,
     warnings: list[str],
 ) -> None:
+    """Service lines for practices and trusts; a trust's PCT area, type and size."""
     name, rows = csv_rows(path)
     columns = header(name, rows, ("code", "services"))
     reject_unknown_columns(name, columns, SERVICES_COLUMNS)
     seen: dict[str, int] = {}
     for row in rows:
-        code = field(row, columns["code"])
+        entry = ServicesRow.of(row, columns)
+        code = entry.code
         if code in seen:
             first = f"line {seen[code]}"
             problems.add(name, row.line, listed_twice("organisation code", code, first))
             continue
         seen[code] = row.line
-        org = orgs.get(code)
-        practice = org is not None and org.type is OrgType.gp_practice and org.pct is not None
+        org, ignored = _services_org(code, orgs, trusts)
         if org is None:
-            warnings.append(
-                f"{name}:{row.line}: '{code}' is not in the extracts{suggest(code, orgs)};"
-                " the row is ignored"
-            )
+            warnings.append(f"{name}:{row.line}: {ignored}; the row is ignored")
             continue
-        if not (practice or code in trusts):
-            warnings.append(
-                f"{name}:{row.line}: '{code}' is closed or was skipped in {org.file};"
-                " the row is ignored"
-            )
-            continue
-        lines = service_lines(name, row, code, field(row, columns["services"]), problems)
-        pct = field(row, columns.get("pct"))
-        kind = field(row, columns.get("type"))
-        size_text = field(row, columns.get("size"))
-        measure = field(row, columns.get("size_measure"))
-        if practice:
-            org.services += [s for s in lines if s not in org.services]
-            if pct and pct != org.pct:
-                problems.add(
-                    name,
-                    row.line,
-                    f"practice '{code}': pct is {pct} here but its commissioner in the"
-                    f" epraccur extract is {org.pct}",
-                )
-            if kind or size_text or measure:
-                problems.add(
-                    name,
-                    row.line,
-                    f"practice '{code}': give only code and services for a practice"
-                    " (its type is gp_practice and its size comes from the list-size file)",
-                )
-            continue
-        org.services = lines
-        if not pct:
-            problems.add(
-                name, row.line, f"trust '{code}': say which PCT area it sits in (column pct)"
-            )
-        elif pct not in areas:
-            problems.add(
-                name,
-                row.line,
-                f"trust '{code}': PCT area '{pct}' is not in the PCT-areas file"
-                f"{suggest(pct, areas)}",
-            )
+        lines = service_lines(name, row, code, entry.services, problems)
+        if _is_open_practice(org):
+            wrong = _apply_to_practice(org, entry, lines)
         else:
-            org.pct = pct
-        if kind:
-            if kind in OrgType.__members__:
-                org.type = OrgType(kind)
-            else:
-                problems.add(
-                    name,
-                    row.line,
-                    f"'{code}': '{kind}' is not an organisation type"
-                    f"{suggest(kind, OrgType.__members__)}",
-                )
-        if size_text:
-            size = number(size_text, least=0, most=MAX_SIZE)
-            if size is None:
-                problems.add(
-                    name,
-                    row.line,
-                    f"'{code}': size '{shown(size_text)}' is not a number from 0 to {MAX_SIZE:,}",
-                )
-            elif measure not in _SIZE_MEASURES:
-                problems.add(
-                    name,
-                    row.line,
-                    f"'{code}': say what size counts in size_measure"
-                    f" ({', '.join(_SIZE_MEASURES)}){suggest(measure, _SIZE_MEASURES)}",
-                )
-            else:
-                org.size, org.size_measure = size, measure
-        elif measure:
-            problems.add(name, row.line, f"'{code}': size_measure is given but size is not")
+            wrong = _apply_to_trust(org, entry, lines, areas)
+        for message in wrong:
+            problems.add(name, row.line, message)
+
+
+def _is_open_practice(org: Org) -> bool:
+    """A GP practice the import keeps (it has a PCT area: its commissioner)."""
+    return org.type is OrgType.gp_practice and org.pct is not None
+
+
+def _services_org(
+    code: str, orgs: dict[str, Org], trusts: dict[str, Org]
+) -> tuple[Org | None, str]:
+    """The organisation a services row is for, or None and why the row is ignored."""
+    org = orgs.get(code)
+    if org is None:
+        return None, f"'{code}' is not in the extracts{suggest(code, orgs)}"
+    if not (_is_open_practice(org) or code in trusts):
+        return None, f"'{code}' is closed or was skipped in {org.file}"
+    return org, ""
+
+
+def _apply_to_practice(org: Org, entry: ServicesRow, lines: list[str]) -> list[str]:
+    """Add a practice's service lines; what else the row gives is wrong for a practice."""
+    org.services += [s for s in lines if s not in org.services]
+    wrong = []
+    if entry.pct and entry.pct != org.pct:
+        wrong.append(
+            f"practice '{entry.code}': pct is {entry.pct} here but its commissioner in the"
+            f" epraccur extract is {org.pct}"
+        )
+    if entry.type or entry.size or entry.size_measure:
+        wrong.append(
+            f"practice '{entry.code}': give only code and services for a practice"
+            " (its type is gp_practice and its size comes from the list-size file)"
+        )
+    return wrong
+
+
+def _apply_to_trust(
+    org: Org, entry: ServicesRow, lines: list[str], areas: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Set a trust's service lines, PCT area, type and size from its row; what is wrong."""
+    org.services = lines
+    found = [_trust_area(org, entry, areas), _trust_type(org, entry), _trust_size(org, entry)]
+    return [message for message in found if message]
+
+
+def _trust_area(org: Org, entry: ServicesRow, areas: dict[str, dict[str, Any]]) -> str | None:
+    """Place the trust in its PCT area (required: ODS does not say), or say why not."""
+    if not entry.pct:
+        return f"trust '{entry.code}': say which PCT area it sits in (column pct)"
+    if entry.pct not in areas:
+        return (
+            f"trust '{entry.code}': PCT area '{entry.pct}' is not in the PCT-areas file"
+            f"{suggest(entry.pct, areas)}"
+        )
+    org.pct = entry.pct
+    return None
+
+
+def _trust_type(org: Org, entry: ServicesRow) -> str | None:
+    """Override the type guessed from the trust's name, if the row gives a known one."""
+    kind = entry.type
+    if not kind:
+        return None
+    if kind not in OrgType.__members__:
+        return (
+            f"'{entry.code}': '{kind}' is not an organisation type"
+            f"{suggest(kind, OrgType.__members__)}"
+        )
+    org.type = OrgType(kind)
+    return None
+
+
+def _trust_size(org: Org, entry: ServicesRow) -> str | None:
+    """The trust's size and what it measures (both or neither), which weight market shares."""
+    measure = entry.size_measure
+    if not entry.size:
+        return f"'{entry.code}': size_measure is given but size is not" if measure else None
+    size = number(entry.size, least=0, most=MAX_SIZE)
+    if size is None:
+        return f"'{entry.code}': size '{shown(entry.size)}' is not a number from 0 to {MAX_SIZE:,}"
+    if measure not in _SIZE_MEASURES:
+        return (
+            f"'{entry.code}': say what size counts in size_measure"
+            f" ({', '.join(_SIZE_MEASURES)}){suggest(measure, _SIZE_MEASURES)}"
+        )
+    org.size, org.size_measure = size, measure
+    return None
 
 
 def service_lines(name: str, row: Row, code: str, text: str, problems: Problems) -> list[str]:

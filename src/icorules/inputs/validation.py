@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -67,55 +68,113 @@ def _closest_field(root: type[BaseModel], loc: Loc) -> str | None:
 
 
 def _explain(error: Any, root: type[BaseModel], loc: Loc, is_yaml: bool = False) -> str:
-    kind = error["type"]
-    field = loc[-1] if loc else ""
-    got = error.get("input")
+    """One error in icorules' words: a kind's own explanation (`_EXPLAIN`) where it has one,
+    else the general wording (`_in_our_words`)."""
     # YAML 1.1 reads yes, no, on and off as true/false: say so where a bare word surprised.
     truth = " (YAML reads yes, no, on and off as true/false)" if is_yaml else ""
-    if kind == "extra_forbidden":
-        model = _model_at(root, loc[:-1])
-        known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
-        hint = suggest(str(field), known) or (f" (allowed: {', '.join(known)})" if known else "")
-        return f"unknown field '{field}'{hint}"
-    if kind == "missing":
-        return f"required field '{field}' is missing"
-    if kind in ("enum", "literal_error"):
-        expected = error.get("ctx", {}).get("expected", "")
-        choices = re.findall(r"'([^']*)'", expected)
-        if isinstance(got, bool):
-            return f"true/false is not allowed here{truth}; expected one of: {', '.join(choices)}"
-        hint = suggest(str(got), choices)
-        return f"'{got}' is not allowed here{hint}; expected one of: {', '.join(choices)}"
-    if kind == "string_pattern_mismatch":
-        pattern = str(error.get("ctx", {}).get("pattern", ""))
-        form = _FORMS.get(pattern, f"the pattern {pattern}")
-        return f"{got!r} is not in the right form: use {form}"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"should be an object (a mapping of fields), not {_kind_of(got)}{_if(got, truth)}"
-    if kind == "list_type":
-        return f"should be a list, not {_kind_of(got)}{_if(got, truth)}"
-    if kind == "date_from_datetime_inexact":
-        shown = got.isoformat() if isinstance(got, dt.datetime) else repr(got)
-        day = re.match(
-            r"\d{4}-\d{2}-\d{2}", got.isoformat() if isinstance(got, dt.datetime) else str(got)
-        )
-        return f"{shown} is a date and time; write the date only" + (
-            f" ({day.group()})" if day else ", like 2008-12-31"
-        )
-    if kind in ("date_from_datetime_parsing", "date_parsing"):
-        return f"{got!r} is not a date: write it like 2008-12-31"
-    if kind == "string_type" and isinstance(got, dt.datetime):
+    explain = _EXPLAIN.get(error["type"])
+    message = explain(error, root, loc, truth) if explain is not None else None
+    return message if message is not None else _in_our_words(error, truth)
+
+
+def _unknown_field(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    """A field the model does not have: the closest it does, else all it allows."""
+    field = loc[-1] if loc else ""
+    model = _model_at(root, loc[:-1])
+    known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+    hint = suggest(str(field), known) or (f" (allowed: {', '.join(known)})" if known else "")
+    return f"unknown field '{field}'{hint}"
+
+
+def _missing(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    field = loc[-1] if loc else ""
+    return f"required field '{field}' is missing"
+
+
+def _not_a_choice(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    """A value outside an enum or literal: the choices, and the closest one."""
+    got = error.get("input")
+    expected = error.get("ctx", {}).get("expected", "")
+    choices = re.findall(r"'([^']*)'", expected)
+    if isinstance(got, bool):
+        return f"true/false is not allowed here{truth}; expected one of: {', '.join(choices)}"
+    hint = suggest(str(got), choices)
+    return f"'{got}' is not allowed here{hint}; expected one of: {', '.join(choices)}"
+
+
+def _wrong_form(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    """Text that does not match an id's or code's pattern: the form in words (`_FORMS`)."""
+    pattern = str(error.get("ctx", {}).get("pattern", ""))
+    form = _FORMS.get(pattern, f"the pattern {pattern}")
+    return f"{error.get('input')!r} is not in the right form: use {form}"
+
+
+def _not_an_object(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    got = error.get("input")
+    return f"should be an object (a mapping of fields), not {_kind_of(got)}{_if(got, truth)}"
+
+
+def _not_a_list(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    got = error.get("input")
+    return f"should be a list, not {_kind_of(got)}{_if(got, truth)}"
+
+
+def _date_and_time(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    """A date and time where a date is wanted: the date to write instead, where there is one."""
+    got = error.get("input")
+    shown = got.isoformat() if isinstance(got, dt.datetime) else repr(got)
+    day = re.match(
+        r"\d{4}-\d{2}-\d{2}", got.isoformat() if isinstance(got, dt.datetime) else str(got)
+    )
+    return f"{shown} is a date and time; write the date only" + (
+        f" ({day.group()})" if day else ", like 2008-12-31"
+    )
+
+
+def _not_a_date(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str:
+    return f"{error.get('input')!r} is not a date: write it like 2008-12-31"
+
+
+def _not_text(error: Any, root: type[BaseModel], loc: Loc, truth: str) -> str | None:
+    """YAML read a date or a number where text is wanted: say to quote it. None otherwise."""
+    got = error.get("input")
+    if isinstance(got, dt.datetime):
         return f"YAML read {got.isoformat()} as a date and time; put it in quotes to make it text"
-    if kind == "string_type" and isinstance(got, dt.date):
+    if isinstance(got, dt.date):
         return f"YAML read {got.isoformat()} as a date; put it in quotes to make it text"
-    if kind == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
+    if isinstance(got, int | float) and not isinstance(got, bool):
         return f'{got!r}: should be text; put it in quotes (e.g. "{got}")'
-    message = _message_for(kind, error.get("ctx") or {}, error)
+    return None
+
+
+def _in_our_words(error: Any, truth: str) -> str:
+    """The general wording (`_message_for`), with the value as the person wrote it."""
+    got = error.get("input")
+    message = _message_for(error["type"], error.get("ctx") or {}, error)
     if isinstance(got, bool):  # shown as a person wrote it, never as Python's True
         return f"{message}{'' if 'true/false' in message else ', not true/false'}{truth}"
     if isinstance(got, str | int | float) and len(str(got)) <= 60:
         message = f"{got!r}: {message}"
     return message
+
+
+# The error types explained in their own way, by pydantic's stable codes; None from one means
+# the general wording.
+_EXPLAIN: dict[str, Callable[[Any, type[BaseModel], Loc, str], str | None]] = {
+    "extra_forbidden": _unknown_field,
+    "missing": _missing,
+    "enum": _not_a_choice,
+    "literal_error": _not_a_choice,
+    "string_pattern_mismatch": _wrong_form,
+    "model_type": _not_an_object,
+    "dict_type": _not_an_object,
+    "model_attributes_type": _not_an_object,
+    "list_type": _not_a_list,
+    "date_from_datetime_inexact": _date_and_time,
+    "date_from_datetime_parsing": _not_a_date,
+    "date_parsing": _not_a_date,
+    "string_type": _not_text,
+}
 
 
 def _if(value: Any, truth: str) -> str:

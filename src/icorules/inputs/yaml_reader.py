@@ -250,6 +250,9 @@ def _bad_scalar(text: str, name: str, exc: ValueError) -> Problem:
     return Problem(name, None, None, f"invalid value: {exc}")
 
 
+_REPEATED = "the document has too many values (counting what its aliases repeat)"
+
+
 def check_yaml_keys(root: yaml.Node, name: str, limits: Limits) -> None:
     """Duplicate and non-text keys, depth, and size: each node once, however often an alias
     repeats it (an alias bomb is refused on its size, not walked). `_compose` has refused
@@ -262,57 +265,62 @@ def check_yaml_keys(root: yaml.Node, name: str, limits: Limits) -> None:
         node, level = stack.pop()
         expanded += 1
         if expanded > limits.values:
-            raise InputError.single(
-                name,
-                limits.exceeded(
-                    "values",
-                    "the document has too many values (counting what its aliases repeat)",
-                ),
-            )
-        mark = node.start_mark
+            raise InputError.single(name, limits.exceeded("values", _REPEATED))
         if level > limits.depth:
-            raise _at(name, mark, too_deep(limits))
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.MappingNode):
-            keys: set[str] = set()
-            for key, value in node.value:
-                key_mark = key.start_mark
-                if not (isinstance(key, yaml.ScalarNode) and key.tag.endswith((":str", ":merge"))):
-                    shown = key.value if isinstance(key, yaml.ScalarNode) else "a collection"
-                    problems.append(
-                        Problem(
-                            name,
-                            key_mark.line + 1,
-                            key_mark.column + 1,
-                            f"the key {shown!r} is not text; put it in quotes",
-                        )
-                    )
-                elif key.value in keys:
-                    problems.append(
-                        Problem(
-                            name,
-                            key_mark.line + 1,
-                            key_mark.column + 1,
-                            f"duplicate key '{key.value}'",
-                        )
-                    )
-                keys.add(key.value)
-                children.append(value)
-        elif isinstance(node, yaml.SequenceNode):
-            children = node.value
-        for child in children:
+            raise _at(name, node.start_mark, too_deep(limits))
+        for child in _children(node, name, problems):
             if id(child) in seen_nodes:  # an alias: count its size, do not walk it again
-                expanded += _size(child)
-                if expanded > limits.values:  # located at what the alias repeats
-                    message = "the document has too many values (counting what its aliases repeat)"
-                    raise _at(name, child.start_mark, limits.exceeded("values", message))
-                if level + 1 + _height(child) > limits.depth:
-                    raise _at(name, child.start_mark, too_deep(limits))
+                expanded += _alias_size(child, level + 1, expanded, name, limits)
                 continue
             seen_nodes.add(id(child))
             stack.append((child, level + 1))
     if problems:
         raise InputError(problems)
+
+
+def _children(node: yaml.Node, name: str, problems: list[Problem]) -> list[yaml.Node]:
+    """A collection's items, or a mapping's values (its keys checked on the way)."""
+    if isinstance(node, yaml.MappingNode):
+        return _mapping_values(node, name, problems)
+    if isinstance(node, yaml.SequenceNode):
+        items: list[yaml.Node] = node.value
+        return items
+    return []
+
+
+def _mapping_values(node: yaml.MappingNode, name: str, problems: list[Problem]) -> list[yaml.Node]:
+    """A mapping's values; a key that is not text, or that comes twice, is a problem."""
+    keys: set[str] = set()
+    values: list[yaml.Node] = []
+    for key, value in node.value:
+        problem = _key_problem(key, keys)
+        if problem is not None:
+            mark = key.start_mark
+            problems.append(Problem(name, mark.line + 1, mark.column + 1, problem))
+        keys.add(key.value)
+        values.append(value)
+    return values
+
+
+def _key_problem(key: yaml.Node, keys: set[str]) -> str | None:
+    """What is wrong with a mapping's key, given the keys before it; None if nothing is."""
+    if not (isinstance(key, yaml.ScalarNode) and key.tag.endswith((":str", ":merge"))):
+        shown = key.value if isinstance(key, yaml.ScalarNode) else "a collection"
+        return f"the key {shown!r} is not text; put it in quotes"
+    if key.value in keys:
+        return f"duplicate key '{key.value}'"
+    return None
+
+
+def _alias_size(node: yaml.Node, level: int, expanded: int, name: str, limits: Limits) -> int:
+    """The values an alias at `level` repeats; refused, at what it repeats, if they take the
+    document over the values limit or deeper than the depth limit."""
+    size = _size(node)
+    if expanded + size > limits.values:
+        raise _at(name, node.start_mark, limits.exceeded("values", _REPEATED))
+    if level + _height(node) > limits.depth:
+        raise _at(name, node.start_mark, too_deep(limits))
+    return size
 
 
 def _size(node: yaml.Node, memo: dict[int, int] | None = None) -> int:

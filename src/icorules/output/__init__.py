@@ -6,46 +6,18 @@ the rules and the parsed proposal file, so nothing is read or built again and on
 back. `document` puts a run's parts together with what only the whole run knows (files that
 could not be read, the verdicts, the rules described once). The CLI's `--format` choices are
 the names in `FORMATS`; each module is imported only when its format is asked for.
+
+`Renderer` and `RenderOptions` are defined in `options.py`, which the formats import (this
+module imports the formats, by name); they are exported here for everyone else.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
 
-if TYPE_CHECKING:
-    from icorules.results.outcome import CheckResult, Outcome
-    from icorules.results.report import FailOn
-    from icorules.rules.loader import RuleBundle
+from icorules.output.options import Renderer, RenderOptions
 
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """How a run wants its reports written."""
-
-    fail_on: FailOn = "error"
-    color: bool = False  # ANSI colour in the text format
-    quiet: bool = False  # the summary line only (text)
-    index_link: str | None = None  # pages of a batch link back to their index (html)
-
-
-class Renderer(Protocol):
-    name: str
-    media_type: str
-    pages: bool  # a batch writes each part to a file of its own, beside the document
-
-    def part(self, result: CheckResult, options: RenderOptions) -> str:
-        """One proposal's share of the output."""
-        ...
-
-    def document(
-        self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
-        """The whole output of a run, from its outcomes (each with its part)."""
-        ...
-
+__all__ = ["FORMATS", "RenderOptions", "Renderer", "renderer"]
 
 _MODULES = {
     "text": "icorules.output.text",

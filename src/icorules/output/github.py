@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from icorules.output import RenderOptions
 from icorules.output.escape import unicode_safe
+from icorules.output.options import RenderOptions
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.rules.loader import RuleBundle
 

@@ -40,7 +40,7 @@ def _to_dot(g: nx.MultiDiGraph[str]) -> str:
     providers dashed. (networkx's own converter trips over a node attribute called `name`.)"""
     import pydot
 
-    from icorules.output.drawing import type_colours
+    from icorules.output.drawing_style import type_colours
 
     colours = type_colours()
     dot = pydot.Dot(graph_name="partnership", graph_type="digraph", rankdir="LR")

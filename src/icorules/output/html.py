@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from icorules import __version__
-from icorules.output import RenderOptions
+from icorules.output.options import RenderOptions
 from icorules.results.findings import Finding
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import FailOn, Report

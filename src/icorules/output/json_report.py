@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from icorules.output import RenderOptions
+from icorules.output.options import RenderOptions
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import Report
 from icorules.rules.loader import RuleBundle

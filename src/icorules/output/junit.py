@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import junitparser
 
-from icorules.output import RenderOptions
 from icorules.output.escape import xml_text
+from icorules.output.options import RenderOptions
 from icorules.results.findings import SEVERITY_RANK, Finding
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import FailOn, Report

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from icorules.output import RenderOptions
 from icorules.output.escape import markdown_code, markdown_text
+from icorules.output.options import RenderOptions
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import FailOn, Report
 from icorules.rules.loader import RuleBundle

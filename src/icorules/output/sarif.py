@@ -17,7 +17,7 @@ from typing import Any
 import sarif_pydantic as sarif
 
 from icorules import __version__
-from icorules.output import RenderOptions
+from icorules.output.options import RenderOptions
 from icorules.results.findings import Finding
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import Report

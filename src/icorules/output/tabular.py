@@ -11,8 +11,8 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
-from icorules.output import RenderOptions
 from icorules.output.escape import csv_cell
+from icorules.output.options import RenderOptions
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import Report
 from icorules.rules.loader import RuleBundle

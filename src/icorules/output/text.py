@@ -11,8 +11,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from icorules.output import RenderOptions
 from icorules.output.escape import printable
+from icorules.output.options import RenderOptions
 from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import NO_MARKET, FailOn, Report, Summary
 from icorules.rules.loader import RuleBundle
