@@ -234,12 +234,12 @@ def test_engine_agrees_with_reference_on_random_rules(
     data: dict[str, Any], document: dict[str, Any], chunk_rules: int
 ) -> None:
     bundle = _load(document)  # the real loader and compiler: a rejected condition fails here
-    saved = engine_module.CHUNK_RULES
-    engine_module.CHUNK_RULES = chunk_rules  # small chunks: derived facts must cross them
+    saved = engine_module.network.CHUNK_RULES
+    engine_module.network.CHUNK_RULES = chunk_rules  # small chunks: derived facts must cross them
     try:
         durable = icorules.check(data, rulesets=bundle)
     finally:
-        engine_module.CHUNK_RULES = saved
+        engine_module.network.CHUNK_RULES = saved
     reference = icorules.check(data, rulesets=bundle, engine="reference")
     assert render_json([durable]) == render_json([reference])
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import icorules
-from icorules.engines import EngineError
+from icorules.engines import EngineError, get_backend
 from icorules.engines import durable as engine_module
 from icorules.engines.durable import Engine
 from icorules.output.json_report import render_json
@@ -110,14 +110,14 @@ def test_facts_no_rule_reads_do_not_lose_matches(tmp_path: Path) -> None:
 def test_many_matches_beyond_one_action_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine_module, "CAP", 50)  # proposals are capped at 1,000 partners
+    monkeypatch.setattr(engine_module.forms, "CAP", 50)  # proposals are capped at 1,000 partners
     p = clean_proposal()
-    for i in range(engine_module.CAP + 5):
+    for i in range(engine_module.forms.CAP + 5):
         p["organisations"].append(
             {"id": f"V{i}", "name": f"Charity {i}", "type": "voluntary_organisation"}
         )
     bundle = ruleset(tmp_path, "many", rule("T-001", "partner", "type == 'voluntary_organisation'"))
-    assert len(icorules.check(p, rulesets=bundle).findings) == engine_module.CAP + 5
+    assert len(icorules.check(p, rulesets=bundle).findings) == engine_module.forms.CAP + 5
 
 
 @pytest.mark.slow
@@ -144,7 +144,7 @@ def test_an_action_failure_is_raised_not_swallowed(monkeypatch: pytest.MonkeyPat
     def broken(*args: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr(engine_module, "Match", broken)
+    monkeypatch.setattr(engine_module.host, "Match", broken)
     bundle = icorules.default_rulesets()
     facts = _facts(clean_proposal())
     with pytest.raises(EngineError, match="boom"):
@@ -191,7 +191,7 @@ def test_derived_facts_reach_rules_in_every_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One rule per engine ruleset: the derived fact must cross from the first to the others.
-    monkeypatch.setattr(engine_module, "CHUNK_RULES", 1)
+    monkeypatch.setattr(engine_module.network, "CHUNK_RULES", 1)
     bundle = ruleset(tmp_path, "chunked", CHAIN)
     assert len(engine_module.plan(bundle)) == 4
     report = icorules.check(clean_proposal(), rulesets=bundle)
@@ -276,15 +276,22 @@ def test_matches_carry_the_full_facts_not_what_the_engine_was_sent() -> None:
         assert "sid" not in match.subject
 
 
-def test_every_fact_is_handled_so_no_batch_is_encoded_twice() -> None:
-    # A fact that no rule matches makes durable_rules raise MessageNotHandledException, which
-    # JSON-encodes the whole batch again; the ~handled rules prevent it.
+def test_each_chunk_is_asserted_once_per_round_even_with_facts_no_rule_reads() -> None:
+    # A fact that no rule matches made durable_rules' own host raise MessageNotHandledException,
+    # encode the whole batch again and defer the other actions; driven directly, the C core only
+    # returns a code: one assert per chunk and round, and the matches are all there.
     engine = Engine()
     calls: list[str] = []
-    real = engine._host.update_state
-    engine._host.update_state = lambda name, state: calls.append(name) or real(name, state)
-    engine.run(engine.prepare(icorules.default_rulesets()), _facts(clean_proposal()))
-    assert calls == []
+    real = engine._host.assert_facts
+    engine._host.assert_facts = lambda name, facts: calls.append(name) or real(name, facts)  # type: ignore[method-assign]
+    bundle = icorules.default_rulesets()
+    facts = _facts(clean_proposal())
+    matches = engine.run(engine.prepare(bundle), facts)
+    rounds = 1 + any(bundle.rule(m.rule).derive for m in matches)  # derived facts: a second
+    assert len(calls) == rounds * len(engine_module.plan(bundle))
+    reference = get_backend("reference")
+    want = {(m.rule, m.subject["id"]) for m in reference.run(reference.prepare(bundle), facts)}
+    assert {(m.rule, m.subject["id"]) for m in matches} == want
 
 
 RANGE_RULES = """

@@ -3,7 +3,7 @@
 A backend (`get_backend(name)`) has two steps. `prepare(bundle)` checks the rules against the
 backend's own limits and readies them (durable_rules registers them once per process);
 `run(prepared, facts)` returns the matches. Two backends share the seam: "durable_rules" (the
-default; engines/durable.py, the only module that imports durable_rules) and "reference"
+default; engines/durable/, the only package that imports durable_rules) and "reference"
 (engines/reference.py: the same typed conditions evaluated in plain Python).
 
 Facts cross the seam as plain records, `{"kind", "id", <fields>}` with Python values (dates as

@@ -1,0 +1,196 @@
+"""Planning: a bundle split into engine rulesets ("chunks") whose tables hold (see
+icorules.engines.durable.network), and how each chunk is sent a check's facts.
+
+Each chunk is sent only the facts of the kinds its rules read, and of those only the fields
+they read (plus `kind`, `id`, `ref` and its parameter fields): JSON is most of what a fact
+costs the engine. `Sending` works that out once per prepared bundle, so that per check each
+record is turned into what one chunk gets in one step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from icorules.engines.base import gc_paused
+from icorules.engines.durable import forms, network
+from icorules.engines.durable.forms import _converted, _Form, _Slot, engine_value, translate
+from icorules.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from icorules.rules.loader import Rule, RuleBundle
+
+SENTINEL = {"kind": network.SENTINEL_KIND, "id": "~session"}
+SENTINEL_RULE = "~session"
+WINDOW = 4  # engine rulesets still being filled: a rule tries these, newest first
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One engine ruleset: some of a bundle's rules, and what facts of each kind it gets."""
+
+    forms: tuple[_Form, ...]
+    fields: Mapping[str, tuple[str, ...]]  # fact kind -> the fields its rules here read
+    slots: Mapping[str, Mapping[str, _Slot]]  # fact kind -> its parameter fields
+    # A rule names a parameter field after its ruleset and value (`_p3f2a…`); within one engine
+    # ruleset a short name does (`_0`): every fact carries these, and JSON is the cost.
+    short: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(form.rule for form in self.forms)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self.fields)
+
+    def definition(self) -> dict[str, Any]:
+        """The durable_rules JSON form (no actions), with the session sentinel's rule."""
+        out = {form.rule.id: _renamed(form.definition(), self.short) for form in self.forms}
+        out[SENTINEL_RULE] = {"all": [{"session": {"kind": SENTINEL["kind"]}}], "cap": forms.CAP}
+        return out
+
+    def digest(self) -> str:
+        """Names the engine ruleset: same rules (and derivations), same registration."""
+        derives = {
+            f.rule.id: [f.rule.derive.kind, dict(f.rule.derive.fields)]
+            for f in self.forms
+            if f.rule.derive
+        }
+        material = json.dumps([self.definition(), derives], sort_keys=True)
+        return hashlib.sha256(material.encode()).hexdigest()
+
+    def values(self, bundle: RuleBundle) -> dict[str, dict[str, Any]]:
+        """The parameter fields each fact of a kind carries, with `bundle`'s values."""
+        params = {rule.ruleset: rule.params for rule in bundle.rules}
+        out: dict[str, dict[str, Any]] = {}
+        for kind, slots in self.slots.items():
+            out[kind] = {
+                self.short[name]: slot.fill(params[slot.ruleset]) for name, slot in slots.items()
+            }
+            if any(slot.divisor and out[kind][self.short[n]] == 0 for n, slot in slots.items()):
+                rule = next(f.rule for f in self.forms if kind in f.fields)
+                raise InputError([Problem(rule.file, rule.line, None, "division by zero")])
+        return out
+
+
+def plan(bundle: RuleBundle) -> list[Chunk]:
+    """Split a bundle into engine rulesets whose tables hold (see `network._Network`). Each
+    rule tries the few rulesets still open, newest first, skipping those a rule of the same
+    kind has already overflowed, so planning stays linear in the rules."""
+    with gc_paused():  # many small objects, no cycles: collector passes would make it quadratic
+        bins = _pack([translate(rule) for rule in bundle.rules])
+    return [_chunk(forms_) for forms_ in bins]
+
+
+def _chunk(members: Sequence[_Form]) -> Chunk:
+    fields: dict[str, set[str]] = {}
+    slots: dict[str, dict[str, _Slot]] = {}
+    for form in members:
+        for kind, names in form.fields.items():
+            fields.setdefault(kind, set()).update(names)
+            slots.setdefault(kind, {}).update(form.slots[kind])
+    short: dict[str, str] = {}
+    for form in members:
+        for named in form.slots.values():
+            for name in named:
+                short.setdefault(name, f"_{len(short)}")
+    return Chunk(
+        tuple(members),
+        {k: tuple(sorted(v)) for k, v in sorted(fields.items())},
+        {k: dict(sorted(v.items())) for k, v in sorted(slots.items())},
+        short,
+    )
+
+
+def _renamed(node: Any, names: Mapping[str, str]) -> Any:
+    """`node` with each `{"$m": name}` of a parameter field given its short name."""
+    if isinstance(node, dict):
+        if len(node) == 1 and node.get("$m") in names:
+            return {"$m": names[node["$m"]]}
+        return {key: _renamed(value, names) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_renamed(item, names) for item in node]
+    return node
+
+
+def _pack(members: Sequence[_Form]) -> list[list[_Form]]:
+    bins: list[list[_Form]] = []
+    open_bins: list[tuple[network._Network, list[_Form], set[str]]] = []  # closed: network goes
+    for form in members:
+        for model, chosen, full in reversed(open_bins):
+            if model.rules >= network.CHUNK_RULES or not full.isdisjoint(form.fields):
+                continue
+            excess = model.add(form)
+            if not excess:
+                chosen.append(form)
+                break
+            full.update(e.kind for e in excess if e.kind)
+        else:  # a rule that fits nowhere open starts a ruleset (alone, it fits: rule_problems)
+            model = network._Network()
+            model.add(form, force=True)
+            bins.append([form])
+            open_bins.append((model, bins[-1], set()))
+            if len(open_bins) > WINDOW:
+                open_bins.pop(0)
+    return bins
+
+
+# -- what each chunk is sent ------------------------------------------------------------------
+
+# Per fact kind: the fields sent (each with whether its value needs converting: dates and
+# numbers), and what every fact of the kind carries besides (its kind, the parameter fields).
+Sending = Mapping[str, tuple[tuple[tuple[str, bool], ...], Mapping[str, Any]]]
+
+
+def sending(fields: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) -> Sending:
+    """How a chunk's facts are made from the caller's records, worked out once."""
+    out = {}
+    for kind, names in fields.items():
+        convert = set(_converted(kind))
+        sent = tuple((n, n in convert) for n in names if n not in ("kind", "id", "ref"))
+        out[kind] = (sent, {"kind": kind, **values.get(kind, {})})
+    return out
+
+
+def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list[dict[str, Any]]:
+    """The records of the kinds a chunk reads as it gets them, in session `sid`: its fields
+    (dates as YYYYMMDD, numbers to 4 decimal places), its parameter fields, a unique id
+    (`<kind>:<id>`) and its own id as `ref`. A hot path: every fact of every check."""
+    out = []
+    for record in records:
+        found = how.get(record["kind"])
+        if found is None:
+            continue
+        names, constant = found
+        own = record["id"]
+        sent = {**constant, "id": f"{record['kind']}:{own}", "ref": own, "sid": sid}
+        for name, convert in names:
+            if name in record:
+                sent[name] = engine_value(record[name]) if convert else record[name]
+        out.append(sent)
+    return out
+
+
+def project(
+    facts: Sequence[Mapping[str, Any]],
+    fields: Mapping[str, tuple[str, ...]],
+    values: Mapping[str, Mapping[str, Any]],
+    sid: str,
+) -> list[dict[str, Any]]:
+    """Facts already in the engine's form (`forms.engine_fact`) cut to the kinds in `fields`,
+    each with only those fields and its kind's parameter fields, in session `sid` (what
+    `bench/floor.py` sends)."""
+    out = []
+    for fact in facts:
+        kind = fact["kind"]
+        names = fields.get(kind)
+        if names is not None:
+            sent = {name: fact[name] for name in names if name in fact}
+            sent.update(values.get(kind, ()))
+            sent["sid"] = sid
+            out.append(sent)
+    return out
