@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from icorules.errors import InputError, Problem
@@ -88,6 +88,19 @@ def estimate(bundle: RuleBundle, facts: Sequence[Record]) -> Cost:
     for fact in facts:
         counts[fact["kind"]] = counts.get(fact["kind"], 0) + 1
     shape = _shape(bundle)
+    key = tuple(sorted(counts.items()))  # the cost depends on the counts alone
+    known = shape.costs.get(key)
+    if known is None:
+        known = shape.costs[key] = _estimate(shape, counts)
+        if len(shape.costs) > _COSTS_KEPT:
+            del shape.costs[next(iter(shape.costs))]
+    return known
+
+
+_COSTS_KEPT = 256  # per bundle: proposals of a batch share few counts per kind
+
+
+def _estimate(shape: _Shape, counts: dict[str, int]) -> Cost:
     for _ in range(8):  # facts rules derive (of kinds they may derive from derived facts)
         made = {kind: sum(counts.get(k, 0) for k in sources) for kind, sources in shape.derived}
         grown = {k: v for k, v in made.items() if v > counts.get(k, 0)}
@@ -127,6 +140,7 @@ class _Shape:
 
     rules: tuple[tuple[Rule, tuple[tuple[str, tuple[str, ...] | None, int], ...]], ...]
     derived: tuple[tuple[str, tuple[str, ...]], ...]
+    costs: dict[tuple[tuple[str, int], ...], Cost] = field(default_factory=dict)  # worked out
 
 
 _SHAPES: weakref.WeakKeyDictionary[RuleBundle, _Shape] = weakref.WeakKeyDictionary()

@@ -3,6 +3,12 @@
 Every input (proposal, market file, ruleset) goes through `load_document`, so size and nesting
 limits, duplicate-key detection and error locations behave the same everywhere. Line numbers
 are worked out only when an error needs them, so the happy path parses JSON once.
+
+JSON takes a fast path first (`_fast_json`): orjson parses it, one walk over its containers
+bounds its depth and size and counts its keys, and the keys are compared with the colons in
+the text to prove that no key is repeated. Anything the fast path cannot vouch for (a parse
+error, a limit passed, a number orjson would read differently, a colon it cannot account for)
+is parsed again by Python's json, as before, which says exactly what is wrong and where.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from icorules.errors import InputError, Problem
@@ -89,9 +96,82 @@ def load_document(
         raise InputError.single(name, "the file is empty")
     suffix = path.suffix.lower()
     is_yaml = suffix in {".yaml", ".yml"} or (suffix != ".json" and text.lstrip()[:1] not in "{[")
-    data = parse_yaml(text, name, limits) if is_yaml else _parse_json(text, name, limits)
-    _check_shape(data, name, limits, text if not is_yaml and "\\u" in text else None)
+    if is_yaml:
+        data = parse_yaml(text, name, limits)
+        _check_shape(data, name, limits)
+    else:
+        data = _fast_json(text, limits)
+        if data is _UNSURE:
+            data = _parse_json(text, name, limits)
+            _check_shape(data, name, limits, text if "\\u" in text else None)
     return Document(name=name, text=text, data=data, is_yaml=is_yaml, limits=limits)
+
+
+_UNSURE: Any = object()  # the fast path cannot vouch for the document: parse it the slow way
+# Bytes with every digit as "0" and anything else as a space: a run of 19 zeros is a number
+# orjson might read as a float where Python's json reads an integer (beyond 64 bits).
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def _fast_json(text: str, limits: Limits) -> Any:
+    """The document parsed by orjson, if it is within the limits and has no repeated key (and
+    orjson reads it exactly as Python's json does); else `_UNSURE`."""
+    try:
+        raw = text.encode()
+        if _LONG_NUMBER in raw.translate(_DIGITS):
+            return _UNSURE
+        data = orjson.loads(raw)
+    except (orjson.JSONDecodeError, UnicodeEncodeError):
+        return _UNSURE
+    keys = _bounded(data, limits)
+    if keys is None or not _no_repeated_key(text, data, keys):
+        return _UNSURE
+    return data
+
+
+def _bounded(data: Any, limits: Limits) -> int | None:
+    """The keys in the document's objects, or None if it may pass the depth or values limit
+    (the exact walk, `_check_shape`, then says which). One pass per level, over containers."""
+    values, keys, depth = 1, 0, 0
+    level = [data] if data.__class__ is dict or data.__class__ is list else []
+    while level:
+        below: list[Any] = []
+        for item in level:
+            if not item:
+                continue
+            if depth >= limits.depth:  # its items would be one level too deep
+                return None
+            values += len(item)
+            if item.__class__ is dict:
+                keys += len(item)
+                below += [v for v in item.values() if v.__class__ is dict or v.__class__ is list]
+            else:
+                below += [v for v in item if v.__class__ is dict or v.__class__ is list]
+        if values > limits.values:
+            return None
+        level, depth = below, depth + 1
+    return keys
+
+
+def _no_repeated_key(text: str, data: Any, keys: int) -> bool:
+    """Whether the text has exactly `keys` keys (a repeated key leaves fewer in the data).
+
+    Each key is followed by one colon; any other colon is inside a string. If the text has as
+    many colons as the data has keys, no key was dropped. Otherwise the data written out again
+    has one colon per key plus those inside its strings, which are at most the text's own plus
+    those written as the escape \\u003a: no more colons in the text than that means none is a
+    dropped key's.
+    """
+    colons = text.count(":")
+    if colons == keys:
+        return True
+    escaped = text.count("\\u003a") + text.count("\\u003A") if "\\u" in text else 0
+    try:
+        written = orjson.dumps(data).count(b":")
+    except (orjson.JSONEncodeError, TypeError):
+        return False
+    return colons + escaped == written
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
