@@ -9,6 +9,7 @@ spawned otherwise, because forking a live durable_rules host is not safe.
 
 from __future__ import annotations
 
+import gc
 import glob
 import multiprocessing
 import os
@@ -119,7 +120,7 @@ def check_many(
         return list(_tick(map(_check_one, paths), progress))
     chunk = max(1, min(64, len(paths) // (jobs * 8)))
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=_context(), initializer=_init, initargs=(settings,)
+        max_workers=jobs, mp_context=_context(), initializer=_init_worker, initargs=(settings,)
     ) as pool:
         return list(_tick(pool.map(_check_one, paths, chunksize=chunk), progress))
 
@@ -145,6 +146,19 @@ _settings: Settings | None = None
 def _init(settings: Settings) -> None:
     global _settings
     _settings = settings
+
+
+def _init_worker(settings: Settings) -> None:
+    """A worker process starts: the settings (rules, market, waivers) arrive once, the rules
+    are registered with this process's engine before the first proposal, and everything made
+    so far is moved out of the garbage collector's sight (it lives as long as the worker, and
+    each collection would otherwise walk the rules, the market and every module's objects)."""
+    from icorules.engines import get_backend
+
+    _init(settings)
+    get_backend("durable_rules").prepare(settings.rulesets)
+    gc.collect()
+    gc.freeze()
 
 
 def _check_one(source: str | Document) -> Outcome:

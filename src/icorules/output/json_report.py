@@ -3,12 +3,19 @@
 One proposal gives one report object; several give a list of them, so a single file stays
 simple to consume. Each part is one report as it appears in the list, so the list is the parts
 put together, not the reports serialised again.
+
+orjson writes it (Python's json writes an indented document in pure Python: 0.37 ms for a
+report of 13 KB, orjson 0.014 ms). The two write the same bytes except for numbers below
+0.0001, which Python writes as `1e-05` and orjson as `0.00001`: where orjson's output may hold
+one (or anything orjson refuses), Python's json writes the report instead.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+
+import orjson
 
 from icorules.output.options import RenderOptions
 from icorules.results.outcome import CheckResult, Outcome
@@ -19,7 +26,34 @@ from icorules.rules.loader import RuleBundle
 def report_json(report: Report) -> str:
     """One report as an indented JSON object (no trailing newline)."""
     data = report.model_dump(mode="json", exclude_none=True)
+    try:
+        fast = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, an integer past 64 bits
+        fast = None
+    if fast is not None and not _small_number(fast):
+        return fast.decode()
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+_DIGITS = frozenset(b"0123456789")
+
+
+def _small_number(text: bytes) -> bool:
+    """Whether orjson may have written a number differently from Python's json (1e-05 as
+    0.00001, 1e-07 as 1e-7): a digit before `e-`, or `0.0000` that does not continue a number.
+    Text that merely looks like one only costs the slower writer. (A regular expression for
+    this took 0.4 ms on a 13 KB report; these searches take microseconds.)"""
+    at = text.find(b"e-")
+    while at != -1:
+        if at and text[at - 1] in _DIGITS:
+            return True
+        at = text.find(b"e-", at + 2)
+    at = text.find(b"0.0000")
+    while at != -1:
+        if not at or (text[at - 1] not in _DIGITS and text[at - 1] != ord(".")):
+            return True
+        at = text.find(b"0.0000", at + 6)
+    return False
 
 
 def render_json(reports: Sequence[Report]) -> str:
