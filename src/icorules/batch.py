@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import gc
 import glob
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from icorules.api import run_check
 from icorules.engines import EngineError
@@ -27,8 +26,12 @@ from icorules.inputs.market import Market
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.output import RenderOptions, renderer
 from icorules.results.outcome import Outcome
-from icorules.results.waivers import Waiver, proposal_warnings
 from icorules.rules.loader import RuleBundle
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+
+    from icorules.results.waivers import Waiver
 
 PROPOSAL_SUFFIXES = (".json", ".yaml", ".yml")
 MIN_PARALLEL = 8  # below this many proposals, starting workers costs more than it saves
@@ -118,6 +121,8 @@ def check_many(
     if jobs == 1 or len(paths) < MIN_PARALLEL:
         _init(settings)
         return list(_tick(map(_check_one, paths), progress))
+    from concurrent.futures import ProcessPoolExecutor  # only for a batch: 10 ms to import
+
     chunk = max(1, min(64, len(paths) // (jobs * 8)))
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=_context(), initializer=_init_worker, initargs=(settings,)
@@ -133,6 +138,8 @@ def _tick(outcomes: Iterable[Outcome], progress: Callable[[], None] | None) -> I
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     from icorules.engines import durable as engine
 
     if engine.engine_started() or "fork" not in multiprocessing.get_all_start_methods():
@@ -208,6 +215,8 @@ def waiver_warnings(settings: Settings, outcomes: Sequence[Outcome], file: str) 
     """What a run says about its waiver file as a whole: waivers that have expired, waivers
     for any proposal that matched no finding in any of them (a waiver for one named proposal
     is reported by that proposal's check), and waivers whose proposal id looks misspelt."""
+    from icorules.results.waivers import proposal_warnings
+
     used = {i for o in outcomes for i in o.waivers_used}
     checked = [o.proposal.id for o in outcomes if o.proposal is not None]
     warnings = proposal_warnings(settings.waivers, checked, file)

@@ -1,23 +1,44 @@
 """Command line: `icorules check`, `rules`, `test`, `lint`, `diff`, `schema`, `facts`, `graph`,
-`market import`.
+`market import|compile`, `config`, `serve`.
 
 Exit codes follow linters: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input,
 3 an internal failure. Each command lives in a module by who uses it (check.py for assessors,
-rules.py for policy teams, tools.py for other programs) over the shared parts in common.py.
+rules.py for policy teams, market.py for market files, tools.py for other programs, serve.py
+for the service) over the shared parts in common.py. A command's module is imported only when
+the command runs (`Commands.lazy`): a cold `icorules check` pays for nothing else.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-from icorules.cli import check, rules, serve, tools
-from icorules.cli.common import EXIT_INTERNAL, cli, say
+from icorules.cli.common import EXIT_INTERNAL, Commands, cli, say
 from icorules.errors import printable
 
-__all__ = ["check", "cli", "main", "rules", "serve", "tools"]
+__all__ = ["cli", "main"]
+
+_MODULES = {
+    "check": "icorules.cli.check",
+    "rules": "icorules.cli.rules",
+    "test": "icorules.cli.rules",
+    "lint": "icorules.cli.rules",
+    "diff": "icorules.cli.rules",
+    "schema": "icorules.cli.tools",
+    "facts": "icorules.cli.tools",
+    "graph": "icorules.cli.tools",
+    "config": "icorules.cli.tools",
+    "market": "icorules.cli.market",
+    "serve": "icorules.cli.serve",
+}
+Commands.lazy = _MODULES
 
 
 def main() -> None:
+    # pydantic looks for plugins (importlib.metadata, every installed package's entry points:
+    # 20 ms of each start) the first time it builds a model; the command line has no use for
+    # them. Set PYDANTIC_DISABLE_PLUGINS yourself (even to "") to decide otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         cli(prog_name="icorules")
     except KeyboardInterrupt:

@@ -7,11 +7,12 @@ a few lines that parse options and call the library.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -26,7 +27,22 @@ EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
 
 
 class Commands(click.Group):
-    """The icorules command group: bad input from any command ends the same way."""
+    """The icorules command group: bad input from any command ends the same way.
+
+    Each command's module is imported only when that command is asked for (`lazy`: command
+    name -> module, filled by icorules.cli), so `icorules check` never imports what `serve`,
+    `lint` or `market import` need."""
+
+    lazy: ClassVar[dict[str, str]] = {}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = self.lazy.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(module)  # its decorators add the command to this group
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -150,7 +150,7 @@ def _shape(bundle: RuleBundle) -> _Shape:
     found = _SHAPES.get(bundle)
     if found is not None:
         return found
-    from icorules.engines.reference import holds
+    from icorules.engines.evaluate import holds
 
     producers: dict[str, list[Rule]] = {}
     for rule in bundle.rules:

@@ -6,116 +6,46 @@ durable_rules C extension cannot load. Explain and lint evaluate conditions with
 `value` from here, so what they say cannot disagree with it.
 
 Each condition is turned into a Python closure once per bundle, with its rule's parameter
-values; facts are grouped by kind, so a rule only looks at the facts of its kinds. A test of a
-field the fact does not have is false, as in durable_rules. It holds no state between calls,
-so threads need no lock.
+values (icorules.engines.evaluate); facts are grouped by kind, so a rule only looks at the
+facts of its kinds. A test of a field the fact does not have is false, as in durable_rules. It
+holds no state between calls, so threads need no lock.
 """
 
 from __future__ import annotations
 
-import operator
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from icorules.engines.base import Match, Record, RuleProblem, derived_record
-from icorules.rules import ir
+from icorules.engines.evaluate import (  # re-exported: explain and lint read them from here
+    MISSING,
+    Test,
+    Value,
+    compile_test,
+    compile_value,
+    holds,
+    value,
+)
 
 if TYPE_CHECKING:
     from icorules.rules.loader import Rule, RuleBundle
 
-Test = Callable[[Mapping[str, Any]], bool]
-Value = Callable[[Mapping[str, Any]], Any]
-
-_CMP: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-MISSING: Any = object()  # a field the fact does not have: every comparison with it is false
-
-
-def compile_value(value: ir.Value, params: Mapping[str, Any]) -> Value:
-    """A value in a condition, for one fact: a field, a constant, a parameter, arithmetic."""
-    if isinstance(value, ir.FieldRef):
-        name = value.name
-        return lambda fact: fact.get(name, MISSING)
-    if ir.fixed(value):
-        constant = ir.param_value(value, params)
-        return lambda fact: constant
-    assert isinstance(value, ir.Arith)
-    op, left, right = (
-        value.op,
-        compile_value(value.left, params),
-        compile_value(value.right, params),
-    )
-
-    def arithmetic(fact: Mapping[str, Any]) -> Any:
-        a, b = left(fact), right(fact)
-        return MISSING if a is MISSING or b is MISSING else ir.fold(op, a, b)
-
-    return arithmetic
-
-
-def compile_test(cond: ir.Cond, params: Mapping[str, Any]) -> Test:
-    """A condition as a predicate over one fact, with these parameter values."""
-    if isinstance(cond, ir.BoolOp):
-        parts = [compile_test(part, params) for part in cond.parts]
-        return _all(parts) if cond.op == "and" else _any(parts)
-    name = cond.left.name
-    if isinstance(cond, ir.Member):
-        choices = ir.choice_values(cond, params)
-        negated = cond.negated
-
-        def member(fact: Mapping[str, Any]) -> bool:
-            left = fact.get(name, MISSING)
-            return left is not MISSING and (left in choices) != negated
-
-        return member
-    func, right = _CMP[cond.op], compile_value(cond.right, params)
-
-    def compare(fact: Mapping[str, Any]) -> bool:
-        left, value = fact.get(name, MISSING), right(fact)
-        return left is not MISSING and value is not MISSING and bool(func(left, value))
-
-    return compare
-
-
-def _all(parts: list[Test]) -> Test:
-    if len(parts) == 1:
-        return parts[0]
-
-    def every(fact: Mapping[str, Any]) -> bool:  # a loop, not all(<generator>): half the cost
-        for part in parts:  # noqa: SIM110
-            if not part(fact):
-                return False
-        return True
-
-    return every
-
-
-def _any(parts: list[Test]) -> Test:
-    def some(fact: Mapping[str, Any]) -> bool:
-        for part in parts:  # noqa: SIM110
-            if part(fact):
-                return True
-        return False
-
-    return some
-
-
-def holds(cond: ir.Cond, fact: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
-    """Whether `fact` satisfies `cond` (compiled each time: not for hot loops)."""
-    return compile_test(cond, params)(fact)
-
-
-def value(expr: ir.Value, fact: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
-    """A value's worth for one fact, or MISSING (rules/explain.py shows it)."""
-    return compile_value(expr, params)(fact)
+__all__ = [
+    "BACKEND",
+    "MISSING",
+    "Prepared",
+    "ReferenceBackend",
+    "Test",
+    "Value",
+    "compile_test",
+    "compile_value",
+    "evaluate",
+    "holds",
+    "rule_problems",
+    "value",
+]
 
 
 def rule_problems(rule: Rule) -> list[RuleProblem]:
