@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from icorules.version import VERSION
+
 if TYPE_CHECKING:
     from icorules.api import check, default_rulesets
     from icorules.errors import InputError, Problem
@@ -57,7 +59,7 @@ __all__ = [
     "load_rulesets",
     "proposal_schema",
 ]
-__version__ = "0.1.0"
+__version__ = VERSION
 
 
 def __getattr__(name: str) -> Any:

@@ -139,7 +139,7 @@ def run_check(
     bundle = resolve_rulesets(rulesets, params, limits)
     ignored = left_out(bundle, select, ignore)
     model, document = read_proposal(proposal, limits=limits)
-    context = load_market(market, limits=limits) if market is not None else None
+    context = load_market_file(market, limits) if market is not None else None
     warnings: list[str] = []
     if context is not None:
         errors, warnings = reconcile(model, context)
@@ -226,6 +226,19 @@ def run_check(
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )
     return CheckResult(report, bundle, partner_graph, document, frozenset(used))
+
+
+def load_market_file(
+    source: str | Path | dict[str, Any] | Market, limits: Limits = DEFAULT_LIMITS
+) -> Market:
+    """A market from a market file (JSON or YAML), a compiled one (`.icm`, from `icorules
+    market compile`), a dict or a Market."""
+    if isinstance(source, str | Path):
+        from icorules.compiled_market import is_compiled, load_compiled
+
+        if is_compiled(source):
+            return load_compiled(source, limits)
+    return load_market(source, limits=limits)
 
 
 def _not_evaluated(

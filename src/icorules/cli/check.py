@@ -6,10 +6,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from icorules.api import left_out, resolve_rulesets
+from icorules.api import left_out, load_market_file, resolve_rulesets
 from icorules.batch import Settings, check_many, expand, waiver_warnings
 from icorules.cli.common import (
     EXIT_FINDINGS,
@@ -30,15 +31,16 @@ from icorules.cli.common import (
 )
 from icorules.errors import printable
 from icorules.inputs.documents import Document, load_document, read_stream
-from icorules.inputs.market import Market, load_market
 from icorules.limits import Limits
 from icorules.output import FORMATS, Renderer, RenderOptions, renderer
 from icorules.output.tabular import SortOrder, sorted_outcomes
 from icorules.results.outcome import Outcome
 from icorules.results.report import FailOn
-from icorules.results.waivers import Waiver, load_waivers
-from icorules.rules.explain import check_rule_ids
 from icorules.rules.loader import RuleBundle
+
+if TYPE_CHECKING:
+    from icorules.inputs.market import Market
+    from icorules.results.waivers import Waiver
 
 
 @cli.command()
@@ -188,11 +190,11 @@ def check(
     """
     limits = limits_from(limit_values)
     bundle = resolve_rulesets(list(rulesets) or None, parse_params(params), limits)
-    check_rule_ids(bundle, explain_rules)
+    _known_rules(bundle, explain_rules)
     select, ignore = _prefixes(select), _prefixes(ignore)
     left_out(bundle, select, ignore)  # a prefix that names no rule stops the run here
-    market = load_market(market_path, limits=limits) if market_path else None
-    waivers = load_waivers(waivers_path, bundle, limits=limits) if waivers_path else []
+    market = load_market_file(market_path, limits) if market_path else None
+    waivers = _waivers(waivers_path, bundle, limits) if waivers_path else []
     paths = expand(proposals)
     sources = [_stdin(stdin_filename, limits) if p == "-" else p for p in paths]
     chosen = renderer(fmt)
@@ -330,6 +332,20 @@ def _diff(path: str, before: str, after: str) -> str:
         before.splitlines(keepends=True), after.splitlines(keepends=True), path, path
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _known_rules(bundle: RuleBundle, explain_rules: Sequence[str]) -> None:
+    """--explain-rule names loaded rules (the explainer is imported only when asked for)."""
+    if explain_rules:
+        from icorules.rules.explain import check_rule_ids
+
+        check_rule_ids(bundle, explain_rules)
+
+
+def _waivers(path: str, bundle: RuleBundle, limits: Limits) -> list[Waiver]:
+    from icorules.results.waivers import load_waivers
+
+    return load_waivers(path, bundle, limits=limits)
 
 
 def _prefixes(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,9 +1,8 @@
-"""Commands for other tools: `schema`, `facts`, `graph`, `market import`."""
+"""Commands for other tools: `schema`, `facts`, `graph`, `config`."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -14,7 +13,6 @@ from icorules.cli.common import (
     limits_from,
     market_option,
     output_option,
-    warn,
     write_output,
 )
 
@@ -82,80 +80,15 @@ def graph(
 ) -> None:
     """Export the partner graph of PROPOSAL: node-link JSON, GraphML (Gephi) or DOT (Graphviz)."""
     from icorules.analysis.graph import build_graph
-    from icorules.inputs.market import load_market
+    from icorules.api import load_market_file
     from icorules.inputs.proposal import load_proposal
     from icorules.output.graph_export import export_graph
 
     limits = limits_from(limit_values)
-    market = load_market(market_path, limits=limits) if market_path else None
+    market = load_market_file(market_path, limits) if market_path else None
     model = load_proposal(proposal, limits=limits)
     inputs = [proposal, *([market_path] if market_path else [])]
     write_output(export_graph(build_graph(model, market), fmt), output, inputs=inputs)
-
-
-@cli.group()
-def market() -> None:
-    """Work with market context files."""
-
-
-@market.command("import")
-@click.option(
-    "--practices",
-    type=click.Path(),
-    required=True,
-    help="GP practices in the ODS epraccur layout (no header row).",
-)
-@click.option(
-    "--pct-areas",
-    type=click.Path(),
-    required=True,
-    help="CSV with header code,name,population[,adjacent].",
-)
-@click.option(
-    "--trusts",
-    type=click.Path(),
-    default=None,
-    help="NHS trusts in the ODS etr layout (no header row).",
-)
-@click.option(
-    "--list-sizes",
-    type=click.Path(),
-    default=None,
-    help="CSV with PRACTICE_CODE,NUMBER_OF_PATIENTS (NHS Digital layout).",
-)
-@click.option(
-    "--services",
-    type=click.Path(),
-    default=None,
-    help="CSV with header code,services (';'-separated service lines).",
-)
-@click.option("--name", default="ODS extract", show_default=True, help="Name of the market.")
-@output_option
-def market_import(
-    practices: str,
-    pct_areas: str,
-    trusts: str | None,
-    list_sizes: str | None,
-    services: str | None,
-    name: str,
-    output: str | None,
-) -> None:
-    """Build a market context file from NHS Organisation Data Service CSV extracts."""
-    from icorules.inputs.ods import import_ods
-
-    optional = {"trusts": trusts, "list_sizes": list_sizes, "services": services}
-    given = {key: value for key, value in optional.items() if value}
-    built, warnings = import_ods(
-        practices=Path(practices),
-        pct_areas=Path(pct_areas),
-        name=name,
-        **{key: Path(value) for key, value in given.items()},
-    )
-    for warning in warnings:
-        warn(warning)
-    data = built.model_dump(mode="json", exclude_none=True)
-    inputs = [practices, pct_areas, *given.values()]
-    write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output, inputs=inputs)
 
 
 @cli.command("config")

@@ -40,6 +40,13 @@ def read_text(
     and read while something arrives, waiting at most `timeout` seconds (PIPE_TIMEOUT) for
     each next piece, and only up to the limit.
     """
+    return decode(read_bytes(path, name, limits, timeout=timeout), name)
+
+
+def read_bytes(
+    path: Path, name: str, limits: Limits = DEFAULT_LIMITS, *, timeout: float | None = None
+) -> bytes:
+    """The file's bytes, read as `read_text` reads them (not decoded)."""
     cap = limits.input_bytes
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -73,7 +80,7 @@ def read_text(
         raise InputError.single(
             name, limits.exceeded("input_bytes", f"the file is more than {cap:,} bytes")
         )
-    return decode(raw, name)
+    return raw
 
 
 def _read_file(handle: int, most: int) -> bytes:

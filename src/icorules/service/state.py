@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from icorules.api import resolve_rulesets
+from icorules.api import load_market_file, resolve_rulesets
 from icorules.errors import InputError, Problem
 from icorules.inputs.documents import read_text
-from icorules.inputs.market import Market, load_market
+from icorules.inputs.market import Market
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.report import FailOn
 from icorules.results.waivers import Waiver, load_waivers
@@ -61,7 +61,7 @@ def load_state(options: ServeOptions) -> State:
     market_files = _names(options.markets, "--market", problems)
     for name, path in market_files.items():
         try:
-            markets[name] = load_market(path, limits=limits)
+            markets[name] = load_market_file(path, limits)  # a compiled .icm too
         except InputError as exc:
             problems.extend(exc.problems)
     waivers: dict[str, tuple[Waiver, ...]] = {}

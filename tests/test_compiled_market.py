@@ -1,0 +1,110 @@
+"""Compiled markets (`icorules market compile`): the same reports as the market file they come
+from, and refused in one line, saying how to compile again, once damaged or out of date."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import icorules
+from icorules import version
+from icorules.cli import cli
+from icorules.compiled_market import load_compiled, trusted
+from icorules.errors import InputError
+from icorules.inputs.market import Market, load_market
+from icorules.output.json_report import render_json
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKETS = sorted((ROOT / "examples" / "markets").glob("*.json"))
+BAY = ROOT / "examples" / "bay-clean.json"
+
+
+def compiled(tmp_path: Path, source: Path) -> tuple[Path, Path]:
+    """A copy of `source` in tmp_path, compiled beside it."""
+    copy = tmp_path / source.name
+    shutil.copy(source, copy)
+    target = tmp_path / "area.icm"
+    result = CliRunner().invoke(cli, ["market", "compile", str(copy), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "compiled" in result.stderr
+    return copy, target
+
+
+@pytest.mark.parametrize("source", MARKETS, ids=lambda p: p.name)
+def test_a_compiled_market_is_the_market_it_was_compiled_from(tmp_path: Path, source: Path) -> None:
+    copy, target = compiled(tmp_path, source)
+    fast, slow = load_compiled(target), load_market(copy)
+    assert fast == slow
+    assert fast.model_dump() == slow.model_dump()
+    assert trusted(Market, slow.model_dump(mode="json")) == slow
+
+
+@pytest.mark.parametrize(
+    "proposal",
+    [BAY, ROOT / "examples" / "bay-no-alternative.json", ROOT / "examples" / "church-view.json"],
+    ids=lambda p: p.name,
+)
+def test_checks_with_a_compiled_market_report_the_same(tmp_path: Path, proposal: Path) -> None:
+    copy, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    with_source = icorules.check(proposal, market=copy)
+    with_compiled = icorules.check(proposal, market=target)
+    assert render_json([with_compiled]) == render_json([with_source])
+    for fmt in ("text", "json"):
+        runs = [
+            CliRunner().invoke(cli, ["check", str(proposal), "--market", m, "--format", fmt])
+            for m in (str(copy), str(target))
+        ]
+        assert runs[0].output == runs[1].output
+        assert runs[0].exit_code == runs[1].exit_code
+
+
+def refusal(target: Path) -> str:
+    result = CliRunner().invoke(cli, ["check", str(BAY), "--market", str(target)])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert "compile it again: icorules market compile" in line
+    return line
+
+
+def test_a_changed_compiled_file_is_refused(tmp_path: Path) -> None:
+    _, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    target.write_bytes(target.read_bytes().replace(b"Morecambe", b"Xorecambe", 1))
+    assert "has been changed or damaged since it was compiled" in refusal(target)
+    target.write_bytes(target.read_bytes()[:-10])
+    assert "has been changed or damaged" in refusal(target)
+
+
+def test_a_compiled_file_whose_market_file_changed_is_refused(tmp_path: Path) -> None:
+    copy, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    copy.write_text(copy.read_text() + "\n")
+    line = refusal(target)
+    assert f"is out of date: {copy} has changed since it was compiled" in line
+    assert line.endswith(f"icorules market compile {copy} -o {target}")
+    copy.unlink()
+    assert f"was compiled from {copy}, which cannot be read now" in refusal(target)
+
+
+def test_a_file_that_is_not_a_compiled_market_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "area.icm"
+    target.write_text('{"name": "not compiled"}\n')
+    assert "is not a compiled market file (icorules/compiled-market/1)" in refusal(target)
+
+
+def test_a_compiled_market_from_another_version_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    monkeypatch.setattr(version, "VERSION", "9.9.9")
+    with pytest.raises(InputError, match=r"was compiled by icorules 0\.1\.0, this is 9\.9\.9"):
+        load_compiled(target)
+
+
+def test_a_market_with_problems_is_not_compiled(tmp_path: Path) -> None:
+    source = tmp_path / "bad.json"
+    source.write_text('{"name": "x", "pct_areas": []}\n')
+    result = CliRunner().invoke(cli, ["market", "compile", str(source)])
+    assert result.exit_code == 2
+    assert str(source) in result.stderr and not (tmp_path / "bad.icm").exists()
