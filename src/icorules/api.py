@@ -50,10 +50,13 @@ _default_bundle: RuleBundle | None = None
 
 
 def default_rulesets() -> RuleBundle:
-    """The bundled prospectus-2008 rulesets, loaded once per process."""
+    """The bundled prospectus-2008 rulesets, loaded once per process (compiled once and kept
+    between runs: icorules.rule_cache)."""
     global _default_bundle
     if _default_bundle is None:
-        _default_bundle = load_rulesets()
+        from icorules.rule_cache import bundled_rules
+
+        _default_bundle = bundled_rules()
     return _default_bundle
 
 

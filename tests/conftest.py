@@ -1,0 +1,24 @@
+"""What every test shares: a cache directory of its own (icorules.rule_cache writes the
+compiled bundled rules there), so the suite never reads or writes the user's cache."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_directory() -> Iterator[None]:
+    saved = os.environ.get("XDG_CACHE_HOME")
+    with tempfile.TemporaryDirectory(prefix="icorules-test-cache-") as cache:
+        os.environ["XDG_CACHE_HOME"] = cache  # child processes the tests start inherit it
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ["XDG_CACHE_HOME"]
+            else:
+                os.environ["XDG_CACHE_HOME"] = saved
