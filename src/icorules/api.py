@@ -186,14 +186,15 @@ def run_check(
         warnings += proposal_warnings(accepted, [model.id])
     unfinished = {n.rule for n in not_evaluated} | set(ignored)
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in unfinished]
-    report = Report(
-        proposal=ProposalInfo(
+    # Values worked out here, of the fields' types: built without validation (see findings.py).
+    report = Report.model_construct(
+        proposal=ProposalInfo.model_construct(
             id=model.id,
             name=model.name,
             file=document.name if document is not None else "",
         ),
         rulesets=[
-            RulesetInfo(name=r.name, version=r.version, file=_short(r.file))
+            RulesetInfo.model_construct(name=r.name, version=r.version, file=_short(r.file))
             for r in bundle.rulesets
         ],
         findings=findings,
@@ -204,20 +205,20 @@ def run_check(
         ignored=ignored,
         warnings=warnings,
         markets=[
-            MarketRow(
+            MarketRow.model_construct(
                 pct_area=m.area,
                 service_line=m.service,
                 partners=list(m.partners),
                 other_providers=len(m.outside),
-                partner_share=round(m.concentration.partner_share, 6),
+                partner_share=float(round(m.concentration.partner_share, 6)),
                 basis=m.concentration.basis,
-                hhi_before=round(m.concentration.hhi_pre, 2),
-                hhi_after=round(m.concentration.hhi_post, 2),
+                hhi_before=float(round(m.concentration.hhi_pre, 2)),
+                hhi_after=float(round(m.concentration.hhi_post, 2)),
                 alternative_nearby=m.alternative_nearby,
             )
             for m in partner_graph.markets.values()
         ],
-        summary=Summary(
+        summary=Summary.model_construct(
             error=sum(f.severity == "error" for f in findings),
             warning=sum(f.severity == "warning" for f in findings),
             info=sum(f.severity == "info" for f in findings),
@@ -256,7 +257,7 @@ def _not_evaluated(
         areas = [a.code for a in proposal.pct_areas if a.code not in covered]
         reason = NOT_COVERED
     return [
-        NotEvaluated(rule=rule.id, pct_area=area, reason=reason)
+        NotEvaluated.model_construct(rule=rule.id, pct_area=area, reason=reason)
         for rule in bundle.rules
         if rule.needs_market and rule.id not in ignored
         for area in areas

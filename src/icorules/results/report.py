@@ -19,21 +19,21 @@ REPORT_FORMAT: Final = "icorules/report/2"  # bumped when a field changes meanin
 
 
 class RulesetInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     name: str
     version: str
     file: str
 
 
 class ProposalInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     id: str
     name: str
     file: str = Field("", description="Where the proposal was read from, if a file.")
 
 
 class Summary(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     error: int = 0
     warning: int = 0
     info: int = 0
@@ -54,7 +54,7 @@ class Summary(BaseModel):
 class MarketRow(BaseModel):
     """One market the pilot touches (a service line in a PCT area), as measured."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     pct_area: str
     service_line: str
     partners: list[str]
@@ -71,7 +71,7 @@ class MarketRow(BaseModel):
 class NotEvaluated(BaseModel):
     """A rule that did not run for a PCT area, and why; it never counts as passed there."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     rule: str
     pct_area: str | None = Field(
         None, description="The PCT area it was not evaluated for (None: not for any)."
@@ -82,7 +82,7 @@ class NotEvaluated(BaseModel):
 class Report(BaseModel):
     """Everything one check found. Same input, same report: no timestamps unless asked."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     format: Literal["icorules/report/2"] = Field(
         REPORT_FORMAT, description="Version of this report layout; new fields may be added."
     )

@@ -35,7 +35,7 @@ from icorules.rules.loader import RuleBundle
 
 
 class Waiver(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     rule: str
     subject: str | None = Field(None, description="Subject id; omit to waive every subject.")
     proposal: str | None = Field(None, description="Proposal id; omit for any proposal.")
@@ -60,12 +60,12 @@ class Waiver(BaseModel):
 
 
 class WaiverFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     waivers: list[Waiver] = Field(min_length=1)
 
 
 class WaivedFinding(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     finding: Finding
     reason: str
     approved_by: str | None = None
