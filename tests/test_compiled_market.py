@@ -108,3 +108,23 @@ def test_a_market_with_problems_is_not_compiled(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["market", "compile", str(source)])
     assert result.exit_code == 2
     assert str(source) in result.stderr and not (tmp_path / "bad.icm").exists()
+
+
+def test_a_market_given_again_is_not_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check of a batch gets the same Market: its references are checked once."""
+    from icorules.inputs import market as market_module
+
+    calls: list[int] = []
+    real = market_module.market_references
+    monkeypatch.setattr(
+        market_module, "market_references", lambda data: calls.append(1) or real(data)
+    )
+    area = load_market(ROOT / "examples" / "markets" / "morecambe-bay.json")
+    calls.clear()
+    reports = [icorules.check(BAY, market=area) for _ in range(3)]
+    assert len(calls) == 1
+    assert len({render_json([r]) for r in reports}) == 1
+    broken = area.model_copy(update={"providers": [*area.providers, area.providers[0]]})
+    for _ in range(2):  # a market whose references are wrong is refused every time
+        with pytest.raises(InputError, match=r"twice"):
+            icorules.check(BAY, market=broken)

@@ -142,7 +142,7 @@ def run_check(
     bundle = resolve_rulesets(rulesets, params, limits)
     ignored = left_out(bundle, select, ignore)
     model, document = read_proposal(proposal, limits=limits)
-    context = load_market_file(market, limits) if market is not None else None
+    context = _market_context(market, limits) if market is not None else None
     warnings: list[str] = []
     if context is not None:
         errors, warnings = reconcile(model, context)
@@ -230,6 +230,25 @@ def run_check(
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3) if timing else None,
     )
     return CheckResult(report, bundle, partner_graph, document, frozenset(used))
+
+
+# Markets read or checked here, by identity (a few: a service offers several). A Market given
+# again (every check of a batch, a library's loop) is the same object: its cross-references
+# were checked the first time, and writing out and checking a national market again cost
+# ~35 ms of each check.
+_checked_markets: dict[int, Market] = {}
+_CHECKED_KEPT = 8
+
+
+def _market_context(source: MarketSource, limits: Limits) -> Market:
+    assert source is not None
+    if isinstance(source, Market) and _checked_markets.get(id(source)) is source:
+        return source
+    market = load_market_file(source, limits)
+    _checked_markets[id(market)] = market
+    while len(_checked_markets) > _CHECKED_KEPT:
+        del _checked_markets[next(iter(_checked_markets))]
+    return market
 
 
 def load_market_file(
