@@ -19,7 +19,7 @@ from icorules.inputs.documents import Document
 from icorules.inputs.market import Market, load_market, reconcile
 from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.results.findings import build_findings
+from icorules.results.findings import build_findings, construct
 from icorules.results.outcome import CheckResult
 from icorules.results.report import (
     NO_MARKET,
@@ -187,14 +187,16 @@ def run_check(
     unfinished = {n.rule for n in not_evaluated} | set(ignored)
     passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in unfinished]
     # Values worked out here, of the fields' types: built without validation (see findings.py).
-    report = Report.model_construct(
-        proposal=ProposalInfo.model_construct(
+    report = construct(
+        Report,
+        proposal=construct(
+            ProposalInfo,
             id=model.id,
             name=model.name,
             file=document.name if document is not None else "",
         ),
         rulesets=[
-            RulesetInfo.model_construct(name=r.name, version=r.version, file=_short(r.file))
+            construct(RulesetInfo, name=r.name, version=r.version, file=_short(r.file))
             for r in bundle.rulesets
         ],
         findings=findings,
@@ -205,7 +207,8 @@ def run_check(
         ignored=ignored,
         warnings=warnings,
         markets=[
-            MarketRow.model_construct(
+            construct(
+                MarketRow,
                 pct_area=m.area,
                 service_line=m.service,
                 partners=list(m.partners),
@@ -218,7 +221,8 @@ def run_check(
             )
             for m in partner_graph.markets.values()
         ],
-        summary=Summary.model_construct(
+        summary=construct(
+            Summary,
             error=sum(f.severity == "error" for f in findings),
             warning=sum(f.severity == "warning" for f in findings),
             info=sum(f.severity == "info" for f in findings),
@@ -276,7 +280,7 @@ def _not_evaluated(
         areas = [a.code for a in proposal.pct_areas if a.code not in covered]
         reason = NOT_COVERED
     return [
-        NotEvaluated.model_construct(rule=rule.id, pct_area=area, reason=reason)
+        construct(NotEvaluated, rule=rule.id, pct_area=area, reason=reason)
         for rule in bundle.rules
         if rule.needs_market and rule.id not in ignored
         for area in areas

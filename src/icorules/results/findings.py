@@ -1,16 +1,17 @@
 """Turning engine matches into findings a policy analyst can read and act on.
 
 The models here (and in report.py and waivers.py) defer building their validators: a check
-makes its findings and report from values it has worked out itself, with `model_construct`,
-so a check written as text never builds them (~15 ms of every start); reading a report back
+makes its findings and report from values it has worked out itself, with `construct`, so a
+check written as text never builds them (~15 ms of every start); reading a report back
 (`model_validate`) or writing one as JSON builds them on first use.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,12 +27,42 @@ __all__ = [
     "Finding",
     "Subject",
     "build_findings",
+    "construct",
     "display",
     "for_message",
     "render",
 ]
 
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def construct(cls: type[M], **values: Any) -> M:
+    """A results model from values a check worked out itself, of its fields' types: not
+    validated, so no validator is built (pydantic's `model_construct` does the same, at twice
+    the cost of validating). Fields not given take their defaults."""
+    data: dict[str, Any] = {}
+    for name, default, factory in _defaults(cls):
+        if name in values:
+            data[name] = values[name]
+        else:
+            data[name] = factory() if factory is not None else default
+    made = cls.__new__(cls)
+    object.__setattr__(made, "__dict__", data)
+    object.__setattr__(made, "__pydantic_fields_set__", set(values))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+@functools.cache
+def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
+    return tuple(
+        (name, info.default, info.default_factory)  # type: ignore[misc]
+        for name, info in cls.model_fields.items()
+    )
+
 
 Scalar = bool | int | float | str | None
 
@@ -108,7 +139,8 @@ def _build_findings(
             prepared[key] = _subject(match, facts.get(key))
         values, fields, subject = prepared[key]
         findings.append(
-            Finding.model_construct(
+            construct(
+                Finding,
                 rule=rule.id,
                 severity=rule.severity,
                 title=rule.title,
@@ -127,12 +159,13 @@ def _subject(match: Match, fact: Fact | None) -> tuple[dict[str, Any], dict[str,
     """A match's subject: its values, those values as messages show them, and the Subject."""
     if fact is not None:
         values: dict[str, Any] = {n: getattr(fact, n) for n in type(fact).model_fields}
-        subject = Subject.model_construct(
-            kind=fact.kind, id=fact.id, name=str(getattr(fact, "name", "")), path=fact.path
+        subject = construct(
+            Subject, kind=fact.kind, id=fact.id, name=str(getattr(fact, "name", "")), path=fact.path
         )
     else:  # a derived fact: it exists only while the rules run
         values = dict(match.subject)
-        subject = Subject.model_construct(
+        subject = construct(
+            Subject,
             kind=match.subject["kind"],
             id=match.subject["id"],
             name=str(match.subject.get("name", "")),
