@@ -96,8 +96,9 @@ def market_import(
 @limit_option
 def market_compile(source: str, output: str | None, limit_values: tuple[str, ...]) -> None:
     """Compile the market file SOURCE for fast loading: --market AREA.icm is then accepted
-    wherever a market file is, and loads in milliseconds. It records the SHA-256 of SOURCE and
-    is refused once SOURCE changes (or icorules does): compile it again then."""
+    wherever a market file is, and loads without being validated again (a national market in
+    tens of milliseconds, not hundreds). It records the SHA-256 of SOURCE and is refused once
+    SOURCE changes (or icorules does): compile it again then."""
     from icorules.compiled_market import SUFFIX, compile_market
 
     target = output or str(Path(source).with_suffix(SUFFIX))
