@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from icorules.cli import cli
+from icorules.rules.loader import bundled_ruleset_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,5 +89,5 @@ def test_a_copy_of_loaded_rules_is_one_line_not_one_per_rule(tmp_path: Path) -> 
     [line] = err.splitlines()  # a few duplicates are each reported where they are
     assert code == 2 and line.startswith(
         f"icorules: {few}:4: duplicate rule id 'GOV-001' (also at "
-        f"{ROOT / 'rulesets' / 'prospectus-2008' / 'governance.yaml'}:"
+        f"{bundled_ruleset_dir() / 'prospectus-2008' / 'governance.yaml'}:"
     )
