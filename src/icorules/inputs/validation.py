@@ -241,6 +241,10 @@ _FORMS = {
     "optional lower-case suffix, e.g. GOV-002 or MKT-003a",
     r"^[a-z0-9][a-z0-9_./-]*$": "lower-case letters, digits and _ . / -, e.g. "
     "prospectus-2008/governance",
+    r"^[a-z0-9][a-z0-9_.-]*$": "lower-case letters, digits and _ . -, e.g. crump-2009",
+    r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$": "a year, a year and month, or a date: 2009, "
+    "2008-11 or 2009-04-01",
+    r"^https?://\S+$": "a web address starting http:// or https://",
 }
 
 
