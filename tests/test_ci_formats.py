@@ -122,7 +122,7 @@ def test_junit_follows_fail_on_and_skips_unevaluated_rules() -> None:
     [suite] = list(junitparser.JUnitXml.fromstring(strict))
     cases = {case.name: case for case in suite}
     assert cases["MKT-001"].is_skipped  # no --market given
-    assert suite.skipped == 6
+    assert suite.skipped == 7
     _, with_market = run(
         "check",
         MARKET_BID,

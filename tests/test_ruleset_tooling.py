@@ -199,7 +199,7 @@ def test_icorules_test_without_a_path_runs_the_bundled_cases() -> None:
     result = CliRunner().invoke(cli, ["test", "--min-coverage", "100"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == (
-        "Rule coverage of 44 rules: 100.0% fire in some case, 100.0% pass in some case"
+        "Rule coverage of 49 rules: 100.0% fire in some case, 100.0% pass in some case"
     )
 
 
@@ -236,7 +236,7 @@ def test_json_output(tmp_path: Path) -> None:
     assert case["passed"] is False and case["line"] == 2
     assert case["missing"] == [{"rule": "GOV-002", "subject": "GP1", "fired_on": ["GP3"]}]
     assert data["summary"] == {"passed": 0, "failed": 1}
-    assert data["coverage"]["rules"] == 44 and data["coverage"]["meets_minimum"] is False
+    assert data["coverage"]["rules"] == 49 and data["coverage"]["meets_minimum"] is False
     assert "GOV-002" in data["coverage"]["never_passed"]
 
 

@@ -42,11 +42,11 @@ def risk(budget: Budget | None) -> Risk:
     if budget is None or sharing is None:
         return Risk((), {})
     parties = tuple(dict.fromkeys([*sharing.parties, *(s.party for s in sharing.shares)]))
-    if sharing.basis == "contributions":
+    if sharing.basis == "contributions":  # a party that contributes nothing bears nothing
         gbp = {c.party: c.gbp for c in budget.contributions if c.gbp is not None}
-        total = math.fsum(gbp.get(p, 0.0) for p in parties)
-        if total > 0 and all(p in gbp for p in parties):
-            return Risk(parties, {p: 100 * (gbp[p] or 0.0) / total for p in parties})
+        total = math.fsum(gbp.get(p) or 0.0 for p in parties)
+        if total > 0:
+            return Risk(parties, {p: 100 * (gbp.get(p) or 0.0) / total for p in parties})
         return Risk(parties, {})
     return Risk(parties, {s.party: s.percent for s in sharing.shares})
 

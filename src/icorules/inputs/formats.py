@@ -32,7 +32,7 @@ WRITTEN: Final = ("dispute_resolution", "conflict_of_interest", "information_sha
 
 # What format 2 added, by where it is: a path with "*" for every item of a list.
 _NEW_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    ((), ("stakeholders",)),
+    ((), ("stakeholders", "description")),
     (("organisations", "*"), ("part_of", "ods_code")),
     (("agreements", "*"), ("status", "sign_by")),
     (("choice_safeguards", "*"), ("specialty",)),

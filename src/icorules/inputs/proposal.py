@@ -321,6 +321,10 @@ class Proposal(Strict):
     )
     id: OrgId
     name: Name
+    description: Text | None = Field(
+        None,
+        description="What the bid is, for its readers: where its facts come from (format 2).",
+    )
     lead: OrgId = Field(description="Id of the lead organisation.")
     legal_vehicle: OrgId | None = Field(
         None, description="Organisation that is the pilot's legal vehicle, if any."

@@ -414,18 +414,18 @@ def _budget_problems(data: dict[str, Any], known: _Known) -> Iterator[LocatedMes
 
 
 def _by_contributions(data: dict[str, Any], parties: set[str]) -> Iterator[LocatedMessage]:
-    """Risk in proportion to contributions needs each risk party's contribution in pounds."""
-    given = {
+    """Risk in proportion to contributions needs contributions in pounds (a risk-sharing party
+    that contributes nothing bears no share)."""
+    given = [
         c.get("party")
         for _, c in items_of(data, *BUDGET, "contributions")
-        if isinstance(c.get("gbp"), int | float)
-    }
-    missing = sorted(p for p in parties if p not in given)
-    if missing:
+        if isinstance(c.get("gbp"), int | float) and c.get("party") in parties
+    ]
+    if parties and not given:
         yield (
             (*RISK, "basis"),
             (
-                f"risk in proportion to contributions needs budget.contributions in gbp for "
-                f"{', '.join(missing)}"
+                "risk in proportion to contributions needs governance.budget.contributions in gbp "
+                "from the risk-sharing parties"
             ),
         )
