@@ -45,6 +45,9 @@ _NEW_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 _SERVICE_LISTS = (("organisations", "*", "provides"), ("organisations", "*", "commissions"))
 
 
+_SAYS_NOTHING: tuple[Any, ...] = (None, [], {})  # a format-2 field left empty says nothing
+
+
 def format_version(data: Mapping[str, Any]) -> int:
     """1 or 2: what the file's `format` line says (none is format 1)."""
     return 2 if data.get("format") == FORMAT_2 else 1
@@ -62,14 +65,14 @@ def format_problems(data: Any) -> list[LocatedMessage]:
                 "'supports_bid' is format 1's: format 2 says commissioner_support: supports",
             )
             for i, area in items_of(data, "pct_areas")
-            if "supports_bid" in area
+            if area.get("supports_bid") is True  # false says nothing format 2 cannot
         ]
     problems = [
         ((*loc, name), f"'{name}' is new in format 2, but the file is in format 1: {UPGRADE}")
         for base, names in _NEW_FIELDS
         for loc, item in _places(data, base)
         for name in names
-        if isinstance(item, dict) and name in item
+        if isinstance(item, dict) and item.get(name) not in _SAYS_NOTHING
     ]
     for base in (*_SERVICE_LISTS, ("agreements", "*", "services")):
         for loc, item in _places(data, base):

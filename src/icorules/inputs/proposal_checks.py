@@ -283,14 +283,24 @@ def _area_problems(data: dict[str, Any], known: _Known) -> Iterator[LocatedMessa
     for _, org in items_of(data, "organisations"):
         if org.get("type") == OrgType.gp_practice and is_pct_code(org.get("pct")):
             practices[org["pct"]] = practices.get(org["pct"], 0) + 1
-    status = {s.get("id"): s.get("status") for _, s in items_of(data, "stakeholders")}
+    status = {
+        s["id"]: s.get("status")
+        for _, s in items_of(data, "stakeholders")
+        if is_org_id(s.get("id"))
+    }
     for i, area in items_of(data, "pct_areas"):
         yield from _commissioner_problems(("pct_areas", i), area, known, status)
-        count, listed = area.get("practice_count"), practices.get(area.get("code"), 0)
+        code = area.get("code")
+        count, listed = (
+            area.get("practice_count"),
+            practices.get(code, 0) if is_pct_code(code) else 0,
+        )
         if isinstance(count, int) and not isinstance(count, bool) and count < listed:
+            said = f"{count} GP practice" + ("s" if count != 1 else "")
             yield (
                 ("pct_areas", i, "practice_count"),
-                (f"{count} practices, but the bid itself lists {listed} in {area.get('code')}"),
+                f"the area has {said} here, but the bid itself lists {listed} partner practices "
+                f"in {area.get('code')}",
             )
     lead = value_at(data, "governance", "lead_commissioner")
     if is_org_id(lead) and lead in known.parent:
@@ -315,7 +325,8 @@ def _commissioner_problems(
         yield (*at, "commissioner"), message
     elif kind is not None and commissioner in known.parent:
         yield (*at, "commissioner"), _UNIT_COMMISSIONS.format(commissioner)
-    said, support = status.get(commissioner), area.get("commissioner_support")
+    said = status.get(commissioner) if is_org_id(commissioner) else None
+    support = area.get("commissioner_support")
     if isinstance(said, str) and isinstance(support, str) and said != support:
         yield (
             (*at, "commissioner_support"),
@@ -367,7 +378,11 @@ def _section_75(loc: Loc, parties: list[str], known: _Known) -> Iterator[Located
 
 
 def _sign_by(loc: Loc, written: Any) -> Iterator[LocatedMessage]:
-    if isinstance(written, dict) and "sign_by" in written and written.get("status") != "draft":
+    if (
+        isinstance(written, dict)
+        and written.get("sign_by") is not None
+        and written.get("status") != "draft"
+    ):
         yield (*loc, "sign_by"), "'sign_by' is for a draft: set status: draft, or remove it"
 
 
@@ -419,7 +434,9 @@ def _by_contributions(data: dict[str, Any], parties: set[str]) -> Iterator[Locat
     given = [
         c.get("party")
         for _, c in items_of(data, *BUDGET, "contributions")
-        if isinstance(c.get("gbp"), int | float) and c.get("party") in parties
+        if isinstance(c.get("gbp"), int | float)
+        and is_org_id(c.get("party"))
+        and c.get("party") in parties
     ]
     if parties and not given:
         yield (

@@ -255,6 +255,9 @@ _FORMS = {
     r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$": "a year, a year and month, or a date: 2009, "
     "2008-11 or 2009-04-01",
     r"^https?://\S+$": "a web address starting http:// or https://",
+    r"^[a-z][a-z0-9_]{0,63}$": "lower-case letters, digits and _, starting with a letter, e.g. "
+    "diabetes or elderly_care",
+    r"^[A-Z0-9]{3,6}$": "3 to 6 capital letters or digits, e.g. RLN or P81001",
 }
 
 
