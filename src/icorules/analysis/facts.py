@@ -195,7 +195,9 @@ class PctAreaFact(Fact):
     practice_count: int = Field(description="Partner practices in this area.")
     commissioner: str = Field(description="Id of the commissioning PCT, or ''.")
     has_commissioner: bool = Field(description="A commissioning PCT is named.")
-    supports_bid: bool = Field(description="The named commissioner supports the bid.")
+    supports_bid: bool = Field(
+        description="The named commissioner supports the bid (commissioner_support is 'supports')."
+    )
     has_market_data: bool = Field(description="The market context file lists this area.")
     market_practice_count: int = Field(
         description="GP practices in the area, partners or not (0 without market data)."

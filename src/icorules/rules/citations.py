@@ -128,7 +128,7 @@ class Citation:
     def words(self, references: Mapping[str, Reference]) -> str:
         """What is cited of the reference: the quote, or the point and what it says."""
         if self.quote is not None:
-            out = f'"{self.quote}"'
+            out = f'{self.point}: "{self.quote}"' if self.point else f'"{self.quote}"'
             if self.reports is not None and self.reports in references:
                 out += f" (reporting {references[self.reports].short})"
             return out
