@@ -173,6 +173,7 @@ def test_stakeholders_are_drawn_and_exported_outside_the_partnership() -> None:
     assert node["partner"] is False and node["stakeholder"] == "supports"
     svg, _ = partnership_svg(partners)
     assert svg.startswith("<svg") and "Bridge Street Surgery" in svg
+    assert "Hillside PCT (PCT9), PCT: a stakeholder, not a partner (its support: supports)" in svg
     assert "<graphml" in export_graph(partners, "graphml")
 
 
