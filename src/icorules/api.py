@@ -242,7 +242,7 @@ def _not_evaluated(
         areas = [a.code for a in proposal.pct_areas if a.code not in covered]
         reason = NOT_COVERED
     older = [  # rules that need fields an older proposal format lacks
-        NotEvaluated(rule=rule.id, reason=f"the proposal is in format 1; {FORMAT_1_NEEDS}")
+        NotEvaluated(rule=rule.id, reason=f"the proposal is in format 1: {FORMAT_1_NEEDS}")
         for rule in bundle.rules
         if rule.needs_format > proposal.format_version and rule.id not in ignored
     ]

@@ -23,7 +23,7 @@ FORMAT_1_WARNING = (
 )
 
 # Why a rule that needs format 2 was not evaluated for a format-1 proposal.
-FORMAT_1_NEEDS = "the rule reads fields only format 2 has (icorules upgrade FILE)"
+FORMAT_1_NEEDS = "it lacks fields the rule reads; `icorules upgrade FILE` brings it to format 2"
 
 BUDGET: Final = ("governance", "budget")
 RISK: Final = (*BUDGET, "risk_sharing")
