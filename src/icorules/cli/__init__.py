@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sys
 
-from icorules.cli import check, rules, serve, tools
+from icorules.cli import check, rules, serve, tools, upgrade
 from icorules.cli.common import EXIT_INTERNAL, cli, say
 from icorules.errors import printable
 
-__all__ = ["check", "cli", "main", "rules", "serve", "tools"]
+__all__ = ["check", "cli", "main", "rules", "serve", "tools", "upgrade"]
 
 
 def main() -> None:
