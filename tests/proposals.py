@@ -16,7 +16,7 @@ def clean_proposal() -> dict[str, Any]:
         return list(ALL_ORGS)
 
     return {
-        "format": "icorules/proposal/1",
+        "format": "icorules/proposal/2",
         "id": "clean-bid",
         "name": "Riverside integrated care pilot",
         "lead": "GP1",
@@ -29,7 +29,7 @@ def clean_proposal() -> dict[str, Any]:
                 "name": "Riverside PCT",
                 "population": 250_000,
                 "commissioner": "PCT1",
-                "supports_bid": True,
+                "commissioner_support": "supports",
             }
         ],
         "organisations": [

@@ -32,7 +32,11 @@ def _icorules_imports(path: Path) -> set[str]:
 
 def test_the_fact_schema_imports_only_the_codes() -> None:
     """Rule tooling reads the vocabulary without the proposal model, market or graph."""
-    assert _icorules_imports(SRC / "analysis" / "facts.py") == {"icorules.inputs.codes"}
+    assert _icorules_imports(SRC / "analysis" / "facts.py") == {
+        "icorules.inputs.codes",
+        "icorules.analysis.fact_base",
+    }
+    assert _icorules_imports(SRC / "analysis" / "fact_base.py") == set()
 
 
 def test_market_measures_do_not_need_the_graph() -> None:
@@ -55,6 +59,7 @@ KIND_FUNCTIONS = {
     "pct_area": "pct_area_facts",
     "service_line": "service_line_facts",
     "market": "market_facts",
+    "commitment": "commitment_facts",
 }
 
 

@@ -138,10 +138,10 @@ def test_check_with_a_market_draws_the_other_providers(
 
 def test_browse_rules(page: Any, server: Server, tmp_path: Path) -> None:
     ready(page, server, "rules")
-    assert page.locator("#rules-table tbody tr").count() == 44
+    assert page.locator("#rules-table tbody tr").count() == 49
     page.fill("#rules-filter", "dispute")
     visible = page.locator("#rules-table tbody tr:visible")
-    assert 0 < visible.count() < 44
+    assert 0 < visible.count() < 49
     page.fill("#rules-filter", "")
     page.click("tr[data-rule='ELIG-003']")
     detail = page.locator("#rule-detail")

@@ -14,6 +14,9 @@ import pytest
 
 import icorules
 from tests.proposals import (
+    ALL_ORGS as ALL,
+)
+from tests.proposals import (
     add_partner,
     clean_market,
     clean_proposal,
@@ -107,7 +110,7 @@ def second_area(p: dict[str, Any]) -> None:
             "name": "Hillside PCT",
             "population": 180_000,
             "commissioner": "PCT2",
-            "supports_bid": True,
+            "commissioner_support": "supports",
         }
     )
     add_partner(p, {"id": "PCT2", "name": "Hillside PCT", "type": "pct", "pct": "5AB"})
@@ -184,6 +187,70 @@ class Case:
     passing_market: Edit | None = None
 
 
+SHARES = [
+    {"party": "PCT1", "percent": 40},
+    {"party": "GP1", "percent": 10},
+    {"party": "GP2", "percent": 10},
+    {"party": "GP3", "percent": 10},
+    {"party": "LA1", "percent": 30},
+]
+
+
+def pooled_with_council(p: dict[str, Any]) -> None:
+    p["governance"]["budget"] = {"model": "pooled", "risk_sharing": {"shares": SHARES}}
+
+
+def section_75(status: str, sign_by: str | None = None) -> Edit:
+    def edit(p: dict[str, Any]) -> None:
+        agreement = {"id": "S75", "type": "section_75", "parties": ["PCT1", "LA1"]}
+        agreement["status"] = status
+        if sign_by:
+            agreement["sign_by"] = sign_by
+        p["agreements"].append(agreement)
+
+    return edit
+
+
+def provider_arm(size: float | None) -> Edit:
+    """PCT1's community nursing moved to its provider arm, PCT1-CS (with its own size)."""
+
+    def edit(p: dict[str, Any]) -> None:
+        org(p, "PCT1")["provides"] = []
+        service: dict[str, Any] = {"service": "community_nursing"}
+        if size is not None:
+            service |= {"size": size, "size_measure": "capacity"}
+        add_partner(
+            p,
+            {
+                "id": "PCT1-CS",
+                "name": "Riverside Community Services",
+                "type": "pct",
+                "part_of": "PCT1",
+                "pct": "5AA",
+                "provides": [service],
+            },
+        )
+
+    return edit
+
+
+def sized_community_nursing(m: dict[str, Any]) -> None:
+    for provider in m["providers"]:
+        if provider["id"].startswith("COM"):
+            provider |= {"size": 100, "size_measure": "capacity"}
+    m["providers"].append(
+        {
+            "id": "PCT1",
+            "name": "Riverside PCT",
+            "type": "pct",
+            "pct": "5AA",
+            "services": ["community_nursing"],
+            "size": 400,
+            "size_measure": "capacity",
+        }
+    )
+
+
 CASES: dict[str, Case] = {
     "ELIG-001": Case(setting("population_basis", "geographic"), "clean-bid"),
     "ELIG-001a": Case(org_field("GP2", "list_size", 0), "GP2"),
@@ -201,7 +268,7 @@ CASES: dict[str, Case] = {
         passing=lambda p: p["pct_areas"][0].update(population=34_000),
     ),
     "ELIG-004": Case(lambda p: p["pct_areas"][0].pop("commissioner"), "5AA"),
-    "ELIG-004a": Case(lambda p: p["pct_areas"][0].update(supports_bid=False), "5AA"),
+    "ELIG-004a": Case(lambda p: p["pct_areas"][0].update(commissioner_support="pending"), "5AA"),
     "ELIG-005": Case(setting("governance.evaluation.years", 2), "clean-bid"),
     "ELIG-005a": Case(party_removed("data_submission", "LA1"), "LA1"),
     "ELIG-006": Case(setting("implementation_date", None), "clean-bid"),
@@ -285,6 +352,29 @@ CASES: dict[str, Case] = {
         org_field("LA1", "type", "voluntary_organisation"), "clean-bid", passing=without_social_care
     ),
     "GOV-012": Case(setting("governance.outcome_measures", []), "clean-bid"),
+    "GOV-013": Case(
+        pooled_with_council, "clean-bid", passing=both(pooled_with_council, section_75("signed"))
+    ),
+    "GOV-014": Case(
+        setting("governance.budget", {"model": "hard", "risk_sharing": {"parties": list(ALL)}}),
+        "clean-bid",
+        passing=setting("governance.budget", {"model": "hard", "risk_sharing": {"shares": SHARES}}),
+    ),
+    "ELIG-010": Case(
+        section_75("draft", "2009-01-31"), "S75", passing=section_75("draft", "2008-10-31")
+    ),
+    "MKT-002a": Case(
+        lambda p: p["pct_areas"][0].update(practice_count=3),
+        "5AA",
+        passing=lambda p: p["pct_areas"][0].update(practice_count=4),
+    ),
+    "MKT-004a": Case(
+        provider_arm(50),
+        "5AA/community_nursing",
+        market=sized_community_nursing,
+        passing=provider_arm(None),
+        passing_market=sized_community_nursing,
+    ),
     # Two partners nurse in 5AA and no one else does; one partner alone would join nothing.
     "MKT-001": Case(
         lambda p: org(p, "LA1")["provides"].append("community_nursing"),
@@ -371,7 +461,9 @@ def test_clean_proposal_has_no_errors_or_warnings(market: Edit | None) -> None:
     report = report_for(clean_proposal(), market)
     assert [(f.rule, f.subject.id) for f in report.findings if f.severity != "info"] == []
     assert report.rules_not_evaluated == (
-        [] if market else ["CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-003a", "MKT-004"]
+        []
+        if market
+        else ["CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-003a", "MKT-004", "MKT-004a"]
     )
 
 
@@ -383,7 +475,11 @@ def test_rule_fires(rule: str) -> None:
     finding = found[0]
     assert finding.message and "{" not in finding.message
     assert finding.fix and "{" not in finding.fix
-    assert finding.source.startswith(("Seed", "Reference fact"))
+    # The full citation: each document the rule cites, in full.
+    loaded = icorules.default_rulesets()
+    assert finding.source == loaded.rule(rule).source
+    ruleset = next(rs for rs in loaded.rulesets if rs.name == finding.ruleset)
+    assert any(ref.text in finding.source for ref in ruleset.references.values())
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))

@@ -122,7 +122,7 @@ def test_junit_follows_fail_on_and_skips_unevaluated_rules() -> None:
     [suite] = list(junitparser.JUnitXml.fromstring(strict))
     cases = {case.name: case for case in suite}
     assert cases["MKT-001"].is_skipped  # no --market given
-    assert suite.skipped == 6
+    assert suite.skipped == 7
     _, with_market = run(
         "check",
         MARKET_BID,
@@ -152,5 +152,5 @@ def test_junit_keeps_a_case_for_a_rule_whose_findings_were_all_waived(tmp_path: 
     xml = junitparser.JUnitXml.fromstring(out)
     [suite] = list(xml)
     cases = {case.name: case for case in suite}
-    assert len(cases) == 44
+    assert len(cases) == 49
     assert cases["GOV-011"].is_passed and "council joins" in cases["GOV-011"].system_out

@@ -47,15 +47,15 @@ def draft(tmp_path: Path) -> Path:
         "condition: not has_it_support",
         "condition: not has_it_support\n      and partner_count > 1",
     )
-    # ELIG-007 withdrawn; GOV-013 added
+    # ELIG-007 withdrawn; GOV-099 added
     text = (new / "eligibility.yaml").read_text()
     start = text.index("  - id: ELIG-007")
     end = text.index("  - id:", start + 5)
     (new / "eligibility.yaml").write_text(text[:start] + text[end:])
     with (new / "governance.yaml").open("a") as handle:
         handle.write(
-            "\n  - id: GOV-013\n    title: A patient group is a partner\n    severity: info\n"
-            "    source: Seed 003.\n    fact: proposal\n    condition: not has_patient_group\n"
+            "\n  - id: GOV-099\n    title: A patient group is a partner\n    severity: info\n"
+            "    source: Panel rules.\n    fact: proposal\n    condition: not has_patient_group\n"
             "    message: No patient group is a partner.\n    fix: Consider adding one.\n"
         )
     return new
@@ -63,7 +63,7 @@ def draft(tmp_path: Path) -> Path:
 
 def test_added_removed_changed_and_parameters(draft: Path) -> None:
     d = diff_bundles(load_rulesets([BUNDLED]), load_rulesets([draft]), "old", "new")
-    assert [r.id for r in d.added] == ["GOV-013"]
+    assert [r.id for r in d.added] == ["GOV-099"]
     assert [r.id for r in d.removed] == ["ELIG-007"]
     changed = {rc.id: [(c.field, c.old, c.new) for c in rc.changes] for rc in d.changed}
     assert changed == {
@@ -79,19 +79,19 @@ def test_added_removed_changed_and_parameters(draft: Path) -> None:
     assert [(c.field, c.old, c.new) for c in d.parameters] == [
         ("prospectus-2008/eligibility/max_pct_population_share", "0.6", "0.5")
     ]
-    assert d.unchanged == 40
+    assert d.unchanged == 45
 
 
 def test_identical_rulesets_have_no_changes() -> None:
     d = diff_bundles(load_rulesets([BUNDLED]), load_rulesets(["@bundled"]), "a", "b")
-    assert d.empty and d.unchanged == 44
+    assert d.empty and d.unchanged == 49
 
 
 def test_text_output(draft: Path) -> None:
     result = CliRunner().invoke(cli, ["diff", str(BUNDLED), str(draft)])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "Rules added (1)\n  + GOV-013  info  A patient group is a partner\n" in out
+    assert "Rules added (1)\n  + GOV-099  info  A patient group is a partner\n" in out
     assert "Rules removed (1)\n  - ELIG-007  warning  Names at least one care category\n" in out
     assert (
         "  ~ GOV-008a  IT support is stated\n      condition:\n        - not has_it_support\n"
@@ -99,14 +99,14 @@ def test_text_output(draft: Path) -> None:
     ) in out
     assert "      severity: warning → error\n" in out
     assert "  prospectus-2008/eligibility version: 1.0.0 → 1.1.0\n" in out
-    assert out.endswith("1 added, 1 removed, 3 changed, 40 unchanged\n")
+    assert out.endswith("1 added, 1 removed, 3 changed, 45 unchanged\n")
 
 
 def test_json_and_markdown_output(draft: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["diff", str(BUNDLED), str(draft), "--format", "json"])
     data = json.loads(result.stdout)
-    assert data["summary"] == {"added": 1, "removed": 1, "changed": 3, "unchanged": 40}
-    assert data["added"][0]["id"] == "GOV-013"
+    assert data["summary"] == {"added": 1, "removed": 1, "changed": 3, "unchanged": 45}
+    assert data["added"][0]["id"] == "GOV-099"
     notes = tmp_path / "changes.md"
     result = CliRunner().invoke(
         cli, ["diff", str(BUNDLED), str(draft), "--format", "markdown", "-o", str(notes)]
@@ -115,7 +115,7 @@ def test_json_and_markdown_output(draft: Path, tmp_path: Path) -> None:
     text = notes.read_text()
     assert text.startswith(f"# Rule changes: {BUNDLED} → {draft}\n")
     assert (
-        "| GOV-013 | info | A patient group is a partner | `has_patient_group` is false |" in text
+        "| GOV-099 | info | A patient group is a partner | `has_patient_group` is false |" in text
     )
     assert "| ELIG-007 | warning | Names at least one care category |" in text
     assert "| condition | `not has_it_support` | `not has_it_support and partner_count > 1` |" in (

@@ -80,7 +80,18 @@ def proposals(draw: st.DrawFn) -> dict[str, Any]:
     p["agreements"][0]["parties"] = draw(subset.filter(lambda s: len(s) >= 2))
     p["agreements"][0]["exclusive_referral"] = draw(st.booleans())
     p["pct_areas"][0]["population"] = draw(st.integers(1, 400_000))
-    p["pct_areas"][0]["supports_bid"] = draw(st.booleans())
+    p["pct_areas"][0]["commissioner_support"] = draw(
+        st.sampled_from(["supports", "pending", "opposed"])
+    )
+    # Format 2's written commitments and risk shares.
+    p["agreements"][0]["status"] = draw(st.sampled_from(["signed", "in_principle", "draft"]))
+    if p["agreements"][0]["status"] == "draft" and draw(st.booleans()):
+        p["agreements"][0]["sign_by"] = draw(st.sampled_from(["2008-10-01", "2009-06-01"]))
+    if g["budget"]["model"] == "hard" and draw(st.booleans()):
+        g["budget"]["risk_sharing"]["shares"] = [
+            {"party": "PCT1", "percent": draw(st.sampled_from([50, 60]))},
+            {"party": "GP1", "percent": 40},
+        ]
     p["population_basis"] = draw(st.sampled_from(["registered_list", "geographic"]))
     lead = draw(st.sampled_from(ALL_ORGS))
     p["lead"] = lead

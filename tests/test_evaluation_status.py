@@ -18,7 +18,7 @@ from icorules.cli import cli
 from icorules.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKET_RULES = {"CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-003a", "MKT-004"}
+MARKET_RULES = {"CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-003a", "MKT-004", "MKT-004a"}
 
 
 def run(*args: str | Path) -> tuple[int, str]:
@@ -49,8 +49,8 @@ def test_a_market_file_that_misses_the_bids_area_passes_no_market_rule(area_mark
         for rule in sorted(MARKET_RULES)
     ]
     _, text = run("check", bid, "--market", area_market, "--no-color")
-    assert "Not evaluated (6)\n  for 5NE (the market file does not cover it): CHOICE-002," in text
-    assert text.rstrip().endswith("6 not evaluated for 5NE (the market file does not cover it)")
+    assert "Not evaluated (7)\n  for 5NE (the market file does not cover it): CHOICE-002," in text
+    assert text.rstrip().endswith("7 not evaluated for 5NE (the market file does not cover it)")
 
 
 def test_every_format_says_where_and_why_a_rule_was_not_evaluated(area_market: Path) -> None:

@@ -23,9 +23,11 @@ from icorules.cli import cli
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 EXPECTED: dict[str, set[tuple[str, str]]] = {
-    # One practice with an acute foundation trust and the PCT's community services.
+    # One practice with an acute foundation trust and the PCT's community services (the 2009
+    # Church View pilot, which started on 1 April 2009).
     "church-view.json": {
         ("CLASS-002", "church-view"),
+        ("ELIG-006a", "church-view"),
     },
     # The same scheme with the defects an assessor must catch (one comment per defect).
     "church-view-defects.json": {
@@ -45,8 +47,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("GOV-006a", "church-view-defects"),
         # Home care from a voluntary organisation, and no local authority partner.
         ("GOV-011", "church-view-defects"),
-        # No earliest implementation date.
+        # No earliest implementation date, and a dispute procedure still in draft.
         ("ELIG-006", "church-view-defects"),
+        ("ELIG-010", "governance.dispute_resolution"),
         # The PCT commissions the community nursing it provides, with no conflict cover.
         ("GOV-007", "NHS-SUNDERLAND"),
         # The voluntary organisation has no agreement with any other partner.
@@ -96,7 +99,7 @@ def test_clean_examples_have_only_notes(name: str) -> None:
 
 def test_church_view_is_vertical() -> None:
     report = icorules.check(EXAMPLES / "church-view.json")
-    (finding,) = report.findings
+    (finding,) = report.by_rule("CLASS-002")
     assert finding.rule == "CLASS-002"
     assert finding.severity == "info"
     assert "acute" in finding.message
@@ -117,7 +120,7 @@ def test_defects_severities_and_messages() -> None:
         "GOV-006a",
         "GOV-011",
     }
-    assert warnings == {"CHOICE-003a", "ELIG-006", "GOV-007", "GOV-010"}
+    assert warnings == {"CHOICE-003a", "ELIG-006", "ELIG-010", "GOV-007", "GOV-010"}
     # The messages name what is wrong, with the figures and names from the bid.
     assert "WEARSIDE-HP" in by_rule["ELIG-008"].message
     assert "independent_sector" in by_rule["ELIG-008"].message
@@ -200,7 +203,7 @@ def test_pct_commissioning_does_not_make_a_pilot_hmo_style() -> None:
     data = json.loads((EXAMPLES / "church-view.json").read_text())
     pct = next(o for o in data["organisations"] if o["id"] == "NHS-SUNDERLAND")
     pct["commissions"] = ["outpatients", "diagnostics"]  # the PCT commissions as it always did
-    assert pairs(icorules.check(data)) == {("CLASS-002", "church-view")}
+    assert pairs(icorules.check(data)) == EXPECTED["church-view.json"]
 
 
 def test_practice_diagnostics_do_not_make_a_pilot_vertical() -> None:

@@ -21,7 +21,9 @@ def rule(**changes: object) -> dict[str, object]:
         "id": "LOCAL-001",
         "title": "Every care provider sits on the board",
         "severity": "error",
-        "source": 'Northern panel guidance (2008), para 4: "every provider on the board".',
+        "cite": [
+            {"ref": "northern-2008", "point": "para 4", "quote": "every provider on the board"}
+        ],
         "fact": "partner",
         "condition": "provides_care and not on_board",
         "message": "{name} ({id}) provides care but has no seat on the board.",
@@ -31,7 +33,11 @@ def rule(**changes: object) -> dict[str, object]:
     return {k: v for k, v in base.items() if v is not None}
 
 
+NORTHERN = {"northern-2008": {"kind": "guidance", "title": "Northern panel guidance", "date": 2008}}
+
+
 def write(tmp_path: Path, rules: list[dict[str, object]], **top: object) -> Path:
+    top.setdefault("references", NORTHERN)
     data = {"ruleset": "my-team/local", "version": "0.1.0", **top, "rules": rules}
     path = tmp_path / "local.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -72,6 +78,7 @@ def test_rl002_duplicate_id_across_files(tmp_path: Path) -> None:
             {
                 "ruleset": "my-team/other",
                 "version": "1",
+                "references": NORTHERN,
                 "rules": [rule(condition="provides_care and not in_dispute_procedure")],
             }
         )
@@ -82,8 +89,29 @@ def test_rl002_duplicate_id_across_files(tmp_path: Path) -> None:
 
 
 def test_rl003_missing_citation(tmp_path: Path) -> None:
-    assert "has no citation" in only(write(tmp_path, [rule(source=None)]), "RL003")
-    assert "has no citation" in only(write(tmp_path, [rule(source="  ")]), "RL003")
+    none = write(tmp_path, [rule(cite=None)], references={})
+    assert "has no citation" in only(none, "RL003")
+    assert "has no citation" in only(write(tmp_path, [rule(cite=[])], references={}), "RL003")
+    text_only = write(tmp_path, [rule(cite=None, source="Northern panel guidance, para 4.")])
+    finding = codes(text_only)
+    assert sorted(c for c, _ in finding) == ["RL003", "RL014"]
+    assert any("cites no reference, only a 'source' text" in m for _, m in finding)
+
+
+def test_rl014_unused_reference(tmp_path: Path) -> None:
+    spare = {**NORTHERN, "spare-2009": {"kind": "article", "opening": "It began", "date": 2009}}
+    message = only(write(tmp_path, [rule()], references=spare), "RL014")
+    assert message.startswith("reference 'spare-2009' is declared but no rule cites it")
+
+
+def test_an_unknown_reference_is_refused_where_it_is_cited(tmp_path: Path) -> None:
+    path = write(tmp_path, [rule(cite=[{"ref": "northern-2009", "quote": "x"}])])
+    [(code, message)] = [(c, m) for c, m in codes(path) if c != "RL014"]
+    assert code == "RL011" and "unknown reference 'northern-2009'" in message
+    assert "did you mean 'northern-2008'" in message
+    result = CliRunner().invoke(cli, ["rules", "check", str(path)])
+    assert result.exit_code == 2
+    assert ":13:5: rules[0].cite[0].ref: rule LOCAL-001: unknown reference" in result.stderr
 
 
 def test_rl004_missing_fix(tmp_path: Path) -> None:
@@ -198,7 +226,8 @@ def test_rl011_invalid_rule(tmp_path: Path) -> None:
 
 def test_rl012_invalid_ruleset(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump({"ruleset": "Bad Name", "version": "1", "rules": [rule()]}))
+    data = {"ruleset": "Bad Name", "version": "1", "references": NORTHERN, "rules": [rule()]}
+    path.write_text(yaml.safe_dump(data))
     assert "ruleset" in only(path, "RL012")
     path.write_text("- just a list\n")
     assert "a ruleset file is a YAML mapping" in only(path, "RL012")
@@ -209,11 +238,15 @@ def test_rl013_changed_without_version(tmp_path: Path) -> None:
     base.mkdir()
     new.mkdir()
     (base / "r.yaml").write_text(
-        yaml.safe_dump({"ruleset": "t/r", "version": "1", "rules": [rule()]})
+        yaml.safe_dump(
+            {"ruleset": "t/r", "version": "1", "references": NORTHERN, "rules": [rule()]}
+        )
     )
     changed = rule(condition="not on_board and is_practice")
     (new / "r.yaml").write_text(
-        yaml.safe_dump({"ruleset": "t/r", "version": "1", "rules": [changed]})
+        yaml.safe_dump(
+            {"ruleset": "t/r", "version": "1", "references": NORTHERN, "rules": [changed]}
+        )
     )
     found = [f for f in lint_paths([new], base=[base]) if f.code == "RL013"]
     assert [f.message for f in found] == [
@@ -221,7 +254,9 @@ def test_rl013_changed_without_version(tmp_path: Path) -> None:
         "give it a new version"
     ]
     (new / "r.yaml").write_text(
-        yaml.safe_dump({"ruleset": "t/r", "version": "2", "rules": [changed]})
+        yaml.safe_dump(
+            {"ruleset": "t/r", "version": "2", "references": NORTHERN, "rules": [changed]}
+        )
     )
     assert [f for f in lint_paths([new], base=[base]) if f.code == "RL013"] == []
     assert [f for f in lint_paths([base], base=[base]) if f.code == "RL013"] == []
@@ -269,7 +304,7 @@ def test_a_condition_too_deep_to_parse_is_reported_not_crashed_on(tmp_path: Path
         "id": "DEEP-001",
         "title": "t",
         "severity": "error",
-        "source": "s",
+        "cite": [{"note": "n"}],
         "fact": "proposal",
         "condition": "not " * 100_000 + "has_board",
         "message": "m",

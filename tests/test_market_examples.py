@@ -1,7 +1,7 @@
 """The Morecambe Bay examples: a market file and five bids, each with exactly the findings meant.
 
 `examples/markets/morecambe-bay.json` is an invented north-west health economy of four PCT areas
-(South Cumbria 5NE, North Lancashire 5NF, Blackpool 5HG, Central Lancashire 5NG; North
+(South Cumbria 5NE, North Lancashire 5NF, Blackpool 5HP, Central Lancashire 5NG; North
 Lancashire borders the other three). The `examples/bay-*.json` bids are checked against it.
 The shares and HHIs asserted here are worked out from the JSON files with plain arithmetic, not
 with icorules' own functions.
@@ -45,10 +45,10 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("CLASS-001", "bay-all-providers"),
     },
     "bay-whole-pct": {
-        ("MKT-002", "5HG"),
-        ("MKT-003", "5HG/general_practice"),
-        ("MKT-004", "5HG/general_practice"),
-        ("MKT-004", "5HG/community_nursing"),
+        ("MKT-002", "5HP"),
+        ("MKT-003", "5HP/general_practice"),
+        ("MKT-004", "5HP/general_practice"),
+        ("MKT-004", "5HP/community_nursing"),
         ("CLASS-001", "bay-whole-pct"),
     },
     "bay-cross-boundary": {
@@ -59,8 +59,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     },
     "bay-no-alternative": {
         ("CHOICE-002", "out_of_hours"),
-        ("MKT-003a", "5HG/general_practice"),
-        ("MKT-004", "5HG/out_of_hours"),
+        ("MKT-003a", "5HP/general_practice"),
+        ("MKT-004", "5HP/out_of_hours"),
     },
 }
 
@@ -97,7 +97,7 @@ def test_market_file_is_a_plausible_economy() -> None:
     market = load(MARKET)
     areas = {a["code"]: a for a in market["pct_areas"]}
     providers = market["providers"]
-    assert set(areas) == {"5NE", "5NF", "5HG", "5NG"}
+    assert set(areas) == {"5NE", "5NF", "5HP", "5NG"}
     assert 60 <= len(providers) <= 120
     assert len({p["id"] for p in providers}) == len(providers)
     for code, area in areas.items():
@@ -191,29 +191,29 @@ def finding(report: icorules.Report, rule: str, subject: str) -> icorules.Findin
 def test_whole_pct_concentration_matches_hand_count(reports: dict[str, icorules.Report]) -> None:
     """Nine Blackpool practices (60,400 patients) against the GP-led centre's 3,200."""
     market = load(MARKET)
-    blackpool = [p for p in market["providers"] if p["pct"] == "5HG"]
+    blackpool = [p for p in market["providers"] if p["pct"] == "5HP"]
     practices = [p["size"] for p in blackpool if p["type"] == "gp_practice"]
     centre = next(p["size"] for p in blackpool if p["id"] == "BP-GPLC")
     assert (len(practices), sum(practices), centre) == (9, 60_400, 3_200)
     share = 60_400 / 63_600
     pre = sum((100 * s / 63_600) ** 2 for s in [*practices, centre])
     post = (100 * share) ** 2 + (100 * centre / 63_600) ** 2
-    assert hand_market("bay-whole-pct", "5HG", "general_practice") == pytest.approx(
+    assert hand_market("bay-whole-pct", "5HP", "general_practice") == pytest.approx(
         {"share": share, "hhi_pre": pre, "hhi_post": post, "hhi_delta": post - pre}
     )
     assert round(share, 4) == 0.9497
     assert (round(pre), round(post)) == (1101, 9044)
 
     report = reports["bay-whole-pct"]
-    mkt3 = finding(report, "MKT-003", "5HG/general_practice")
+    mkt3 = finding(report, "MKT-003", "5HP/general_practice")
     assert mkt3.evidence["hhi_post"] == pytest.approx(post, abs=1e-3)
     assert mkt3.evidence["hhi_delta"] == pytest.approx(post - pre, abs=1e-3)
     assert "HHI of 9,044 (up 7,944 from 1,101)" in mkt3.message
-    mkt4 = finding(report, "MKT-004", "5HG/general_practice")
+    mkt4 = finding(report, "MKT-004", "5HP/general_practice")
     assert mkt4.evidence["partner_share"] == pytest.approx(share, abs=1e-6)
-    assert "95% of general_practice in Blackpool (5HG)" in mkt4.message
-    mkt2 = finding(report, "MKT-002", "5HG")
-    assert mkt2.message.startswith("Every GP practice in Blackpool (5HG) is a partner (9 in")
+    assert "95% of general_practice in Blackpool (5HP)" in mkt4.message
+    mkt2 = finding(report, "MKT-002", "5HP")
+    assert mkt2.message.startswith("Every GP practice in Blackpool (5HP) is a partner (9 in")
 
 
 def test_all_providers_concentration_matches_hand_count(
@@ -263,10 +263,10 @@ def test_clean_bid_stays_below_the_thresholds(reports: dict[str, icorules.Report
 
 
 def test_no_alternative_out_of_hours_nearby() -> None:
-    """Out-of-hours providers sit in 5NE, 5HG and 5NG; Blackpool's only neighbour is 5NF."""
+    """Out-of-hours providers sit in 5NE, 5HP and 5NG; Blackpool's only neighbour is 5NF."""
     market = load(MARKET)
-    near = {"5HG", *next(a["adjacent"] for a in market["pct_areas"] if a["code"] == "5HG")}
-    assert near == {"5HG", "5NF"}
+    near = {"5HP", *next(a["adjacent"] for a in market["pct_areas"] if a["code"] == "5HP")}
+    assert near == {"5HP", "5NF"}
     ooh = {p["id"]: p["pct"] for p in market["providers"] if "out_of_hours" in p["services"]}
     assert {i for i, pct in ooh.items() if pct in near} == {"BP-OOH"}  # the partner
     assert len(ooh) == 3
@@ -302,7 +302,7 @@ def test_cli_all_providers_with_and_without_market(monkeypatch: pytest.MonkeyPat
         r"; (\d+) not evaluated \(they need a market context: --market FILE\)$", summary
     )
     assert match, summary
-    assert int(match.group(1)) == 6  # MKT-001..004 (with MKT-003a) and CHOICE-002
+    assert int(match.group(1)) == 7  # MKT-001..004 (with MKT-003a, MKT-004a) and CHOICE-002
 
     result = runner.invoke(cli, ["check", bid, "--format", "json"])
     report = json.loads(result.stdout)
@@ -312,5 +312,6 @@ def test_cli_all_providers_with_and_without_market(monkeypatch: pytest.MonkeyPat
         "MKT-003",
         "MKT-003a",
         "MKT-004",
+        "MKT-004a",
         "CHOICE-002",
     }

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from icorules.cli import cli
+from icorules.rules.loader import bundled_ruleset_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,15 +26,15 @@ def run(*args: str | Path) -> tuple[int, str, str]:
     [
         (
             ["rules", "check", "examples/church-view.json"],
-            "is a proposal (icorules/proposal/1), not a ruleset: check it as a proposal",
+            "is a proposal, not a ruleset: check it as a proposal",
         ),
         (
             ["test", "examples/church-view.json"],
-            "is a proposal (icorules/proposal/1), not a ruleset test file",
+            "is a proposal, not a ruleset test file",
         ),
         (
             ["check", "examples/church-view.json", "-r", "examples/markets/cumbria.json"],
-            "is a market file (icorules/market/1), not a ruleset: give it with --market",
+            "is a market file, not a ruleset: give it with --market",
         ),
     ],
 )
@@ -77,7 +78,7 @@ def test_a_copy_of_loaded_rules_is_one_line_not_one_per_rule(tmp_path: Path) -> 
     code, _, err = run("check", bid, "-r", "@bundled", "-r", copy)
     assert code == 2
     [line] = err.splitlines()
-    assert line.startswith(f"icorules: {copy}: 44 rule ids are already loaded from ")
+    assert line.startswith(f"icorules: {copy}: 49 rule ids are already loaded from ")
     assert "(CHOICE-001, CHOICE-002, CHOICE-003, ...)" in line
     few = tmp_path / "few.yaml"
     few.write_text(
@@ -88,5 +89,5 @@ def test_a_copy_of_loaded_rules_is_one_line_not_one_per_rule(tmp_path: Path) -> 
     [line] = err.splitlines()  # a few duplicates are each reported where they are
     assert code == 2 and line.startswith(
         f"icorules: {few}:4: duplicate rule id 'GOV-001' (also at "
-        f"{ROOT / 'rulesets' / 'prospectus-2008' / 'governance.yaml'}:"
+        f"{bundled_ruleset_dir() / 'prospectus-2008' / 'governance.yaml'}:"
     )

@@ -199,7 +199,7 @@ def test_icorules_test_without_a_path_runs_the_bundled_cases() -> None:
     result = CliRunner().invoke(cli, ["test", "--min-coverage", "100"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == (
-        "Rule coverage of 44 rules: 100.0% fire in some case, 100.0% pass in some case"
+        "Rule coverage of 49 rules: 100.0% fire in some case, 100.0% pass in some case"
     )
 
 
@@ -236,7 +236,7 @@ def test_json_output(tmp_path: Path) -> None:
     assert case["passed"] is False and case["line"] == 2
     assert case["missing"] == [{"rule": "GOV-002", "subject": "GP1", "fired_on": ["GP3"]}]
     assert data["summary"] == {"passed": 0, "failed": 1}
-    assert data["coverage"]["rules"] == 44 and data["coverage"]["meets_minimum"] is False
+    assert data["coverage"]["rules"] == 49 and data["coverage"]["meets_minimum"] is False
     assert "GOV-002" in data["coverage"]["never_passed"]
 
 
@@ -249,7 +249,8 @@ def test_rules_show_gives_text_citation_params_and_fields() -> None:
     out = result.stdout
     assert out.startswith("GOV-003a  The clinical lead is a clinician\n")
     assert "  severity:     error" in out
-    assert 'source:       Seed 003: ICOs "will be clinically led"' in out
+    assert 'source:       Dr Gerard Panting, untitled article beginning "Dr Gerard Panting' in out
+    assert '(outlet not stated, 2009): "will be clinically led" — Helen Crump' in out
     assert (
         "fires when:   has_clinical_lead is true and clinical_lead_profession is not one of" in out
     )
@@ -269,7 +270,9 @@ def test_rules_show_json_uses_overridden_parameters() -> None:
             "value": 0.5,
             "unit": "share",
             "in_words": "0.5 (a share of 1: 50%)",
-            "meaning": "Largest share of a PCT's population the pilot may cover in that PCT area.",
+            "meaning": "Largest share of a PCT's population the pilot may cover in that PCT area. "
+            "The default is this ruleset's own choice: its source says only that every scheme is "
+            "smaller than its PCT area.",
         }
     ]
     assert [r["field"] for r in data["reads"]] == ["registered_population", "population_share"]

@@ -16,6 +16,7 @@ from icorules.analysis.graph import build_graph
 from icorules.engines import check_cost, fact_record, get_backend
 from icorules.errors import InputError, did_you_mean
 from icorules.inputs.documents import Document
+from icorules.inputs.formats import FORMAT_1_NEEDS
 from icorules.inputs.market import Market, load_market, reconcile
 from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
@@ -158,6 +159,7 @@ def run_check(
     by_key = {(f.kind, f.id): f for f in facts}
     not_evaluated = _not_evaluated(bundle, model, context, ignored)
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
+    skipped += [r.id for r in bundle.rules if r.needs_format > model.format_version]
     dropped = {*skipped, *ignored}
     findings = [f for f in build_findings(matches, bundle, by_key) if f.rule not in dropped]
     explained = None
@@ -279,7 +281,14 @@ def _not_evaluated(
         covered = {a.code for a in market.pct_areas}
         areas = [a.code for a in proposal.pct_areas if a.code not in covered]
         reason = NOT_COVERED
-    return [
+    older = [  # rules that need fields an older proposal format lacks
+        construct(
+            NotEvaluated, rule=rule.id, reason=f"the proposal is in format 1: {FORMAT_1_NEEDS}"
+        )
+        for rule in bundle.rules
+        if rule.needs_format > proposal.format_version and rule.id not in ignored
+    ]
+    return older + [
         construct(NotEvaluated, rule=rule.id, pct_area=area, reason=reason)
         for rule in bundle.rules
         if rule.needs_market and rule.id not in ignored

@@ -48,6 +48,8 @@ _MODULES = frozenset(
         "icorules.rules.ir",
         "icorules.rules.params",
         "icorules.rules.autofix",
+        "icorules.rules.citations",
+        "icorules.rules.derives",
         "icorules.rules.patches",
         "icorules.rules.spec",
         "icorules.analysis.facts",

@@ -3,15 +3,20 @@
 One function per fact kind, each taking the partner graph (`proposal_fact(partners)`,
 `partner_facts(partners)`, ...); `derive_facts` puts them together in a stable order: the
 proposal, then partners, agreements and PCT areas in file order, then service lines and markets
-in sorted order. The fact kinds themselves are declared in icorules.analysis.facts.
+in sorted order, then the commitments. The fact kinds themselves are declared in
+icorules.analysis.facts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from icorules.analysis.budgets import pool, risk
+from icorules.analysis.commitments import written_commitments
+from icorules.analysis.coverage import Safeguards
 from icorules.analysis.facts import (
     AgreementFact,
+    CommitmentFact,
     Fact,
     MarketFact,
     PartnerFact,
@@ -20,8 +25,8 @@ from icorules.analysis.facts import (
     ServiceLineFact,
 )
 from icorules.analysis.graph import PartnerGraph
-from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, is_placeholder
-from icorules.inputs.proposal import Organisation
+from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, SupportStatus
+from icorules.inputs.proposal import Organisation, PctArea, entries, lines
 
 # The statutory commissioners: a partner of another type that commissions acute care means the
 # pilot itself commissions it.
@@ -40,6 +45,7 @@ def derive_facts(partners: PartnerGraph) -> list[Fact]:
         *pct_area_facts(partners),
         *service_line_facts(partners),
         *market_facts(partners),
+        *commitment_facts(partners),
     ]
 
 
@@ -50,9 +56,12 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
     governance = proposal.governance
     clinical_lead = governance.clinical_lead
     evaluation = governance.evaluation
+    budget = governance.budget
     practices = [org for org in organisations if org.type is OrgType.gp_practice]
-    settings = {SERVICE_LINES[line.value] for org in organisations for line in org.provides}
-    types = {org.id: org.type for org in organisations}
+    settings = {SERVICE_LINES[line] for org in organisations for line in lines(org.provides)}
+    types = {org.id: org.type for org in proposal.everyone()}
+    shares, pooled = risk(budget), pool(proposal)
+    holder = budget.holder if budget else None
     return ProposalFact.trusted(
         id=proposal.id,
         path="",
@@ -75,7 +84,7 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
         clinical_lead_organisation=clinical_lead.organisation if clinical_lead else "",
         has_dispute_procedure=governance.dispute_resolution is not None,
         has_risk_management=governance.risk_management is not None,
-        budget_model=governance.budget.model.value if governance.budget else "none",
+        budget_model=budget.model.value if budget else "none",
         risk_sharing_party_count=len(partners.members["risk_sharing"]),
         has_independent_evaluation=bool(evaluation and evaluation.independent),
         evaluation_years=evaluation.years if evaluation else 0,
@@ -92,16 +101,26 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
         provides_mental_health=Setting.mental_health in settings,
         provides_social_care=Setting.social_care in settings,
         commissions_acute=any(
-            SERVICE_LINES[line.value] is Setting.acute
+            SERVICE_LINES[line] is Setting.acute
             for org in organisations
             if org.type not in STATUTORY_COMMISSIONERS
-            for line in org.commissions
+            for line in lines(org.commissions)
         ),
         has_social_care_partner=any(org.type in SOCIAL_CARE_PARTNER_TYPES for org in organisations),
-        pct_area_count=sum(1 for n in partners.registered_population.values() if n > 0),
+        pct_area_count=len(practice_areas(partners)),
         has_lead_commissioner=governance.lead_commissioner is not None,
         cross_boundary_agreement=has_cross_boundary_agreement(partners),
         has_market_data=partners.market is not None,
+        format_version=proposal.format_version,
+        stakeholder_count=len(proposal.stakeholders),
+        has_budget_amount=bool(budget and budget.amount),
+        budget_gbp=budget.amount.gbp if budget and budget.amount else 0.0,
+        budget_holder_type=types[holder].value if holder else "",
+        risk_shares_stated=shares.stated,
+        risk_share_total=shares.total,
+        risk_parties_without_share=", ".join(shares.without_share),
+        section_75_missing_for=pooled.missing_for,
+        pool_uncovered=", ".join(pooled.uncovered),
     )
 
 
@@ -109,9 +128,14 @@ def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
     """One fact per partner organisation, in file order."""
     proposal = partners.proposal
     lead_component = partners.component_of[proposal.lead]
+    commissioned = body_commissions(partners)
+    shares = risk(proposal.governance.budget).shares
+    partner_ids = {org.id for org in proposal.organisations}
     for index, org in enumerate(proposal.organisations):
-        provided = {line.value for line in org.provides}
-        conflicted = sorted(provided & {line.value for line in org.commissions})
+        provided = set(lines(org.provides))
+        body = partners.body(org.id)
+        # A unit and its body are one: what either commissions, the other is conflicted over.
+        conflicted = sorted(provided & commissioned.get(body, set()))
         yield PartnerFact.trusted(
             id=org.id,
             path=f"organisations[{index}]",
@@ -131,28 +155,45 @@ def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
             in_information_sharing=partners.is_member("information_sharing", org.id),
             in_data_submission=partners.is_member("data_submission", org.id),
             in_risk_sharing=partners.is_member("risk_sharing", org.id),
-            has_conflict_cover=partners.is_member("conflict_of_interest", org.id),
+            has_conflict_cover=bool({org.id, body} & partners.members["conflict_of_interest"]),
             commissions_and_provides=bool(conflicted),
             conflicted_services=", ".join(conflicted),
             in_lead_component=partners.component_of[org.id] == lead_component,
+            body=body,
+            is_unit=org.part_of is not None,
+            body_is_partner=body in partner_ids,
+            ods_code=org.ods_code or "",
+            has_risk_share=org.id in shares,
+            risk_share=round(shares.get(org.id, 0.0), 2),
         )
+
+
+def body_commissions(partners: PartnerGraph) -> dict[str, set[str]]:
+    """Body -> the service lines any of its partner organisations commissions."""
+    out: dict[str, set[str]] = {}
+    for org in partners.proposal.organisations:
+        out.setdefault(partners.body(org.id), set()).update(lines(org.commissions))
+    return out
 
 
 def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
     """One fact per agreement, in file order."""
     proposal = partners.proposal
-    safeguarded = safeguard_mechanisms(partners)
+    safeguards = Safeguards.of(proposal)
     trusts = acute_trusts(partners)
-    types = {org.id: org.type for org in proposal.organisations}
+    types = {org.id: org.type for org in proposal.everyone()}
+    stakeholders = partners.stakeholders
     for index, agreement in enumerate(proposal.agreements):
-        services = sorted({line.value for line in agreement.services})
-        unsafeguarded = [service for service in services if service not in safeguarded]
+        services = sorted({entry.key for entry in entries(agreement.services)})
+        unsafeguarded = safeguards.uncovered(entries(agreement.services))
         yield AgreementFact.trusted(
             id=agreement.id,
             path=f"agreements[{index}]",
             type=agreement.type,
             party_count=len(set(agreement.parties)),
-            parties=", ".join(agreement.parties),
+            parties=", ".join(
+                f"{p} (stakeholder)" if p in stakeholders else p for p in agreement.parties
+            ),
             services=", ".join(services),
             exclusive_referral=agreement.exclusive_referral,
             unsafeguarded_services=", ".join(unsafeguarded),
@@ -161,6 +202,8 @@ def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
             involves_practice=any(
                 types[party] is OrgType.gp_practice for party in agreement.parties
             ),
+            status=agreement.status.value if agreement.status else "not_stated",
+            stakeholder_count=len(set(agreement.parties) & stakeholders),
         )
 
 
@@ -174,6 +217,7 @@ def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
         # The partners' own practices are always counted, so knowing the area needs the market
         # file to list it.
         known = area.code in covered and bool(practices)
+        support = commissioner_support(partners, area)
         yield PctAreaFact.trusted(
             id=area.code,
             path=f"pct_areas[{index}]",
@@ -184,40 +228,64 @@ def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
             practice_count=joined,
             commissioner=area.commissioner or "",
             has_commissioner=area.commissioner is not None,
-            supports_bid=area.commissioner is not None and area.supports_bid,
+            supports_bid=support == "supports",
             has_market_data=known,
             market_practice_count=len(practices),
             partner_practice_share=joined / len(practices) if known else 0.0,
             all_practices_joined=known and joined >= len(practices),
+            commissioner_support=support,
+            commissioner_is_partner=area.commissioner is not None
+            and area.commissioner not in partners.stakeholders,
+            has_stated_practice_count=area.practice_count is not None,
+            stated_practice_count=area.practice_count or 0,
         )
+
+
+def commissioner_support(partners: PartnerGraph, area: PctArea) -> str:
+    """What the area's commissioner has said: as the area states it, else the stakeholder's own
+    status, else (format 1) supports_bid; 'pending' if nothing says, 'none' without one."""
+    if area.commissioner is None:
+        return "none"
+    if area.commissioner_support is not None:
+        return area.commissioner_support.value
+    stakeholder = next(
+        (s for s in partners.proposal.stakeholders if s.id == area.commissioner), None
+    )
+    if stakeholder is not None:
+        return stakeholder.status.value
+    return SupportStatus.supports.value if area.supports_bid else SupportStatus.pending.value
 
 
 def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
     """One fact per service line the partners provide, in sorted order."""
     proposal = partners.proposal
-    safeguarded = safeguard_mechanisms(partners)
-    where_safeguarded = safeguard_paths(partners)
+    safeguards = Safeguards.of(proposal)
     covered = market_areas(partners)
     area_of = {org.id: org.pct for org in proposal.organisations}
     providers: dict[str, list[str]] = {}
+    provided: dict[str, list[Organisation]] = {}
     for org in proposal.organisations:
-        for line in org.provides:
-            providers.setdefault(line.value, []).append(org.id)
+        for line in lines(org.provides):
+            providers.setdefault(line, []).append(org.id)
+            provided.setdefault(line, []).append(org)
     for service in sorted(providers):
+        given = [e for org in provided[service] for e in entries(org.provides)]
+        uncovered = safeguards.uncovered(e for e in given if e.service.value == service)
         yield ServiceLineFact.trusted(
             id=service,
-            path=where_safeguarded.get(service, "choice_safeguards"),
+            path=safeguards.paths.get(service, "choice_safeguards"),
             setting=SERVICE_LINES[service],
             provider_count=len(providers[service]),
             providers=", ".join(providers[service]),
-            has_choice_safeguard=service in safeguarded,
-            safeguard_mechanisms=", ".join(sorted(set(safeguarded.get(service, [])))),
+            has_choice_safeguard=not uncovered,
+            safeguard_mechanisms=", ".join(sorted(set(safeguards.mechanisms.get(service, [])))),
             # Known only where the market file lists an area the service is provided in.
             has_market_data=any(
                 area_of[org_id] in covered if area_of[org_id] else bool(covered)
                 for org_id in providers[service]
             ),
             outside_providers_nearby=partners.outside_nearby.get(service, 0),
+            unsafeguarded_specialties=", ".join(u for u in uncovered if "/" in u),
         )
 
 
@@ -227,8 +295,8 @@ def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
     area_names = {area.code: area.name for area in proposal.pct_areas}
     first_provider: dict[str, str] = {}
     for index, org in reversed(list(enumerate(proposal.organisations))):
-        for line in org.provides:
-            first_provider[line.value] = f"organisations[{index}]"
+        for line in lines(org.provides):
+            first_provider[line] = f"organisations[{index}]"
     for (area, service), measure in partners.markets.items():
         measured = measure.concentration
         area_name = area_names.get(area, area)
@@ -240,8 +308,8 @@ def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
             pct_name=area_name,
             service=service,
             setting=SERVICE_LINES[service],
-            provider_count=len(measure.partners) + len(measure.outside),
-            partner_count=len(measure.partners),
+            provider_count=len(measure.bodies) + len(measure.outside),
+            partner_count=len(measure.bodies),
             outside_count=len(measure.outside),
             partners=", ".join(measure.partners),
             partner_share=measured.partner_share,
@@ -250,14 +318,20 @@ def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
             hhi_post=measured.hhi_post,
             hhi_delta=measured.hhi_delta,
             alternative_nearby=measure.alternative_nearby,
+            pilot_share=measure.own_share,
         )
+
+
+def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
+    """One fact per agreement (in file order), then per governance arrangement stated."""
+    return written_commitments(partners.proposal)
 
 
 # -- measures more than one kind of fact needs ----------------------------------------------
 
 
 def provides_acute(org: Organisation) -> bool:
-    return any(SERVICE_LINES[line.value] is Setting.acute for line in org.provides)
+    return any(SERVICE_LINES[line] is Setting.acute for line in lines(org.provides))
 
 
 def acute_trusts(partners: PartnerGraph) -> frozenset[str]:
@@ -269,25 +343,6 @@ def acute_trusts(partners: PartnerGraph) -> frozenset[str]:
     )
 
 
-def safeguard_mechanisms(partners: PartnerGraph) -> dict[str, list[str]]:
-    """Service line -> the choice mechanisms the bid states for it (in file order). A safeguard
-    whose description is still a placeholder ("[to be written: ...]") is not one yet."""
-    mechanisms: dict[str, list[str]] = {}
-    for safeguard in partners.proposal.choice_safeguards:
-        if is_placeholder(safeguard.description):
-            continue
-        mechanisms.setdefault(safeguard.service.value, []).extend(
-            mechanism.value for mechanism in safeguard.mechanisms
-        )
-    return mechanisms
-
-
-def safeguard_paths(partners: PartnerGraph) -> dict[str, str]:
-    """Service line -> where its first choice safeguard is in the proposal."""
-    safeguards = list(enumerate(partners.proposal.choice_safeguards))
-    return {s.service.value: f"choice_safeguards[{i}]" for i, s in reversed(safeguards)}
-
-
 def market_areas(partners: PartnerGraph) -> frozenset[str]:
     """The PCT areas the market file describes (none without one)."""
     if partners.market is None:
@@ -295,15 +350,18 @@ def market_areas(partners: PartnerGraph) -> frozenset[str]:
     return frozenset(area.code for area in partners.market.pct_areas)
 
 
+def practice_areas(partners: PartnerGraph) -> list[str]:
+    """The PCT areas with a partner practice, in the bid's order: where its registered
+    population lives, whether or not every practice gives its list size."""
+    return [a.code for a in partners.proposal.pct_areas if partners.practices_in.get(a.code, 0)]
+
+
 def has_cross_boundary_agreement(partners: PartnerGraph) -> bool:
     """A cross_boundary_commissioning agreement binds the commissioners of every PCT area
     the registered population lives in."""
     proposal = partners.proposal
-    commissioners = {
-        area.commissioner
-        for area in proposal.pct_areas
-        if partners.registered_population.get(area.code, 0) > 0
-    }
+    areas = set(practice_areas(partners))
+    commissioners = {area.commissioner for area in proposal.pct_areas if area.code in areas}
     return any(
         agreement.type is AgreementType.cross_boundary_commissioning
         and None not in commissioners

@@ -16,60 +16,19 @@ import datetime as dt
 import enum
 import functools
 import typing
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from icorules.analysis.fact_base import META_FIELDS as META_FIELDS
+from icorules.analysis.fact_base import Fact as Fact
+from icorules.analysis.fact_base import engine_value as engine_value
 from icorules.inputs.codes import (
     AgreementType,
     OrgType,
     Setting,
 )
-
-
-class Fact(BaseModel):
-    """Base of every fact kind. `id` names the subject; `path` points into the proposal."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: ClassVar[str]
-    derived: ClassVar[bool] = False
-
-    id: str = Field(description="The subject's id (organisation, agreement, PCT code, ...).")
-    path: str = Field("", description="Where the subject is in the proposal (not for rules).")
-
-    def engine_key(self) -> str:
-        return f"{self.kind}:{self.id}"
-
-    @classmethod
-    def trusted(cls, **values: Any) -> Self:
-        """A fact from values derive_facts worked out itself, built without validation:
-        validating ~50 facts was a sixth of a typical check. Every field must be given, and
-        tests/test_differential.py checks that derived facts validate, so types still hold."""
-        names = _field_names(cls)
-        if len(values) != len(names):
-            wrong = set(values) ^ set(names)
-            raise TypeError(f"{cls.__name__}: missing or unknown fields {sorted(wrong)}")
-        fact = cls.__new__(cls)
-        object.__setattr__(fact, "__dict__", {name: values[name] for name in names})
-        object.__setattr__(fact, "__pydantic_fields_set__", set(names))
-        object.__setattr__(fact, "__pydantic_extra__", None)
-        object.__setattr__(fact, "__pydantic_private__", None)
-        return fact
-
-    def engine_dict(self) -> dict[str, Any]:
-        """The fact as the engine sees it: unique `id`, own id as `ref`, no absent values."""
-        values = self.__dict__
-        kind = self.kind
-        out: dict[str, Any] = {"kind": kind, "id": f"{kind}:{values['id']}", "ref": values["id"]}
-        # A hot path (every fact of every check): a conversion per field, worked out once per
-        # kind, costs a fifth of pydantic's iteration with an isinstance chain per value.
-        for name, convert in _engine_fields(self.__class__):
-            value = values[name]
-            if value is not None:
-                out[name] = value if convert is None else convert(value)
-        return out
 
 
 class ProposalFact(Fact):
@@ -137,6 +96,29 @@ class ProposalFact(Fact):
         "PCT area the registered population lives in."
     )
     has_market_data: bool = Field(description="A market context file was given.")
+    format_version: int = Field(description="The proposal format the bid is written in (1 or 2).")
+    stakeholder_count: int = Field(description="Named organisations that are not partners.")
+    has_budget_amount: bool = Field(description="The budget's amount is stated.")
+    budget_gbp: float = Field(description="The budget's amount in pounds (0 if not stated).")
+    budget_holder_type: str = Field(
+        description="Type of the partner that holds the budget, or '' if none is named."
+    )
+    risk_shares_stated: int = Field(
+        description="Risk-sharing parties with a share stated (all of them when risk follows "
+        "contributions that are all stated)."
+    )
+    risk_share_total: float = Field(description="The stated risk shares added up, in percent.")
+    risk_parties_without_share: str = Field(
+        description="Risk-sharing parties with no share stated, comma-separated."
+    )
+    section_75_missing_for: Literal["", "local_authority", "care_trust"] = Field(
+        description="A pooled budget's party that would need a section 75 agreement with an NHS "
+        "body of the pool and has none: 'local_authority' if a council lacks one, else "
+        "'care_trust' if a care trust (with another NHS body in the pool) lacks one, else ''."
+    )
+    pool_uncovered: str = Field(
+        description="The parties of the pool that no section 75 agreement covers, comma-separated."
+    )
 
 
 class PartnerFact(Fact):
@@ -169,6 +151,14 @@ class PartnerFact(Fact):
     in_lead_component: bool = Field(
         description="Connected to the lead organisation through agreements."
     )
+    body: str = Field(
+        description="Id of the body it belongs to: itself, or the organisation it is a unit of."
+    )
+    is_unit: bool = Field(description="It is a unit of another organisation (`part_of`).")
+    body_is_partner: bool = Field(description="The body it belongs to is a partner.")
+    ods_code: str = Field(description="Its ODS code, or ''.")
+    has_risk_share: bool = Field(description="A share of the risk is stated for it.")
+    risk_share: float = Field(description="Its share of the risk in percent (0 if none).")
 
 
 class AgreementFact(Fact):
@@ -188,6 +178,10 @@ class AgreementFact(Fact):
         description="A party is an NHS or foundation trust that provides acute services."
     )
     involves_practice: bool = Field(description="A party is a GP practice.")
+    status: Literal["signed", "in_principle", "draft", "not_stated"] = Field(
+        description="How far the agreement has got."
+    )
+    stakeholder_count: int = Field(description="Parties that are stakeholders, not partners.")
 
 
 class PctAreaFact(Fact):
@@ -201,7 +195,9 @@ class PctAreaFact(Fact):
     practice_count: int = Field(description="Partner practices in this area.")
     commissioner: str = Field(description="Id of the commissioning PCT, or ''.")
     has_commissioner: bool = Field(description="A commissioning PCT is named.")
-    supports_bid: bool = Field(description="The named commissioner supports the bid.")
+    supports_bid: bool = Field(
+        description="The named commissioner supports the bid (commissioner_support is 'supports')."
+    )
     has_market_data: bool = Field(description="The market context file lists this area.")
     market_practice_count: int = Field(
         description="GP practices in the area, partners or not (0 without market data)."
@@ -212,6 +208,16 @@ class PctAreaFact(Fact):
     all_practices_joined: bool = Field(
         description="Every GP practice in the area is a partner (needs market data)."
     )
+    commissioner_support: Literal["supports", "pending", "opposed", "none"] = Field(
+        description="What the commissioner has said about the bid ('none': no commissioner)."
+    )
+    commissioner_is_partner: bool = Field(description="The commissioner is a partner.")
+    has_stated_practice_count: bool = Field(
+        description="The bid states how many GP practices the area has (practice_count)."
+    )
+    stated_practice_count: int = Field(
+        description="The GP practices the bid says the area has, partners or not (0 if not stated)."
+    )
 
 
 class ServiceLineFact(Fact):
@@ -221,7 +227,13 @@ class ServiceLineFact(Fact):
     setting: Setting = Field(description="Care setting of the service line.")
     provider_count: int = Field(description="Partners that provide it.")
     providers: str = Field(description="Ids of partners that provide it, comma-separated.")
-    has_choice_safeguard: bool = Field(description="The bid states a choice safeguard for it.")
+    has_choice_safeguard: bool = Field(
+        description="A choice safeguard covers it: the whole line, or each specialty of it the "
+        "partners provide."
+    )
+    unsafeguarded_specialties: str = Field(
+        description="Its specialties (line/specialty) no safeguard covers, comma-separated."
+    )
     safeguard_mechanisms: str = Field(description="Safeguard mechanisms, comma-separated.")
     has_market_data: bool = Field(
         description="The market context file lists a PCT area where a partner provides it."
@@ -242,7 +254,10 @@ class MarketFact(Fact):
     service: str = Field(description="Service line.")
     setting: Setting = Field(description="Care setting of the service line.")
     provider_count: int = Field(description="All providers in this market.")
-    partner_count: int = Field(description="Partners among them.")
+    partner_count: int = Field(
+        description="Partner bodies among them: a unit (a PCT's provider arm) and the "
+        "organisation it is part of count once."
+    )
     outside_count: int = Field(description="Providers in this market that are not partners.")
     partners: str = Field(description="Partner ids in this market, comma-separated.")
     partner_share: float = Field(description="The partners' combined share of supply (0-1).")
@@ -255,6 +270,34 @@ class MarketFact(Fact):
     alternative_nearby: bool = Field(
         description="A non-partner provides it in this area or an adjacent one."
     )
+    pilot_share: float = Field(
+        description="The partners' own share of supply (0-1): a unit's own size, not its "
+        "body's; equal to partner_share where the bid gives no unit its own size."
+    )
+
+
+class CommitmentFact(Fact):
+    """A written commitment the bid states: each agreement, and each governance arrangement
+    (dispute resolution, conflict of interest, information sharing, risk sharing, data
+    submission)."""
+
+    kind: ClassVar[str] = "commitment"
+    source: Literal["agreement", "arrangement"] = Field(description="What it is in the bid.")
+    type: str = Field(
+        description="The agreement's type, or the arrangement: dispute_resolution, "
+        "conflict_of_interest, information_sharing, risk_sharing or data_submission."
+    )
+    status: Literal["signed", "in_principle", "draft", "not_stated"] = Field(
+        description="How far it has got (an arrangement carried by an agreement and stating "
+        "none has the agreement's)."
+    )
+    has_sign_by: bool = Field(description="A draft gives the date it is to be signed by.")
+    sign_by: dt.date | None = Field(description="The date a draft is to be signed by.")
+    in_time: bool = Field(
+        description="Signed or agreed in principle, or a draft to be signed on or before the "
+        "implementation date."
+    )
+    timing: str = Field(description="When it is to be signed, in words, for messages.")
 
 
 class ClassificationFact(Fact):
@@ -272,11 +315,10 @@ _FACT_CLASSES: tuple[type[Fact], ...] = (
     PctAreaFact,
     ServiceLineFact,
     MarketFact,
+    CommitmentFact,
     ClassificationFact,
 )
 FACT_KINDS: dict[str, type[Fact]] = {cls.kind: cls for cls in _FACT_CLASSES}
-
-META_FIELDS = frozenset({"path"})
 
 
 @dataclass(frozen=True)
@@ -328,50 +370,6 @@ def _field_type(annotation: Any) -> FieldType:
     if typing.get_origin(annotation) is Literal:
         return FieldType(str, tuple(str(a) for a in typing.get_args(annotation)), nullable)
     return FieldType(annotation, (), nullable)
-
-
-@functools.cache
-def _field_names(cls: type[Fact]) -> tuple[str, ...]:
-    """A kind's fields in order (pydantic's `model_fields` is slow to read on a class)."""
-    return tuple(cls.model_fields)
-
-
-@functools.cache
-def _engine_fields(cls: type[Fact]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
-    """The fields the engine gets (not `path`; `id` travels as `ref`), each with engine_value's
-    conversion for its declared type, or None where the value goes as it is."""
-    hints = typing.get_type_hints(cls)
-    out: list[tuple[str, Callable[[Any], Any] | None]] = []
-    for name in cls.model_fields:
-        if name in META_FIELDS or name == "id":
-            continue
-        args = [a for a in typing.get_args(hints[name]) if a is not type(None)]
-        base = args[0] if len(args) == 1 and type(None) in typing.get_args(hints[name]) else None
-        annotation = base or hints[name]
-        convert: Callable[[Any], Any] | None = None
-        if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-            convert = _enum_value
-        elif annotation in (float, dt.date):
-            convert = engine_value
-        out.append((name, convert))
-    return tuple(out)
-
-
-def _enum_value(value: enum.Enum) -> Any:
-    return value.value
-
-
-def engine_value(value: Any) -> Any:
-    """A fact value as the engine must see it (see DURABLE_RULES_NOTES: floats, dates)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dt.date):
-        return value.year * 10_000 + value.month * 100 + value.day
-    return value
 
 
 def fact_catalogue_markdown() -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from icorules.analysis.markets import MarketMeasure, MarketView, measure_markets
 from icorules.inputs.codes import OrgType
+from icorules.inputs.formats import FORMAT_1_WARNING
 from icorules.inputs.market import Market
 from icorules.inputs.proposal import Proposal
 
@@ -65,6 +66,7 @@ class PartnerGraph:
     tied_to_board: frozenset[str]
     registered_population: dict[str, int]
     practices_in: dict[str, int]
+    body_of: dict[str, str] = field(default_factory=dict)  # organisation -> its body
     market: Market | None = None
     markets: dict[tuple[str, str], MarketMeasure] = field(default_factory=dict)
     outside_nearby: dict[str, int] = field(default_factory=dict)
@@ -77,6 +79,15 @@ class PartnerGraph:
 
     def is_member(self, arrangement: str, org_id: str) -> bool:
         return org_id in self.members[arrangement]
+
+    def body(self, org_id: str) -> str:
+        """The body an organisation (partner or stakeholder) belongs to: itself, or the
+        organisation it is a unit of (`part_of`)."""
+        return self.body_of.get(org_id, org_id)
+
+    @property
+    def stakeholders(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.proposal.stakeholders)
 
     @property
     def graph(self) -> nx.MultiDiGraph[str]:
@@ -113,6 +124,7 @@ def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph[str]:
         )
         if org.pct:
             graph.add_edge(org_node(org.id), pct_node(org.pct), kind="located_in")
+    _add_stakeholders(graph, proposal)
     for area in proposal.pct_areas:
         if area.commissioner:
             graph.add_edge(org_node(area.commissioner), pct_node(area.code), kind="commissions")
@@ -137,9 +149,31 @@ def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph[str]:
     return graph
 
 
+def _add_stakeholders(graph: nx.MultiDiGraph[str], proposal: Proposal) -> None:
+    """Stakeholders (named, not partners) as organisations outside the partnership, and every
+    unit's edge to its body."""
+    for stakeholder in proposal.stakeholders:
+        graph.add_node(
+            org_node(stakeholder.id),
+            kind="organisation",
+            id=stakeholder.id,
+            name=stakeholder.name,
+            type=stakeholder.type.value,
+            pct=stakeholder.pct or "",
+            partner=False,
+            stakeholder=stakeholder.status.value,
+        )
+        if stakeholder.pct:
+            graph.add_edge(org_node(stakeholder.id), pct_node(stakeholder.pct), kind="located_in")
+    for org in proposal.everyone():
+        if org.part_of:
+            graph.add_edge(org_node(org.id), org_node(org.part_of), kind="unit_of")
+
+
 def _components(proposal: Proposal) -> list[frozenset[str]]:
-    """Organisations linked through agreements (union-find: no graph library needed)."""
-    parent = {o.id: o.id for o in proposal.organisations}
+    """Partners linked through agreements, or as a unit and its body (union-find: no graph
+    library needed). A stakeholder party to agreements links them, but is no partner."""
+    parent = {o.id: o.id for o in proposal.everyone()}
 
     def root(x: str) -> str:
         while parent[x] != x:
@@ -147,15 +181,18 @@ def _components(proposal: Proposal) -> list[frozenset[str]]:
             x = parent[x]
         return x
 
-    for agreement in proposal.agreements:
-        parties = sorted(set(agreement.parties))
+    links = [sorted(set(agreement.parties)) for agreement in proposal.agreements]
+    links += [[o.id, o.part_of] for o in proposal.everyone() if o.part_of]
+    for parties in links:
         for party in parties:
             parent.setdefault(party, party)
         for party in parties[1:]:
             parent[root(party)] = root(parties[0])
+    partners = {o.id for o in proposal.organisations}
     groups: dict[str, set[str]] = defaultdict(set)
     for org in parent:
-        groups[root(org)].add(org)
+        if org in partners:
+            groups[root(org)].add(org)
     return sorted((frozenset(c) for c in groups.values()), key=lambda c: (-len(c), sorted(c)))
 
 
@@ -164,7 +201,7 @@ def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGrap
     components = _components(proposal)
     component_of = {org: i for i, comp in enumerate(components) for org in comp}
 
-    agreements_of: dict[str, list[str]] = {o.id: [] for o in proposal.organisations}
+    agreements_of: dict[str, list[str]] = {o.id: [] for o in proposal.everyone()}
     tied_to_board: set[str] = set()
     for agreement in proposal.agreements:
         parties = set(agreement.parties)
@@ -172,6 +209,10 @@ def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGrap
             agreements_of[party].append(agreement.id)
         if parties & members["board"]:
             tied_to_board |= parties
+    body_of = {o.id: o.part_of for o in proposal.everyone() if o.part_of}
+    for unit, body in body_of.items():  # a unit and its body are one: tied as one
+        if {unit, body} & members["board"]:
+            tied_to_board |= {unit, body}
 
     population: dict[str, int] = defaultdict(int)
     practices: dict[str, int] = defaultdict(int)
@@ -189,10 +230,35 @@ def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGrap
         tied_to_board=frozenset(tied_to_board),
         registered_population=dict(population),
         practices_in=dict(practices),
+        body_of=body_of,
+        warnings=proposal_warnings(proposal),
     )
     if market is not None:
         _add_market(partners, measure_markets(proposal, market, partners.registered_population))
     return partners
+
+
+def proposal_warnings(proposal: Proposal) -> list[str]:
+    """What is legal in a proposal but probably not meant (the format-1 line first)."""
+    warnings = [FORMAT_1_WARNING] if proposal.format_version == 1 else []
+    commissioners = {a.commissioner: a.code for a in proposal.pct_areas if a.commissioner}
+    for i, org in enumerate(proposal.everyone()):
+        area = commissioners.get(org.id)
+        code = org.ods_code
+        if org.type is OrgType.pct and code and area and code != area:
+            where = _where(proposal, i)
+            warnings.append(
+                f"{where}.ods_code: {org.id} has ODS code {code} but commissions PCT area "
+                f"{area}; a PCT's ODS code is normally its area's code"
+            )
+    return warnings
+
+
+def _where(proposal: Proposal, index: int) -> str:
+    partners = len(proposal.organisations)
+    if index < partners:
+        return f"organisations[{index}]"
+    return f"stakeholders[{index - partners}]"
 
 
 def _arrangement_members(proposal: Proposal) -> dict[str, frozenset[str]]:
@@ -205,7 +271,9 @@ def _arrangement_members(proposal: Proposal) -> dict[str, frozenset[str]]:
         "dispute_resolution": _parties(governance.dispute_resolution),
         "information_sharing": _parties(governance.information_sharing),
         "conflict_of_interest": _parties(governance.conflict_of_interest),
-        "risk_sharing": frozenset(budget_risk.parties) if budget_risk else frozenset(),
+        "risk_sharing": frozenset([*budget_risk.parties, *(s.party for s in budget_risk.shares)])
+        if budget_risk
+        else frozenset(),
         "data_submission": frozenset(governance.evaluation.data_submission_parties)
         if governance.evaluation
         else frozenset(),

@@ -3,8 +3,14 @@
 A *market* is one service line in one PCT area. With a market file, `measure_markets` works out
 who supplies each market the partners are in (partners and everyone else nearby), the partners'
 share of supply, and the Herfindahl-Hirschman index before and after the partners combine
-(reference fact R3). It also counts the other providers patients could turn to, and the GP
-practices of each area. `icorules.analysis.graph.build_graph` calls it once per check.
+(eu-merger-guidelines-2004, as the bundled market rules cite it). It also counts the other
+providers patients could turn to, and the GP practices of each area.
+`icorules.analysis.graph.build_graph` calls it once per check.
+
+Shares are of *bodies*, the undertakings that compete: a PCT's provider arm (`part_of`) is no
+body of its own, so it and its PCT are one supplier, and a partner arm brings its whole body
+into the partners' share. The pilot's own share (`pilot_share`) counts only what the partners
+themselves supply: an arm's own size in the line, where the bid gives it.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from icorules.inputs.codes import OrgType
-from icorules.inputs.market import Market, MarketPctArea, Provider
-from icorules.inputs.proposal import Organisation, Proposal
+from icorules.inputs.market import Market, MarketPctArea, Provider, matches
+from icorules.inputs.proposal import Organisation, Proposal, entries
 
 # Sizes are bounded where they are read (icorules.inputs.market.MAX_SIZE); above this the sums
 # below are worked on sizes scaled by the largest, so that no input can overflow them.
@@ -42,9 +48,9 @@ class Concentration:
 def concentration(sizes: Mapping[str, float | None], partners: Collection[str]) -> Concentration:
     """Shares by size where every provider has one (else by head count), and HHI in 0-10000.
 
-    HHI is the sum of squared percentage shares (reference fact R3); after the pilot the
-    partners count as one provider. Any finite sizes are safe: very large ones are scaled
-    down by the largest before they are added up (an infinite or NaN size counts as unknown).
+    HHI is the sum of squared percentage shares; after the pilot the partners count as one
+    provider. Any finite sizes are safe: very large ones are scaled down by the largest before
+    they are added up (an infinite or NaN size counts as unknown).
     """
     if not sizes:
         raise ValueError("a market needs at least one provider")
@@ -74,10 +80,19 @@ class MarketMeasure:
 
     area: str
     service: str
-    partners: tuple[str, ...]
+    partners: tuple[str, ...]  # the partner organisations that provide it here
     outside: tuple[str, ...]
     concentration: Concentration
     alternative_nearby: bool  # a non-partner provides it here or in an adjacent area
+    bodies: tuple[str, ...] = ()  # the partners' bodies (a unit counts as its body)
+    pilot_share: float | None = None  # the partners' own supply; None: the partner share
+
+    @property
+    def own_share(self) -> float:
+        """The share the partners themselves supply (an arm's own size, not its body's)."""
+        if self.pilot_share is None:
+            return self.concentration.partner_share
+        return min(self.pilot_share, self.concentration.partner_share)
 
 
 @dataclass
@@ -96,6 +111,38 @@ class MarketView:
 Supply = tuple[float | None, str | None]  # (size, what the size measures)
 
 
+@dataclass
+class _Who:
+    """Who the market file's providers are, seen from the proposal."""
+
+    orgs: dict[str, Organisation]  # partners by id
+    body_of: dict[str, str]  # partner or stakeholder id -> its body
+    provider_org: dict[str, str]  # market provider id -> the organisation it is
+    provider_parent: dict[str, str]  # market provider id -> the provider it is a unit of
+
+    @classmethod
+    def of(cls, proposal: Proposal, market: Market) -> _Who:
+        found = matches(proposal, market)
+        return cls(
+            orgs={o.id: o for o in proposal.organisations},
+            body_of={o.id: o.part_of or o.id for o in proposal.everyone()},
+            provider_org={market.providers[j].id: org for j, org in found.items()},
+            provider_parent={p.id: p.part_of for p in market.providers if p.part_of},
+        )
+
+    def key(self, provider: Provider) -> str:
+        """Who supplies through this provider: the body of the organisation it is, else the
+        provider it is a unit of (in the file), else itself."""
+        top = self.provider_parent.get(provider.id, provider.id)
+        for candidate in (provider.id, top):
+            if candidate in self.provider_org:
+                return self.body_of.get(self.provider_org[candidate], candidate)
+        return top
+
+    def partner_bodies(self) -> set[str]:
+        return {self.body_of[org] for org in self.orgs}
+
+
 def measure_markets(
     proposal: Proposal, market: Market, registered_population: Mapping[str, int]
 ) -> MarketView:
@@ -103,37 +150,42 @@ def measure_markets(
 
     A provider matters if it is in one of the pilot's PCT areas or an adjacent one and offers a
     service line the partners provide: it is then a competitor in a market the pilot touches or
-    an alternative for patients. A partner's services outside the pilot (listed for it in the
-    market file but not in its `provides`) stay outside supply. A national market file costs
-    one pass over its providers.
+    an alternative for patients. A partner body's services outside the pilot (listed for it in
+    the market file but provided by none of its partners in the pilot) stay outside supply. A
+    national market file costs one pass over its providers.
     """
     view = MarketView(market)
-    orgs = {o.id: o for o in proposal.organisations}
+    who = _Who.of(proposal, market)
     adjacent = market.adjacency()
     areas = pilot_areas(proposal, registered_population)
-    supply = partner_supply(proposal, market, areas)
+    supply = partner_supply(proposal, market, areas, who)
     nearby = areas | {b for a in areas for b in adjacent.get(a, ())}
-    found = scan_providers(market, orgs, nearby, supply)
-    known = {a.code for a in proposal.pct_areas} | {o.pct for o in orgs.values() if o.pct}
+    found = scan_providers(market, who, nearby, supply)
+    known = {a.code for a in proposal.pct_areas} | {o.pct for o in who.orgs.values() if o.pct}
     view.nearby_areas = [a for a in market.pct_areas if a.code in nearby and a.code not in known]
     view.outside_providers = found.providers
     view.area_practices = area_practices(proposal, found.practices)
     view.outside_nearby = {s: len(ids) for s, ids in found.outside.items()}
+    view.warnings += practice_count_warnings(proposal, market, found.practices)
     listed_areas = {a.code for a in market.pct_areas}
-    for (area, service), entries in sorted(supply.items()):
+    bodies = who.partner_bodies()
+    for (area, service), entries_ in sorted(supply.bodies.items()):
         if area not in listed_areas:  # nothing is known of the other providers there
             continue
-        sizes, warning = comparable_sizes(area, service, entries)
+        sizes, warning = comparable_sizes(area, service, entries_)
         if warning:
             view.warnings.append(warning)
         near = {area, *adjacent.get(area, ())}
+        measured = concentration(sizes, bodies)
         view.markets[(area, service)] = MarketMeasure(
             area=area,
             service=service,
-            partners=tuple(sorted(k for k in sizes if k in orgs)),
-            outside=tuple(sorted(k for k in sizes if k not in orgs)),
-            concentration=concentration(sizes, orgs.keys()),
+            partners=tuple(sorted(supply.providers[(area, service)])),
+            outside=tuple(sorted(k for k in sizes if k not in bodies)),
+            concentration=measured,
             alternative_nearby=any((b, service) in found.offered for b in near),
+            bodies=tuple(sorted(k for k in sizes if k in bodies)),
+            pilot_share=supply.own_share(area, service, sizes, measured),
         )
     return view
 
@@ -159,44 +211,48 @@ class Competition:
 
 
 def scan_providers(
-    market: Market,
-    orgs: Mapping[str, Organisation],
-    nearby: Collection[str],
-    supply: Mapping[tuple[str, str], dict[str, Supply]],
+    market: Market, who: _Who, nearby: Collection[str], supply: PilotSupply
 ) -> Competition:
     """One pass over the market file's providers: who else supplies the pilot's service lines
     near it, added to `supply` in the markets the partners are in, and every GP practice."""
     found = Competition()
-    pilot_services = {service for _, service in supply}
+    pilot_services = {service for _, service in supply.bodies}
+    bodies = who.partner_bodies()
     for provider in market.providers:
         if provider.type is OrgType.gp_practice:
-            found.practices[provider.pct].add(provider.id)
+            found.practices[provider.pct].add(who.provider_org.get(provider.id, provider.id))
         if provider.pct not in nearby:
             continue
-        partner = orgs.get(provider.id)
-        services = outside_services(provider, partner, pilot_services)
+        key = who.key(provider)
+        partner = key in bodies
+        services = outside_services(provider, supply.lines_of.get(key, set()), pilot_services)
         if not services:
             continue
-        # A partner's supply outside the pilot competes with it like anyone else's.
-        key = provider.id if partner is None else f"{provider.id} (outside the pilot)"
-        if partner is None:
+        # A partner body's supply outside the pilot competes with it like anyone else's.
+        name = f"{key} (outside the pilot)" if partner else key
+        if not partner and provider.id not in who.provider_org:
             found.providers.append(provider)
         for service in services:
             found.offered.add((provider.pct, service))
-            found.outside[service].add(key)
-            if (provider.pct, service) in supply:
-                supply[(provider.pct, service)][key] = (provider.size, provider.size_measure)
+            found.outside[service].add(name)
+            if (provider.pct, service) in supply.bodies:
+                supply.bodies[(provider.pct, service)][name] = provider.line_size(service)
+    for provider in market.providers:  # the partner bodies' own supply, as the file gives it
+        key = who.key(provider)
+        if key in bodies:
+            supply.add_listed(provider, key)
     return found
 
 
 def outside_services(
-    provider: Provider, partner: Organisation | None, pilot_services: Collection[str]
+    provider: Provider, in_pilot: Collection[str], pilot_services: Collection[str]
 ) -> list[str]:
     """The pilot's service lines `provider` supplies other than through the pilot (all it
-    supplies of them, unless it is a partner that provides them in the pilot)."""
-    in_pilot = {s.value for s in partner.provides} if partner else set()
+    supplies of them, unless its body provides them in the pilot)."""
     return [
-        s.value for s in provider.services if s.value in pilot_services and s.value not in in_pilot
+        line.value
+        for line in provider.lines()
+        if line.value in pilot_services and line.value not in in_pilot
     ]
 
 
@@ -209,13 +265,30 @@ def area_practices(proposal: Proposal, listed: Mapping[str, set[str]]) -> dict[s
     return {a: frozenset(ids) for a, ids in practices.items()}
 
 
+def practice_count_warnings(
+    proposal: Proposal, market: Market, listed: Mapping[str, set[str]]
+) -> list[str]:
+    """A stated practice count the market file disagrees with: the file's is used."""
+    covered = {a.code for a in market.pct_areas}
+    found = area_practices(proposal, listed)
+    return [
+        f"pct_areas[{i}].practice_count: {area.practice_count} practices in {area.code}, but "
+        f"the market file lists {len(found.get(area.code, ()))}; the market file's are used"
+        for i, area in enumerate(proposal.pct_areas)
+        if area.practice_count is not None
+        and area.code in covered
+        and listed.get(area.code)
+        and area.practice_count != len(found.get(area.code, ()))
+    ]
+
+
 def comparable_sizes(
-    area: str, service: str, entries: Mapping[str, Supply]
+    area: str, service: str, entries_: Mapping[str, Supply]
 ) -> tuple[dict[str, float | None], str | None]:
     """The providers' sizes in one market, and a warning when they are in different units (the
     shares are then by number of providers: every size unknown)."""
-    measures = sorted({m for size, m in entries.values() if size is not None and m})
-    sizes = {key: size for key, (size, _) in entries.items()}
+    measures = sorted({m for size, m in entries_.values() if size is not None and m})
+    sizes = {key: size for key, (size, _) in entries_.items()}
     if len(measures) <= 1:
         return sizes, None
     warning = (
@@ -225,24 +298,108 @@ def comparable_sizes(
     return dict.fromkeys(sizes), warning
 
 
-def partner_supply(
-    proposal: Proposal, market: Market, pilot_areas: Collection[str]
-) -> dict[tuple[str, str], dict[str, Supply]]:
-    """The partners' supply in each market: (area, service) -> partner id -> (size, measure).
+@dataclass
+class PilotSupply:
+    """The partners' supply in each market they are in."""
 
-    A partner with no PCT area supplies in every area of the pilot."""
+    # (area, service) -> supplier key (a body, or '<key> (outside the pilot)') -> supply
+    bodies: dict[tuple[str, str], dict[str, Supply]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    # (area, service) -> the partner organisations providing it there
+    providers: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    # (area, service) -> body -> partner -> its own size there (None: not known)
+    own: dict[tuple[str, str], dict[str, dict[str, float | None]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
+    )
+    lines_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    with_units: set[str] = field(default_factory=set)  # bodies a partner is a unit of
+
+    def add_listed(self, provider: Provider, body: str) -> None:
+        """A body whose unit is a partner supplies, in each line the pilot provides, at least
+        what the market file lists for it: the whole of its service, not only the unit's."""
+        if body not in self.with_units:
+            return
+        for line in provider.lines():
+            market = (provider.pct, line.value)
+            if market not in self.bodies or line.value not in self.lines_of[body]:
+                continue
+            listed = provider.line_size(line.value)
+            current = self.bodies[market].get(body, (None, None))
+            if listed[0] is not None and (current[0] is None or listed[0] > current[0]):
+                self.bodies[market][body] = listed
+
+    def own_share(
+        self, area: str, service: str, sizes: Mapping[str, float | None], measured: Concentration
+    ) -> float | None:
+        """The partners' own supply as a share (None where it is their bodies' share)."""
+        own = self.own.get((area, service), {})
+        if measured.basis != "size" or not (own.keys() & self.with_units):
+            return None
+        total = math.fsum(s for s in sizes.values() if s is not None)
+        parts: list[float] = []
+        for body, partners in own.items():
+            known = [size for size in partners.values() if size is not None]
+            if body not in self.with_units or len(known) < len(partners):
+                parts.append(sizes.get(body) or 0.0)  # a partner of unknown size counts whole
+            else:
+                parts.append(math.fsum(known))
+        return math.fsum(parts) / total if total > 0 else None
+
+
+def partner_supply(
+    proposal: Proposal, market: Market, pilot_areas: Collection[str], who: _Who
+) -> PilotSupply:
+    """The partners' supply in each market: a partner with no PCT area supplies in every area
+    of the pilot. A body's supply is its partners' sizes, or the market file's for the body
+    where that is larger (a PCT whose arm joins supplies the whole of its service)."""
     listed = {provider.id: provider for provider in market.providers}
-    supply: dict[tuple[str, str], dict[str, Supply]] = defaultdict(dict)
+    by_org = {org: listed[pid] for pid, org in who.provider_org.items()}
+    supply = PilotSupply()
+    supply.with_units = {who.body_of[o.id] for o in proposal.organisations if o.part_of}
     for org in proposal.organisations:
-        size = partner_size(org, listed.get(org.id))
-        for area in [org.pct] if org.pct else sorted(pilot_areas):
-            for line in org.provides:
-                supply[(area, line.value)][org.id] = size
+        body = who.body_of[org.id]
+        for line, size in line_sizes(org, by_org.get(org.id)).items():
+            for area in [org.pct] if org.pct else sorted(pilot_areas):
+                market_key = (area, line)
+                supply.providers[market_key].add(org.id)
+                supply.lines_of[body].add(line)
+                supply.own[market_key][body][org.id] = size[0]
+                current = supply.bodies[market_key].get(body)
+                supply.bodies[market_key][body] = _add(current, size)
     return supply
 
 
-def partner_size(org: Organisation, listed: Provider | None) -> Supply:
-    """A partner's size: its list size for a practice, else what the market file says."""
+def line_sizes(org: Organisation, listed: Provider | None) -> dict[str, Supply]:
+    """A partner's size in each line it provides: the sizes it gives for the line (its
+    specialties added up), else `partner_size`."""
+    given: dict[str, list[Supply]] = defaultdict(list)
+    for entry in entries(org.provides):
+        given[entry.service.value].append((entry.size, entry.size_measure))
+    out: dict[str, Supply] = {}
+    for line, sizes in given.items():
+        if all(size is None for size, _ in sizes):
+            out[line] = partner_size(org, listed, line)
+            continue
+        total: Supply | None = None
+        for size in sizes:
+            total = _add(total, size)
+        out[line] = total if total is not None else (None, None)
+    return out
+
+
+def _add(current: Supply | None, more: Supply) -> Supply:
+    """Two sizes in one market: added (unknown if either is, or if their units differ)."""
+    if current is None:
+        return more
+    if current[0] is None or more[0] is None or current[1] != more[1]:
+        return (None, None)
+    return (current[0] + more[0], current[1])
+
+
+def partner_size(org: Organisation, listed: Provider | None, line: str) -> Supply:
+    """A partner's size in one line where the bid gives none: its list size for a practice,
+    else what the market file says (the line's size, else the provider's)."""
     if org.type is OrgType.gp_practice and org.list_size:
         return float(org.list_size), "list_size"
-    return (listed.size, listed.size_measure) if listed is not None else (None, None)
+    return listed.line_size(line) if listed is not None else (None, None)

@@ -30,6 +30,7 @@ _MODULES = {
     "config": "icorules.cli.tools",
     "market": "icorules.cli.market",
     "serve": "icorules.cli.serve",
+    "upgrade": "icorules.cli.upgrade",
 }
 Commands.lazy = _MODULES
 

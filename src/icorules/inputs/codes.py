@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from enum import StrEnum
-from typing import Annotated, Any, TypeGuard
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
@@ -113,7 +113,38 @@ class AgreementType(StrEnum):
     joint_venture = "joint_venture"
     memorandum_of_understanding = "memorandum_of_understanding"
     cross_boundary_commissioning = "cross_boundary_commissioning"
+    section_75 = "section_75"
     other = "other"
+
+
+class AgreementStatus(StrEnum):
+    """How far a written agreement has got (format 2); absent means the bid does not say."""
+
+    signed = "signed"
+    in_principle = "in_principle"
+    draft = "draft"
+
+
+class SupportStatus(StrEnum):
+    """What an organisation has said about the bid (format 2)."""
+
+    supports = "supports"
+    pending = "pending"
+    opposed = "opposed"
+
+
+# The NHS bodies (a care trust is one too); a section 75 agreement is between NHS bodies and
+# local authorities.
+NHS_BODY_TYPES = frozenset(
+    {
+        OrgType.pct,
+        OrgType.care_trust,
+        OrgType.nhs_trust,
+        OrgType.foundation_trust,
+        OrgType.mental_health_trust,
+        OrgType.ambulance_trust,
+    }
+)
 
 
 class BudgetModel(StrEnum):
@@ -128,6 +159,45 @@ class ChoiceMechanism(StrEnum):
     any_willing_provider = "any_willing_provider"
     other = "other"
 
+
+SizeMeasure = Literal["list_size", "capacity", "activity", "beds"]
+
+SPECIALTY_FORM = r"^[a-z][a-z0-9_]{0,63}$"
+Specialty = Annotated[str, StringConstraints(pattern=SPECIALTY_FORM)]
+
+# ODS codes: the general shape, then the shapes each organisation type's codes take (a shape
+# only: the format cannot know whether a code exists).
+ODS_CODE_FORM = r"^[A-Z0-9]{3,6}$"
+OdsCode = Annotated[str, StringConstraints(pattern=ODS_CODE_FORM)]
+_TRUST = (r"R[A-Z0-9]{2}", r"R[A-Z0-9]{4}")
+ODS_SHAPES: dict[OrgType, tuple[tuple[str, ...], str]] = {
+    OrgType.gp_practice: ((r"[A-Z][0-9]{5}",), "a letter and five digits, e.g. P81001"),
+    OrgType.nhs_trust: (_TRUST, "R and two letters or digits (a site: four), e.g. RNL"),
+    OrgType.foundation_trust: (_TRUST, "R and two letters or digits (a site: four), e.g. RNL"),
+    OrgType.ambulance_trust: (_TRUST, "R and two letters or digits (a site: four), e.g. RX7"),
+    OrgType.mental_health_trust: (
+        (*_TRUST, r"T[A-Z0-9]{2}"),
+        "R or T and two letters or digits, e.g. RX4",
+    ),
+    OrgType.pct: ((r"5[A-Z0-9]{2}",), "5 and two letters or digits, e.g. 5NE"),
+    OrgType.care_trust: (
+        (r"T[A-Z0-9]{2}", r"5[A-Z0-9]{2}"),
+        "T or 5 and two letters or digits, e.g. TAC",
+    ),
+}
+
+
+def ods_shape_problem(org_type: object, code: object) -> str | None:
+    """Why `code` is not the shape of an ODS code of an organisation of `org_type`, or None."""
+    if not isinstance(code, str) or not isinstance(org_type, str) or org_type not in _ORG_TYPES:
+        return None
+    shapes, words = ODS_SHAPES.get(OrgType(org_type), ((), ""))
+    if not shapes or any(re.fullmatch(shape, code) for shape in shapes):
+        return None
+    return f"'{code}' is not the shape of a {org_type}'s ODS code: {words}"
+
+
+_ORG_TYPES = frozenset(t.value for t in OrgType)
 
 ORG_ID_FORM = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 ORG_ID_LENGTH = 64

@@ -5,8 +5,7 @@ for every field it has and a "missing" for every field it lacks. `kind_of_docume
 each kind by its top-level keys (or, failing that, by the `format:` it declares), and each
 loader calls `refuse_other_kind` before validating:
 
-    examples/markets/cumbria.json:2:3: is a market file (icorules/market/1), not a proposal:
-    give it with --market
+    examples/markets/cumbria.json:2:3: is a market file, not a proposal: give it with --market
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 class Kind:
     """One kind of file: what to call it, how to give it to icorules, and its telltale keys."""
 
-    name: str  # "a market file (icorules/market/1)"
+    name: str  # "a market file"
     short: str  # "a market file"
     how: str  # "give it with --market"
     keys: frozenset[str]  # top-level keys only this kind has
@@ -34,7 +33,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "proposal": Kind(
-        "a proposal (icorules/proposal/1)",
+        "a proposal",
         "a proposal",
         "check it as a proposal (icorules check FILE)",
         frozenset(
@@ -53,7 +52,7 @@ KINDS: dict[str, Kind] = {
         ),
     ),
     "market": Kind(
-        "a market file (icorules/market/1)",
+        "a market file",
         "a market file",
         "give it with --market",
         frozenset({"providers"}),

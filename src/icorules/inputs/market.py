@@ -2,33 +2,41 @@
 
 A proposal only describes the partners. Whether they would dominate a market (MKT-*) or leave
 patients without a choice (CHOICE-002) depends on who *else* provides each service line in each
-PCT area; that is what a market file says. It is a separate document (`icorules/market/1`) so
+PCT area; that is what a market file says. It is a separate document (`icorules/market/2`) so
 one file, typically built from ODS extracts (see `icorules.ods`), can serve many proposals.
+
+Format 2 gives a provider's size per service line (`services: [{service, size,
+size_measure}]`), its ODS code, and the provider it is a unit of (`part_of`); a format-1 file
+(`icorules/market/1`) still loads, with one size for all its lines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError
+from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError
 
 from icorules.errors import InputError, Problem
 from icorules.inputs.codes import (
     MAX_POPULATION,
     MAX_SIZE,
     Name,
+    OdsCode,
     OrgId,
     OrgType,
     PctCode,
     ServiceLine,
     Size,
+    SizeMeasure,
     is_org_id,
     is_pct_code,
+    ods_shape_problem,
 )
 from icorules.inputs.documents import Document, Loc, check_data, json_path, load_document
 from icorules.inputs.kinds import refuse_other_kind
-from icorules.inputs.proposal import Proposal, Strict
+from icorules.inputs.proposal import Organisation, Proposal, Stakeholder, Strict
 from icorules.inputs.references import (
     NOT_DECLARED,
     LocatedMessage,
@@ -40,9 +48,9 @@ from icorules.inputs.references import (
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 
-FORMAT: Final = "icorules/market/1"
-
-SizeMeasure = Literal["list_size", "capacity", "activity", "beds"]
+FORMAT_1: Final = "icorules/market/1"
+FORMAT: Final = "icorules/market/2"
+__all__ = ["FORMAT", "FORMAT_1", "Market", "SizeMeasure", "load_market", "reconcile"]
 
 
 class MarketPctArea(Strict):
@@ -57,15 +65,39 @@ class MarketPctArea(Strict):
     )
 
 
+class LineSize(Strict):
+    """A service line a provider offers, with its size in that line (format 2)."""
+
+    service: ServiceLine
+    size: Size | None = Field(None, strict=True, ge=0, le=MAX_SIZE, allow_inf_nan=False)
+    size_measure: SizeMeasure | None = None
+
+
+def _line_or_sized(value: Any) -> str:
+    return "~entry" if isinstance(value, dict | LineSize) else "~line"
+
+
+MarketService = Annotated[
+    Annotated[ServiceLine, Tag("~line")] | Annotated[LineSize, Tag("~entry")],
+    Discriminator(_line_or_sized),
+]
+
+
 class Provider(Strict):
     """An organisation that provides care in one PCT area (partner or not)."""
 
     id: OrgId
     name: Name
     type: OrgType
+    ods_code: OdsCode | None = Field(None, description="Its NHS ODS code (format 2).")
+    part_of: OrgId | None = Field(
+        None, description="The provider (in this file) it is a unit of (format 2)."
+    )
     pct: PctCode = Field(description="PCT area the provider sits in.")
-    services: list[ServiceLine] = Field(
-        default_factory=list, description="Service lines it provides."
+    services: list[MarketService] = Field(
+        default_factory=list,
+        description="Service lines it provides: a line, or (format 2) {service, size, "
+        "size_measure}.",
     )
     size: Size | None = Field(
         None,
@@ -77,11 +109,23 @@ class Provider(Strict):
     )
     size_measure: SizeMeasure | None = Field(None, description="What `size` counts.")
 
+    def lines(self) -> list[ServiceLine]:
+        """The service lines it offers, in order."""
+        return [s.service if isinstance(s, LineSize) else s for s in self.services]
+
+    def line_size(self, line: str) -> tuple[float | None, str | None]:
+        """Its size in one service line: that line's own, else the provider's."""
+        for entry in self.services:
+            sized = isinstance(entry, LineSize) and entry.size is not None
+            if sized and isinstance(entry, LineSize) and entry.service.value == line:
+                return entry.size, entry.size_measure
+        return self.size, self.size_measure
+
 
 class Market(Strict):
     """The providers of a local health economy, by PCT area."""
 
-    format: Literal["icorules/market/1"] = FORMAT
+    format: Literal["icorules/market/1", "icorules/market/2"] = FORMAT_1
     name: Name
     pct_areas: list[MarketPctArea] = Field(min_length=1)
     providers: list[Provider] = Field(default_factory=list)
@@ -143,13 +187,48 @@ def market_references(data: Any) -> list[LocatedMessage]:
                 problems.append((loc, f"PCT area '{other}' is listed as adjacent to itself"))
             else:
                 problems += check_references(areas, [(loc, other)], is_pct_code)
-    problems += declared(data.get("providers"), ("providers",), "id", "provider id", is_org_id)[1]
+    providers, twice = declared(
+        data.get("providers"), ("providers",), "id", "provider id", is_org_id
+    )
+    problems += twice
     problems += check_references(
         areas,
         ((("providers", i, "pct"), p.get("pct")) for i, p in items_of(data, "providers")),
         is_pct_code,
     )
+    units = (
+        (("providers", i, "part_of"), p.get("part_of")) for i, p in items_of(data, "providers")
+    )
+    problems += check_references(providers, units, is_org_id)
+    for i, provider in items_of(data, "providers"):
+        shape = ods_shape_problem(provider.get("type"), provider.get("ods_code"))
+        if shape is not None:
+            problems.append((("providers", i, "ods_code"), shape))
+        if provider.get("part_of") is not None and provider.get("part_of") == provider.get("id"):
+            problems.append((("providers", i, "part_of"), "a provider cannot be a unit of itself"))
+    return problems + _format_problems(data)
+
+
+def _format_problems(data: dict[str, Any]) -> list[LocatedMessage]:
+    """Format 2's fields in a format-1 market file."""
+    if data.get("format") == FORMAT:
+        return []
+    problems: list[LocatedMessage] = []
+    for i, provider in items_of(data, "providers"):
+        for name in ("ods_code", "part_of"):
+            if provider.get(name) is not None:
+                problems.append((("providers", i, name), _NEW.format(f"'{name}' is")))
+        services = provider.get("services")
+        for j, entry in enumerate(services if isinstance(services, list) else []):
+            if isinstance(entry, dict):
+                problems.append((("providers", i, "services", j), _NEW.format("a sized line is")))
     return problems
+
+
+_NEW = (
+    "{} new in format 2, but the file is in format 1: run `icorules upgrade` on it, or set "
+    f"format: {FORMAT}"
+)
 
 
 def parse_market(data: Any, document: Document | None = None) -> Market:
@@ -174,6 +253,11 @@ def market_schema() -> dict[str, Any]:
     schema = Market.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"icorules market context ({FORMAT})"
+    schema["properties"]["format"] = {
+        "const": FORMAT,
+        "description": f"The format version. Files in {FORMAT_1} (or with no format) still "
+        "load; `icorules upgrade FILE` brings them to format 2.",
+    }
     return schema
 
 
@@ -207,18 +291,52 @@ def market_warnings(market: Market, *, skip: frozenset[str] = frozenset()) -> li
     ]
 
 
+def matches(proposal: Proposal, market: Market) -> dict[int, str]:
+    """Which market providers are organisations the bid names (partners or stakeholders):
+    provider index -> organisation id. A provider is an organisation when its id is the
+    organisation's id or ODS code (a file from `icorules market import` uses ODS codes as ids),
+    or when both give the same ODS code."""
+    return {j: ids[0] for j, ids in _candidates(proposal, market) if ids}
+
+
+def _candidates(proposal: Proposal, market: Market) -> Iterator[tuple[int, list[str]]]:
+    """(provider index, the organisations it could be, best match first)."""
+    by_id = {org.id for org in proposal.everyone()}
+    by_ods: dict[str, str] = {}
+    for org in proposal.everyone():
+        if org.ods_code:
+            by_ods.setdefault(org.ods_code, org.id)
+    for j, provider in enumerate(market.providers):
+        found = [provider.id] if provider.id in by_id else []
+        found += [by_ods[code] for code in (provider.id, provider.ods_code) if code in by_ods]
+        yield j, list(dict.fromkeys(found))
+
+
 def reconcile(proposal: Proposal, market: Market) -> tuple[list[Problem], list[str]]:
     """Errors and warnings where a proposal and a market file describe the same things.
 
-    A market provider whose id is a partner's id *is* that partner (an ODS extract lists every
-    practice, partners included). Where the two disagree the proposal wins, except on the PCT
-    area a partner sits in: that decides which markets it counts in, so it is an error.
+    A market provider that is a partner (see `matches`) *is* that partner (an ODS extract
+    lists every practice, partners included). Where the two disagree the proposal wins, except
+    on the PCT area a partner sits in: that decides which markets it counts in, so it is an
+    error; so is a provider that would be two organisations of different bodies.
     """
     errors: list[Problem] = []
     warnings: list[str] = []
     partners = {org.id: (i, org) for i, org in enumerate(proposal.organisations)}
     warnings += market_warnings(market, skip=frozenset(partners))
+    warnings += _area_warnings(proposal, market)
+    body = {org.id: org.part_of or org.id for org in proposal.everyone()}
+    for j, ids in _candidates(proposal, market):
+        if len({body[i] for i in ids}) > 1:
+            message = f"'{market.providers[j].id}' matches {' and '.join(ids)} of the proposal"
+            errors.append(market.problem(("providers", j), message + " (by id or ODS code)"))
+        elif ids and ids[0] in partners:
+            _reconcile_partner(market, j, *partners[ids[0]], errors, warnings)
+    return errors, warnings
 
+
+def _area_warnings(proposal: Proposal, market: Market) -> list[str]:
+    warnings: list[str] = []
     market_areas = {area.code: (j, area) for j, area in enumerate(market.pct_areas)}
     for i, area in enumerate(proposal.pct_areas):
         if area.code not in market_areas:
@@ -240,45 +358,56 @@ def reconcile(proposal: Proposal, market: Market) -> tuple[list[Problem], list[s
                     )
                 )
             )
+    return warnings
 
-    for j, provider in enumerate(market.providers):
-        if provider.id not in partners:
-            continue
-        i, org = partners[provider.id]
-        where = f"organisations[{i}]"
-        if org.pct is not None and org.pct != provider.pct:
-            errors.append(
+
+def _reconcile_partner(
+    market: Market,
+    j: int,
+    i: int,
+    org: Organisation,
+    errors: list[Problem],
+    warnings: list[str],
+) -> None:
+    """Where a provider and the partner it is disagree."""
+    provider = market.providers[j]
+    where = f"organisations[{i}]"
+    if org.pct is not None and org.pct != provider.pct:
+        errors.append(
+            market.problem(
+                ("providers", j, "pct"),
+                f"'{provider.id}' is in PCT {provider.pct} here but in {org.pct} in the"
+                f" proposal ({where}.pct)",
+            )
+        )
+    if org.type != provider.type:
+        warnings.append(
+            str(
                 market.problem(
-                    ("providers", j, "pct"),
-                    f"'{provider.id}' is in PCT {provider.pct} here but in {org.pct} in the"
-                    f" proposal ({where}.pct)",
+                    ("providers", j, "type"),
+                    f"'{provider.id}' has type {provider.type.value} here but"
+                    f" {org.type.value} in the proposal ({where}.type); the proposal's is"
+                    " used",
                 )
             )
-        if org.type != provider.type:
-            warnings.append(
-                str(
-                    market.problem(
-                        ("providers", j, "type"),
-                        f"'{provider.id}' has type {provider.type.value} here but"
-                        f" {org.type.value} in the proposal ({where}.type); the proposal's is"
-                        " used",
-                    )
+        )
+    if (
+        org.list_size is not None
+        and provider.size is not None
+        and provider.size_measure in (None, "list_size")
+        and provider.size != org.list_size
+    ):
+        warnings.append(
+            str(
+                market.problem(
+                    ("providers", j, "size"),
+                    f"'{provider.id}' has list size {provider.size:,.0f} here but"
+                    f" {org.list_size:,} in the proposal ({where}.list_size); the proposal's"
+                    " is used",
                 )
             )
-        if (
-            org.list_size is not None
-            and provider.size is not None
-            and provider.size_measure in (None, "list_size")
-            and provider.size != org.list_size
-        ):
-            warnings.append(
-                str(
-                    market.problem(
-                        ("providers", j, "size"),
-                        f"'{provider.id}' has list size {provider.size:,.0f} here but"
-                        f" {org.list_size:,} in the proposal ({where}.list_size); the proposal's"
-                        " is used",
-                    )
-                )
-            )
-    return errors, warnings
+        )
+
+
+def stakeholder_of(proposal: Proposal, org_id: str) -> Stakeholder | None:
+    return next((s for s in proposal.stakeholders if s.id == org_id), None)

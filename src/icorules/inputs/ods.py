@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from icorules.errors import InputError, Problem
-from icorules.inputs.codes import OrgType, is_org_id
+from icorules.inputs.codes import OrgType, is_org_id, ods_shape_problem
 from icorules.inputs.market import FORMAT, Market, market_warnings
 from icorules.inputs.ods_csv import (
     Org,
@@ -129,13 +129,10 @@ def _locate(problem: Problem, origins: dict[str, list[tuple[str, int]]]) -> Prob
 
 
 def _provider_dict(org: Org) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": org.code,
-        "name": org.name,
-        "type": org.type.value,
-        "pct": org.pct,
-        "services": org.services,
-    }
+    out: dict[str, Any] = {"id": org.code, "name": org.name, "type": org.type.value}
+    if ods_shape_problem(org.type.value, org.code) is None:
+        out["ods_code"] = org.code  # the id is the ODS code; said so, to match partners by it
+    out |= {"pct": org.pct, "services": org.services}
     if org.size is not None:
         out["size"] = org.size
         out["size_measure"] = org.size_measure

@@ -3,19 +3,25 @@
 The model says what a bid *is*; whether a bid is *eligible* is for the rulesets. So the model
 accepts things the prospectus rules out (an organisation type that may not take part, a
 geographic population basis) and leaves the rules to report them with a citation.
+
+Format 2 (`icorules/proposal/2`) is what a bid is written in now; format 1 files (the `format`
+line `icorules/proposal/1`, or none) still load, into the same model: they cannot use the
+fields format 2 added, and their `supports_bid: true` means `commissioner_support: supports`.
+`icorules upgrade` rewrites them (icorules.inputs.upgrade).
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
 )
 
@@ -23,42 +29,98 @@ from icorules.errors import InputError
 from icorules.inputs.codes import (
     MAX_LIST_SIZE,
     MAX_POPULATION,
+    MAX_SIZE,
     MAX_YEARS,
+    AgreementStatus,
     AgreementType,
     BudgetModel,
     CareCategory,
     ChoiceMechanism,
     Date,
     Name,
+    OdsCode,
     OrgId,
     OrgType,
     PctCode,
     Profession,
     Role,
     ServiceLine,
+    Size,
+    SizeMeasure,
+    Specialty,
+    SupportStatus,
     Text,
-    is_org_id,
-    is_pct_code,
 )
-from icorules.inputs.documents import Document, Loc, check_data, load_document
+from icorules.inputs.documents import Document, check_data, load_document
+from icorules.inputs.formats import FORMAT_1, FORMAT_2, format_problems
 from icorules.inputs.kinds import refuse_other_kind
-from icorules.inputs.references import (
-    NOT_DECLARED,
-    LocatedMessage,
-    check_references,
-    declared,
-    items_of,
-    list_at,
-    value_at,
-)
+from icorules.inputs.proposal_checks import reference_problems, size_problems
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 
-FORMAT: Final = "icorules/proposal/1"
+__all__ = ["FORMAT", "FORMAT_1", "FORMAT_2", "Proposal", "load_proposal", "read_proposal"]
+
+FORMAT: Final = FORMAT_2  # what new files are written in
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class ServiceEntry(Strict):
+    """A service line, or one specialty under it: `{service: outpatients, specialty: diabetes}`.
+    A specialty does not change the line's care setting, and is not a market of its own."""
+
+    service: ServiceLine
+    specialty: Specialty | None = Field(
+        None, description="A specialty under the line (lower-case words joined by _)."
+    )
+
+    @property
+    def key(self) -> str:
+        """`outpatients`, or `outpatients/diabetes` for a specialty."""
+        return f"{self.service.value}/{self.specialty}" if self.specialty else self.service.value
+
+
+class ProvidedService(ServiceEntry):
+    """A service the organisation provides, with its size in that line where the bid knows it
+    (its size in that market: it overrides the market file's for this partner)."""
+
+    size: Size | None = Field(None, strict=True, ge=0, le=MAX_SIZE, allow_inf_nan=False)
+    size_measure: SizeMeasure | None = Field(None, description="What `size` counts.")
+
+
+def _line_or_entry(value: Any) -> str:
+    return "~entry" if isinstance(value, dict | ServiceEntry) else "~line"
+
+
+# In a list of services, each item is a service line (text) or an object (format 2). The tag
+# decides which is validated, so a mistake is reported once; validation.py leaves tags ('~...')
+# out of the paths it shows.
+Service = Annotated[
+    Annotated[ServiceLine, Tag("~line")] | Annotated[ServiceEntry, Tag("~entry")],
+    Discriminator(_line_or_entry),
+]
+Provided = Annotated[
+    Annotated[ServiceLine, Tag("~line")] | Annotated[ProvidedService, Tag("~entry")],
+    Discriminator(_line_or_entry),
+]
+
+
+def entries(items: list[Any]) -> list[ProvidedService]:
+    """A list of services with every item an object (a plain line as `{service: line}`)."""
+    return [item if isinstance(item, ProvidedService) else _entry(item) for item in items]
+
+
+def _entry(item: Any) -> ProvidedService:
+    if isinstance(item, ServiceEntry):
+        return ProvidedService(service=item.service, specialty=item.specialty)
+    return ProvidedService(service=item)
+
+
+def lines(items: list[Any]) -> list[str]:
+    """The service lines of a list of services, each once, in order."""
+    return list(dict.fromkeys(entry.service.value for entry in entries(items)))
 
 
 class Organisation(Strict):
@@ -68,6 +130,12 @@ class Organisation(Strict):
     name: Name
     type: OrgType
     type_description: Name | None = Field(None, description="What an 'other' type is.")
+    part_of: OrgId | None = Field(
+        None,
+        description="The organisation (partner or stakeholder) this one is a unit of, such as "
+        "a PCT's provider arm: not a separate body (format 2).",
+    )
+    ods_code: OdsCode | None = Field(None, description="Its NHS ODS code (format 2).")
     pct: PctCode | None = Field(None, description="PCT area the organisation sits in.")
     list_size: int | None = Field(
         None,
@@ -76,23 +144,45 @@ class Organisation(Strict):
         le=MAX_LIST_SIZE,
         description="Registered list size (GP practices).",
     )
-    provides: list[ServiceLine] = Field(
-        default_factory=list, description="Service lines it provides within the pilot."
+    provides: list[Provided] = Field(
+        default_factory=list,
+        description="Services it provides within the pilot: a service line, or (format 2) "
+        "{service, specialty, size, size_measure}.",
     )
-    commissions: list[ServiceLine] = Field(
-        default_factory=list, description="Service lines it commissions within the pilot."
+    commissions: list[Service] = Field(
+        default_factory=list, description="Services it commissions within the pilot."
     )
     roles: list[Role] = Field(default_factory=list)
+
+
+class Stakeholder(Strict):
+    """A named organisation that is not a partner: a PCT that commissions for an area without
+    joining, a neighbouring PCT whose board has not yet decided, a supporter (format 2)."""
+
+    id: OrgId
+    name: Name
+    type: OrgType
+    type_description: Name | None = None
+    part_of: OrgId | None = None
+    ods_code: OdsCode | None = None
+    pct: PctCode | None = None
+    status: SupportStatus = Field(description="What it has said about the bid.")
+    statement: Text | None = Field(None, description="What it said and where.")
+    date: Date | None = Field(None, description="The date of that statement.")
 
 
 class Agreement(Strict):
     id: OrgId
     type: AgreementType
     parties: list[OrgId] = Field(min_length=2)
-    services: list[ServiceLine] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
     exclusive_referral: bool = Field(
-        False, description="Referrals for these services go to partners only."
+        False, description="Referrals for these services go to the agreement's parties only."
     )
+    status: AgreementStatus | None = Field(
+        None, description="signed, in_principle or draft (format 2); absent: not stated."
+    )
+    sign_by: Date | None = Field(None, description="When a draft is to be signed (format 2).")
     description: Text | None = None
 
 
@@ -113,25 +203,62 @@ class ClinicalLead(Strict):
     profession: Profession
 
 
-class Arrangement(Strict):
+class Written(Strict):
+    """What a written arrangement may say of itself (format 2)."""
+
+    status: AgreementStatus | None = None
+    sign_by: Date | None = None
+    agreement: OrgId | None = Field(
+        None, description="The agreement that carries this arrangement (format 2)."
+    )
+
+
+class Arrangement(Written):
     """A written arrangement that some partners are party to."""
 
     description: Text
     parties: list[OrgId] = Field(default_factory=list)
 
 
-class RiskSharing(Strict):
+class RiskShare(Strict):
+    party: OrgId
+    percent: float = Field(ge=0, le=100, allow_inf_nan=False, multiple_of=0.01)
+
+
+class RiskSharing(Written):
     description: Text | None = None
-    parties: list[OrgId] = Field(min_length=1)
+    parties: list[OrgId] = Field(default_factory=list)
+    shares: list[RiskShare] = Field(
+        default_factory=list, description="Each party's share of the risk, in % (format 2)."
+    )
+    basis: Literal["shares", "contributions"] | None = Field(
+        None, description="Risk in the stated shares, or in proportion to contributions."
+    )
+
+
+class Amount(Strict):
+    gbp: float = Field(ge=0, le=MAX_SIZE * 100, allow_inf_nan=False)
+    period: Literal["annual", "pilot"]
+    year: Name | None = Field(None, description="e.g. 2009/10")
+
+
+class Contribution(Strict):
+    party: OrgId
+    gbp: float | None = Field(None, ge=0, le=MAX_SIZE * 100, allow_inf_nan=False)
 
 
 class Budget(Strict):
     model: BudgetModel
     description: Text | None = None
+    amount: Amount | None = Field(None, description="How much (format 2).")
+    holder: OrgId | None = Field(None, description="The partner that holds it (format 2).")
+    contributions: list[Contribution] = Field(
+        default_factory=list, description="Who puts money into a pooled budget (format 2)."
+    )
     risk_sharing: RiskSharing | None = None
 
 
-class Evaluation(Strict):
+class Evaluation(Written):
     independent: bool = Field(description="Commits to the national independent evaluation.")
     years: int = Field(ge=0, le=MAX_YEARS, strict=True)
     data_submission_parties: list[OrgId] = Field(default_factory=list)
@@ -156,6 +283,9 @@ class Governance(Strict):
 
 class ChoiceSafeguard(Strict):
     service: ServiceLine
+    specialty: Specialty | None = Field(
+        None, description="Only this specialty of the line (format 2); absent: the whole line."
+    )
     mechanisms: list[ChoiceMechanism] = Field(min_length=1)
     description: Text
 
@@ -165,17 +295,36 @@ class PctArea(Strict):
     name: Name
     population: int = Field(gt=0, le=MAX_POPULATION, strict=True)
     commissioner: OrgId | None = Field(
-        None, description="The PCT (partner organisation) that commissions for this area."
+        None, description="The PCT or care trust (partner or stakeholder) that commissions here."
     )
-    supports_bid: bool = False
+    commissioner_support: SupportStatus | None = Field(
+        None,
+        description="What the commissioner has said about the bid (format 2); absent: a "
+        "stakeholder's status, or pending.",
+    )
+    practice_count: int | None = Field(
+        None,
+        strict=True,
+        ge=1,
+        le=2_000,
+        description="GP practices in the area, partners or not (format 2).",
+    )
+    practice_count_source: Name | None = Field(None, description="Where that count comes from.")
+    supports_bid: bool = Field(False, description="Format 1 only.")
 
 
 class Proposal(Strict):
     """A bid to become an integrated care pilot."""
 
-    format: Literal["icorules/proposal/1"] = FORMAT
+    format: Literal["icorules/proposal/1", "icorules/proposal/2"] = Field(
+        FORMAT_1, description="The format version; a file without one is format 1."
+    )
     id: OrgId
     name: Name
+    description: Text | None = Field(
+        None,
+        description="What the bid is, for its readers: where its facts come from (format 2).",
+    )
     lead: OrgId = Field(description="Id of the lead organisation.")
     legal_vehicle: OrgId | None = Field(
         None, description="Organisation that is the pilot's legal vehicle, if any."
@@ -188,6 +337,9 @@ class Proposal(Strict):
     )
     pct_areas: list[PctArea] = Field(min_length=1)
     organisations: list[Organisation] = Field(min_length=1)
+    stakeholders: list[Stakeholder] = Field(
+        default_factory=list, description="Named organisations that are not partners (format 2)."
+    )
     agreements: list[Agreement] = Field(default_factory=list)
     governance: Governance = Field(default_factory=Governance)
     choice_safeguards: list[ChoiceSafeguard] = Field(default_factory=list)
@@ -195,157 +347,14 @@ class Proposal(Strict):
     def organisation(self, org_id: str) -> Organisation:
         return next(o for o in self.organisations if o.id == org_id)
 
+    @property
+    def format_version(self) -> int:
+        return 2 if self.format == FORMAT_2 else 1
 
-def size_problems(data: Any, limits: Limits = DEFAULT_LIMITS) -> list[LocatedMessage]:
-    """The lists over their limits, checked before validation: validation, the graph, the facts
-    and the engine's work all grow with them, so a legal but enormous bid is refused at once."""
-    problems: list[LocatedMessage] = []
-
-    def count(loc: Loc, limit: str, found: str) -> None:
-        items = value_at(data, *loc)
-        if isinstance(items, list) and len(items) > getattr(limits, limit):
-            problems.append((loc, limits.exceeded(limit, found.format(f"{len(items):,}"))))
-
-    count(("organisations",), "organisations", "the proposal lists {} organisations")
-    count(("agreements",), "agreements", "the proposal lists {} agreements")
-    count(("governance", "board", "members"), "board_members", "the board lists {} members")
-    for i, _ in items_of(data, "agreements"):
-        count(("agreements", i, "parties"), "parties", "the agreement lists {} parties")
-    for loc in _PARTY_LISTS:
-        count(loc, "parties", "the arrangement lists {} parties")
-    return problems
-
-
-_PARTY_LISTS: tuple[Loc, ...] = (
-    ("governance", "dispute_resolution", "parties"),
-    ("governance", "conflict_of_interest", "parties"),
-    ("governance", "information_sharing", "parties"),
-    ("governance", "budget", "risk_sharing", "parties"),
-    ("governance", "evaluation", "data_submission_parties"),
-)
-
-
-def reference_problems(data: Any) -> list[LocatedMessage]:
-    """Cross-references that JSON Schema cannot express: ids are unique and exist, areas are
-    declared, and a few fields that depend on others.
-
-    Read from the parsed data, not the model, so they are reported together with the schema's
-    problems: a part is checked wherever what it refers to is itself valid (see
-    icorules.inputs.references), whether or not the rest of the bid is.
-    """
-    if not isinstance(data, dict):
-        return []
-    orgs, problems = declared(
-        data.get("organisations"), ("organisations",), "id", *_ORG, required=True
-    )
-    areas, repeated = declared(
-        data.get("pct_areas"),
-        ("pct_areas",),
-        "code",
-        *_PCT,
-        required=True,
-        unknown_phrase=NOT_DECLARED,
-    )
-    problems += repeated
-    problems += declared(data.get("agreements"), ("agreements",), "id", *_AGREEMENT)[1]
-    problems += check_references(orgs, _org_references(data), is_org_id)
-    problems += check_references(
-        areas,
-        (
-            (("organisations", i, "pct"), org.get("pct"))
-            for i, org in items_of(data, "organisations")
-        ),
-        is_pct_code,
-    )
-    types = _org_types(data)
-    for i, org in items_of(data, "organisations"):
-        slips = _misspelt(org, Organisation)  # reported as unknown fields: not also as missing
-        if org.get("type") == OrgType.gp_practice and org.get("pct") is None and "pct" not in slips:
-            problems.append((("organisations", i), "a GP practice needs its 'pct' area"))
-        if (
-            org.get("type") == OrgType.other
-            and org.get("type_description") is None
-            and "type_description" not in slips
-        ):
-            problems.append(
-                (
-                    ("organisations", i, "type_description"),
-                    "say what the organisation is when its type is 'other'",
-                )
-            )
-    for i, area in items_of(data, "pct_areas"):
-        commissioner = area.get("commissioner")
-        kind = types.get(commissioner) if is_org_id(commissioner) else None
-        if kind is not None and kind not in (OrgType.pct, OrgType.care_trust):
-            problems.append(
-                (
-                    ("pct_areas", i, "commissioner"),
-                    f"'{commissioner}' is a {kind.value};"
-                    " an area's commissioner is a PCT or care trust",
-                )
-            )
-    for i, agreement in items_of(data, "agreements"):
-        parties = agreement.get("parties")
-        if (
-            isinstance(parties, list)
-            and len(parties) >= 2
-            and all(is_org_id(p) for p in parties)
-            and len(set(parties)) < 2
-        ):
-            problems.append(
-                (("agreements", i, "parties"), "an agreement needs two different parties")
-            )
-    return problems
-
-
-_ORG = ("organisation id", is_org_id)
-_PCT = ("PCT area", is_pct_code)
-_AGREEMENT = ("agreement id", is_org_id)
-_ARRANGEMENTS = ("dispute_resolution", "conflict_of_interest", "information_sharing")
-
-
-def _misspelt(item: dict[str, Any], model: type[BaseModel]) -> set[str]:
-    """The fields of `model` that unknown keys of `item` look like misspellings of."""
-    fields = list(model.model_fields)
-    return {
-        close
-        for key in item
-        if key not in model.model_fields
-        for close in difflib.get_close_matches(str(key).lower(), fields, n=1, cutoff=0.6)
-    }
-
-
-def _org_types(data: dict[str, Any]) -> dict[str, OrgType]:
-    """Each organisation's type where its id and type are valid (the first, if listed twice)."""
-    types: dict[str, OrgType] = {}
-    for _, org in items_of(data, "organisations"):
-        org_id, kind = org.get("id"), org.get("type")
-        if is_org_id(org_id) and isinstance(kind, str) and kind in _ORG_TYPES:
-            types.setdefault(org_id, OrgType(kind))
-    return types
-
-
-_ORG_TYPES = frozenset(t.value for t in OrgType)
-
-
-def _org_references(data: dict[str, Any]) -> Iterator[tuple[Loc, Any]]:
-    """Every place a proposal names an organisation by id, with what it says there."""
-    yield ("lead",), data.get("lead")
-    yield ("legal_vehicle",), data.get("legal_vehicle")
-    for i, area in items_of(data, "pct_areas"):
-        yield ("pct_areas", i, "commissioner"), area.get("commissioner")
-    for i, agreement in items_of(data, "agreements"):
-        yield from list_at(agreement, ("parties",), prefix=("agreements", i))
-    governance = ("governance",)
-    for i, member in items_of(data, "governance", "board", "members"):
-        yield (*governance, "board", "members", i, "organisation"), member.get("organisation")
-    lead = value_at(data, "governance", "clinical_lead", "organisation")
-    yield (*governance, "clinical_lead", "organisation"), lead
-    yield (*governance, "lead_commissioner"), value_at(data, "governance", "lead_commissioner")
-    for name in _ARRANGEMENTS:
-        yield from list_at(data, (*governance, name, "parties"))
-    yield from list_at(data, (*governance, "budget", "risk_sharing", "parties"))
-    yield from list_at(data, (*governance, "evaluation", "data_submission_parties"))
+    def everyone(self) -> Iterator[Organisation | Stakeholder]:
+        """Partners, then stakeholders: every organisation the bid names."""
+        yield from self.organisations
+        yield from self.stakeholders
 
 
 def parse_proposal(
@@ -360,7 +369,8 @@ def parse_proposal(
     too_many = size_problems(data, limits)
     if too_many:
         raise InputError([located(document, name, loc, m) for loc, m in too_many])
-    problems = [located(document, name, loc, m) for loc, m in reference_problems(data)]
+    found = format_problems(data) + reference_problems(data, _FIELDS)
+    problems = [located(document, name, loc, m) for loc, m in found]
     try:
         proposal = Proposal.model_validate(data)
     except ValidationError as exc:
@@ -368,6 +378,10 @@ def parse_proposal(
     if problems:
         raise InputError(problems)
     return proposal
+
+
+# The fields of the models the cross-reference checks look misspellings up in.
+_FIELDS = {"organisation": tuple(Organisation.model_fields)}
 
 
 def load_proposal(
@@ -385,7 +399,7 @@ def read_proposal(
     input, a web request)."""
     if isinstance(source, Proposal):
         data = source.model_dump(mode="json")
-        refs = size_problems(data, limits) or reference_problems(data)
+        refs = size_problems(data, limits) or reference_problems(data, _FIELDS)
         if refs:
             raise InputError([located(None, "<proposal>", loc, m) for loc, m in refs])
         return source, None
@@ -397,7 +411,17 @@ def read_proposal(
 
 
 def proposal_schema() -> dict[str, Any]:
+    """The JSON Schema of format 2 (format 1 files still load, and `icorules upgrade` brings
+    them to format 2)."""
     schema = Proposal.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"icorules proposal ({FORMAT})"
+    schema["properties"]["format"] = {
+        "const": FORMAT,
+        "description": f"The format version. Files in {FORMAT_1} (or with no format) still "
+        "load; `icorules upgrade FILE` brings them to format 2.",
+    }
+    schema["required"] = sorted({*schema.get("required", []), "format"})
+    area = schema["$defs"]["PctArea"]["properties"]
+    del area["supports_bid"]
     return schema

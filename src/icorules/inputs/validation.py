@@ -41,20 +41,30 @@ def pydantic_problems(
     errors = exc.errors(include_url=False)
     # 'organisatons' unknown and 'organisations' missing are one slip: report only the first.
     misspelt = {
-        (tuple(e["loc"][:-1]), m)
+        (_path(e)[:-1], m)
         for e in errors
         if e["type"] == "extra_forbidden"
-        for m in [_closest_field(root, tuple(e["loc"]))]
+        for m in [_closest_field(root, _path(e))]
         if m
     }
     problems = []
     for error in errors:
-        loc = tuple(p for p in error["loc"] if isinstance(p, int | str))
+        loc = _path(error)
         if error["type"] == "missing" and (loc[:-1], loc[-1]) in misspelt:
             continue
         message = _explain(error, root, loc, document is not None and document.is_yaml)
         problems.append(located(document, name, (*prefix, *loc), message))
     return problems
+
+
+def _path(error: Any) -> Loc:
+    """Where an error is, as the file has it: a tag naming which form of a value was validated
+    (`~entry`: a service given as an object) is not part of the file's path."""
+    return tuple(
+        p
+        for p in error["loc"]
+        if isinstance(p, int) or (isinstance(p, str) and not p.startswith("~"))
+    )
 
 
 def _closest_field(root: type[BaseModel], loc: Loc) -> str | None:
@@ -241,6 +251,13 @@ _FORMS = {
     "optional lower-case suffix, e.g. GOV-002 or MKT-003a",
     r"^[a-z0-9][a-z0-9_./-]*$": "lower-case letters, digits and _ . / -, e.g. "
     "prospectus-2008/governance",
+    r"^[a-z0-9][a-z0-9_.-]*$": "lower-case letters, digits and _ . -, e.g. crump-2009",
+    r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$": "a year, a year and month, or a date: 2009, "
+    "2008-11 or 2009-04-01",
+    r"^https?://\S+$": "a web address starting http:// or https://",
+    r"^[a-z][a-z0-9_]{0,63}$": "lower-case letters, digits and _, starting with a letter, e.g. "
+    "diabetes or elderly_care",
+    r"^[A-Z0-9]{3,6}$": "3 to 6 capital letters or digits, e.g. RLN or P81001",
 }
 
 
@@ -270,8 +287,15 @@ def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
         info = model.model_fields.get(str(part))
         if info is None:
             return None
-        model = info.annotation
-        while typing.get_origin(model) is not None:
-            args = [a for a in typing.get_args(model) if a is not type(None)]
-            model = args[0] if args else None
+        model = _model_in(info.annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The model an annotation holds (through lists, optionals and unions: the first model
+    among the choices), else the first plain type."""
+    if isinstance(annotation, type):
+        return annotation
+    found = [_model_in(a) for a in typing.get_args(annotation) if a is not type(None)]
+    models = [m for m in found if isinstance(m, type) and issubclass(m, BaseModel)]
+    return models[0] if models else (found[0] if found else None)

@@ -177,6 +177,9 @@ class Canvas:
         data = self.orgs[node]
         name, org_id = str(data.get("name") or data["id"]), str(data["id"])
         tip = f"{name} ({org_id}), {type_words(data['type'])}: another provider in the same market"
+        if data.get("stakeholder"):  # named by the bid, not a partner
+            tip = f"{name} ({org_id}), {type_words(data['type'])}: a stakeholder, not a partner"
+            tip += f" (its support: {data['stakeholder']})"
         self.front.append(
             f'<g class="other" data-org="{_text(org_id)}"><title>{_text(tip)}</title>'
             f'<circle cx="{cx}" cy="{cy}" r="{DOT}" fill="{self.colours[data["type"]]}" '

@@ -11,13 +11,18 @@ Every result is read back and compared with the same edits made to the parsed da
 differ (a layout the splicer does not know), the edit is refused, never written half right.
 A list or mapping reached through a YAML alias is refused too: changing it would change every
 place the alias is used.
+
+`rewritten_text` makes the edits of a format upgrade the same way: a key renamed (its value
+replaced), a key removed, a key set (added first in its mapping when it is new), each spliced
+in, and the result read back and compared with the data it must give.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -45,6 +50,103 @@ def edited_text(document: Document, ops: Iterable[PatchOp]) -> str:
     if _read(document, text) != expected:
         raise EditError(f"{document.name}: its layout cannot be edited in place; edit it by hand")
     return text
+
+
+@dataclass(frozen=True)
+class Rename:
+    """The key at `loc` becomes `key`, with `value`."""
+
+    loc: Loc
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Remove:
+    """The key at `loc` goes, with its value."""
+
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class SetFirst:
+    """The key at `loc` gets `value`; a new key goes first in its mapping."""
+
+    loc: Loc
+    value: Any
+
+
+Rewrite = Rename | Remove | SetFirst
+
+
+def rewritten_text(document: Document, edits: Sequence[Rewrite], expected: Any) -> str:
+    """The document's text with the edits made in place, every byte outside them kept; raises
+    EditError if one cannot be made, or if the result does not read back as `expected`."""
+    text = document.text
+    for edit in edits:
+        root = _root(text, document.is_yaml)
+        parent, shared = _find(root, edit.loc[:-1])
+        if shared:
+            raise EditError(f"{_path(edit.loc[:-1])} is a YAML alias (*name): change it by hand")
+        if not isinstance(parent, yaml.MappingNode):
+            raise EditError(f"{_path(edit.loc[:-1])} is not a mapping")
+        text = _rewrite(text, document.is_yaml, parent, edit)
+    if _read(document, text) != expected:
+        raise EditError(f"{document.name}: its layout cannot be edited in place; edit it by hand")
+    return text
+
+
+def _rewrite(text: str, is_yaml: bool, parent: yaml.MappingNode, edit: Rewrite) -> str:
+    key = edit.loc[-1]
+    index = next((i for i, (k, _) in enumerate(parent.value) if k.value == key), None)
+    if index is None:
+        if isinstance(edit, SetFirst):
+            return _insert_first(text, is_yaml, parent, str(key), edit.value)
+        raise EditError(f"nothing at {_path(edit.loc)}")
+    name, value = parent.value[index]
+    if isinstance(edit, SetFirst):
+        return _replace(text, is_yaml, value, edit.value)
+    if isinstance(edit, Rename):
+        text = _replace(text, is_yaml, value, edit.value)
+        label = json.dumps(edit.key) if not is_yaml else _render(edit.key, True)
+        return text[: name.start_mark.index] + label + text[name.end_mark.index :]
+    return _remove(text, is_yaml, parent, index)
+
+
+def _remove(text: str, is_yaml: bool, parent: yaml.MappingNode, index: int) -> str:
+    """Text without the key at `index` of the mapping (and its value, and its separator)."""
+    items = parent.value
+    name, value = items[index]
+    if len(items) == 1:
+        raise EditError("the only key of a mapping cannot be removed in place")
+    if is_yaml and not parent.flow_style:
+        line = text.rfind("\n", 0, name.start_mark.index) + 1
+        end = text.find("\n", _end(text, value))
+        end = len(text) if end < 0 else end + 1
+        if text[line : name.start_mark.index].strip() or index + 1 == len(items):
+            if index + 1 == len(items):  # the last key of its mapping: from its own line
+                return text[:line] + text[end:]
+            return text[: name.start_mark.index] + text[items[index + 1][0].start_mark.index :]
+        return text[:line] + text[end:]
+    if index + 1 < len(items):  # a flow mapping or JSON: up to the next key
+        return text[: name.start_mark.index] + text[items[index + 1][0].start_mark.index :]
+    return text[: _end(text, items[index - 1][1])] + text[_end(text, value) :]
+
+
+def _insert_first(text: str, is_yaml: bool, parent: yaml.MappingNode, key: str, value: Any) -> str:
+    """A new key and value before the mapping's first key, laid out as that key is."""
+    if not parent.value:
+        raise EditError("an empty mapping")
+    first: yaml.Node = parent.value[0][0]
+    at: int = first.start_mark.index
+    indent: str = " " * first.start_mark.column
+    label = json.dumps(key) if not is_yaml else _render(key, True)
+    entry = f"{label}: {_render(value, is_yaml)}"
+    if is_yaml and not parent.flow_style:
+        return text[:at] + entry + "\n" + indent + text[at:]
+    if _line_of(text, at) == _line_of(text, parent.start_mark.index):
+        return text[:at] + entry + ", " + text[at:]
+    return text[:at] + entry + ",\n" + indent + text[at:]
 
 
 def _read(document: Document, text: str) -> Any:

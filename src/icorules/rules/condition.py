@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,54 +180,66 @@ class _Compiler:
     # -- operands --------------------------------------------------------------------
 
     def operand(self, node: ast.AST) -> _Operand:
+        """A value in a condition: a field, a parameter, a literal, a list or arithmetic."""
         if isinstance(node, ast.Name):
-            if node.id in self.fields:
-                self.reads.append(node.id)
-                return ir.FieldRef(node.id, self.fields[node.id], _column(node))
-            if node.id in ("true", "false"):
-                raise self.fail(node, f"write {node.id.capitalize()} (with a capital letter)")
-            raise self.fail(
-                node,
-                f"'{self.kind}' facts have no field '{node.id}'"
-                f"{did_you_mean(node.id, self.fields)}",
-            )
+            return self.field(node)
         if isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and node.value.id == "params":
-                if node.attr not in self.params:
-                    raise self.fail(
-                        node,
-                        f"undefined parameter 'params.{node.attr}'"
-                        f"{did_you_mean(node.attr, self.params)}; declare it under 'parameters:'",
-                    )
-                value = self.params[node.attr]
-                for item in value if isinstance(value, list) else [value]:
-                    self.check_literal(item, node)
-                ref = ir.ParamRef(node.attr, _column(node))
-                return _List(ref, list(value)) if isinstance(value, list) else ref
-            raise self.fail(node, "only 'params.NAME' may use a dot; fact fields are plain names")
+            return self.parameter(node)
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, bool | int | float | str):  # None, bytes, 1j, ...
                 raise self.fail(node, f"the value {node.value!r} is not allowed")
             self.check_literal(node.value, node)
             return ir.Const(node.value, _column(node))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = self.operand(node.operand)
-            if not isinstance(inner, ir.FieldRef | _List) and ir.fixed(inner):
-                value = ir.param_value(inner, self.params)
-                if isinstance(value, NUMBER) and not isinstance(value, bool):
-                    if isinstance(inner, ir.Const):
-                        return ir.Const(-value, _column(node))
-                    return ir.Arith("-", ir.Const(0, _column(node)), inner, _column(node))
-            raise self.fail(node, "a minus sign may only stand before a number")
+            return self.negative(node)
         if isinstance(node, ast.List | ast.Tuple):
-            items = [self.operand(e) for e in node.elts]
-            if not all(not isinstance(i, ir.FieldRef | _List) and ir.fixed(i) for i in items):
-                raise self.fail(node, "a list may hold only literal values")
-            fixed = tuple(i for i in items if not isinstance(i, _List))
-            return _List(fixed, [ir.param_value(i, self.params) for i in fixed])
+            return self.literal_list(node)
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
             return self.arithmetic(node)
         raise self.fail(node, f"{describe(node)} is not allowed in a condition")
+
+    def field(self, node: ast.Name) -> ir.FieldRef:
+        if node.id in self.fields:
+            self.reads.append(node.id)
+            return ir.FieldRef(node.id, self.fields[node.id], _column(node))
+        if node.id in ("true", "false"):
+            raise self.fail(node, f"write {node.id.capitalize()} (with a capital letter)")
+        raise self.fail(
+            node,
+            f"'{self.kind}' facts have no field '{node.id}'{did_you_mean(node.id, self.fields)}",
+        )
+
+    def parameter(self, node: ast.Attribute) -> _Operand:
+        if not (isinstance(node.value, ast.Name) and node.value.id == "params"):
+            raise self.fail(node, "only 'params.NAME' may use a dot; fact fields are plain names")
+        if node.attr not in self.params:
+            raise self.fail(
+                node,
+                f"undefined parameter 'params.{node.attr}'"
+                f"{did_you_mean(node.attr, self.params)}; declare it under 'parameters:'",
+            )
+        value = self.params[node.attr]
+        for item in value if isinstance(value, list) else [value]:
+            self.check_literal(item, node)
+        ref = ir.ParamRef(node.attr, _column(node))
+        return _List(ref, list(value)) if isinstance(value, list) else ref
+
+    def negative(self, node: ast.UnaryOp) -> ir.Value:
+        inner = self.operand(node.operand)
+        if not isinstance(inner, ir.FieldRef | _List) and ir.fixed(inner):
+            value = ir.param_value(inner, self.params)
+            if isinstance(value, NUMBER) and not isinstance(value, bool):
+                if isinstance(inner, ir.Const):
+                    return ir.Const(-value, _column(node))
+                return ir.Arith("-", ir.Const(0, _column(node)), inner, _column(node))
+        raise self.fail(node, "a minus sign may only stand before a number")
+
+    def literal_list(self, node: ast.List | ast.Tuple) -> _List:
+        items = [self.operand(e) for e in node.elts]
+        if not all(not isinstance(i, ir.FieldRef | _List) and ir.fixed(i) for i in items):
+            raise self.fail(node, "a list may hold only literal values")
+        fixed = tuple(i for i in items if not isinstance(i, _List))
+        return _List(fixed, [ir.param_value(i, self.params) for i in fixed])
 
     def arithmetic(self, node: ast.BinOp) -> ir.Value:
         left, right = self.operand(node.left), self.operand(node.right)
@@ -313,36 +325,59 @@ class _Compiler:
         return b
 
     def check_value(self, a: ir.FieldRef, value: Any, code: ir.CompareOp, node: ast.AST) -> None:
-        base = a.type.base
+        """A field compared with a value of the wrong kind, or with an operator its kind has
+        no use for, is refused: the engine would silently compare "5" with 5."""
         if isinstance(value, list):
             raise self.fail(node, f"a list can only follow 'in', not '{code}'")
-        if base is bool:
-            if not isinstance(value, bool):
-                raise self.fail(node, f"'{a.name}' is true/false; compare it with True or False")
-            if code not in ("==", "!="):
-                raise self.fail(node, f"'{a.name}' is true/false; use == or !=, not '{code}'")
-        elif base in NUMBER:
-            if not _is_number(value):
-                raise self.fail(node, f"'{a.name}' is a number; cannot compare it with {value!r}")
-        elif base is dt.date:
-            if not isinstance(value, dt.date):
-                raise self.fail(
-                    node,
-                    f"'{a.name}' is a date; compare it with a date "
-                    "parameter (e.g. 2008-12-31 under 'parameters:')",
-                )
-        elif base is str:
-            if not isinstance(value, str):
-                raise self.fail(node, f"'{a.name}' is text; cannot compare it with {value!r}")
-            if code not in ("==", "!="):
-                raise self.fail(node, f"'{a.name}' is text; use == != or in, not '{code}'")
-            if a.type.choices and value not in a.type.choices:
-                raise self.fail(
-                    node,
-                    f"'{value}' is never a value of '{a.name}'"
-                    f"{did_you_mean(value, a.type.choices)}; "
-                    f"it is one of: {', '.join(a.type.choices)}",
-                )
+        base = a.type.base
+        check = _VALUE_CHECKS.get(base if base not in NUMBER else float)
+        problem = check(a, value, code) if check else None
+        if problem is not None:
+            raise self.fail(node, problem)
+
+
+def _bool_problem(a: ir.FieldRef, value: Any, code: str) -> str | None:
+    if not isinstance(value, bool):
+        return f"'{a.name}' is true/false; compare it with True or False"
+    if code not in ("==", "!="):
+        return f"'{a.name}' is true/false; use == or !=, not '{code}'"
+    return None
+
+
+def _number_problem(a: ir.FieldRef, value: Any, code: str) -> str | None:
+    if not _is_number(value):
+        return f"'{a.name}' is a number; cannot compare it with {value!r}"
+    return None
+
+
+def _date_problem(a: ir.FieldRef, value: Any, code: str) -> str | None:
+    if not isinstance(value, dt.date):
+        return (
+            f"'{a.name}' is a date; compare it with a date "
+            "parameter (e.g. 2008-12-31 under 'parameters:')"
+        )
+    return None
+
+
+def _text_problem(a: ir.FieldRef, value: Any, code: str) -> str | None:
+    if not isinstance(value, str):
+        return f"'{a.name}' is text; cannot compare it with {value!r}"
+    if code not in ("==", "!="):
+        return f"'{a.name}' is text; use == != or in, not '{code}'"
+    if a.type.choices and value not in a.type.choices:
+        return (
+            f"'{value}' is never a value of '{a.name}'{did_you_mean(value, a.type.choices)}; "
+            f"it is one of: {', '.join(a.type.choices)}"
+        )
+    return None
+
+
+_VALUE_CHECKS: dict[type, Callable[[ir.FieldRef, Any, str], str | None]] = {
+    bool: _bool_problem,
+    float: _number_problem,
+    dt.date: _date_problem,
+    str: _text_problem,
+}
 
 
 def _is_number(value: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from icorules.rules import ir
 from icorules.rules.docs import params_used, plain_words, show_value
-from icorules.rules.loader import Rule, RuleBundle
+from icorules.rules.loader import Rule, RuleBundle, Ruleset
 
 # (field, label) in the order changes are shown; the first five are shown as before/after lines
 _TEXT_FIELDS = ("title", "condition", "message", "fix", "source")
@@ -81,29 +81,8 @@ def diff_bundles(old: RuleBundle, new: RuleBundle, old_label: str, new_label: st
     parameters: list[Change] = []
     for name in sorted(old_sets.keys() | new_sets.keys()):
         before, after = old_sets.get(name), new_sets.get(name)
-        if before is None and after is not None:
-            rulesets.append(Change("added", None, f"{name} (version {after.version})"))
-        elif after is None and before is not None:
-            rulesets.append(Change("removed", f"{name} (version {before.version})", None))
-        if before is not None and after is not None:
-            if before.version != after.version:
-                rulesets.append(Change(f"{name} version", before.version, after.version))
-            if _text(before.description) != _text(after.description):
-                rulesets.append(
-                    Change(f"{name} description", before.description, after.description)
-                )
-        old_params = dict(before.parameters) if before else {}
-        new_params = dict(after.parameters) if after else {}
-        for param in sorted(old_params.keys() | new_params.keys()):
-            a = _value(old_params[param]) if param in old_params else None
-            b = _value(new_params[param]) if param in new_params else None
-            if a != b:
-                parameters.append(Change(f"{name}/{param}", a, b))
-            elif before is not None and after is not None:
-                da = before.parameter_docs.get(param, "")
-                db = after.parameter_docs.get(param, "")
-                if _text(da) != _text(db):
-                    parameters.append(Change(f"{name}/{param} description", da, db))
+        rulesets += _ruleset_changes(name, before, after)
+        parameters += _parameter_changes(name, before, after)
     old_rules = {r.id: r for r in old.rules}
     new_rules = {r.id: r for r in new.rules}
     changed = []
@@ -126,6 +105,36 @@ def diff_bundles(old: RuleBundle, new: RuleBundle, old_label: str, new_label: st
         changed=tuple(changed),
         unchanged=unchanged,
     )
+
+
+def _ruleset_changes(name: str, before: Ruleset | None, after: Ruleset | None) -> list[Change]:
+    if before is None:
+        return [Change("added", None, f"{name} (version {after.version})")] if after else []
+    if after is None:
+        return [Change("removed", f"{name} (version {before.version})", None)]
+    out = []
+    if before.version != after.version:
+        out.append(Change(f"{name} version", before.version, after.version))
+    if _text(before.description) != _text(after.description):
+        out.append(Change(f"{name} description", before.description, after.description))
+    return out
+
+
+def _parameter_changes(name: str, before: Ruleset | None, after: Ruleset | None) -> list[Change]:
+    old_params = dict(before.parameters) if before else {}
+    new_params = dict(after.parameters) if after else {}
+    out = []
+    for param in sorted(old_params.keys() | new_params.keys()):
+        a = _value(old_params[param]) if param in old_params else None
+        b = _value(new_params[param]) if param in new_params else None
+        if a != b:
+            out.append(Change(f"{name}/{param}", a, b))
+        elif before is not None and after is not None:
+            da = before.parameter_docs.get(param, "")
+            db = after.parameter_docs.get(param, "")
+            if _text(da) != _text(db):
+                out.append(Change(f"{name}/{param} description", da, db))
+    return out
 
 
 def rule_changes(old: Rule, new: Rule) -> list[Change]:

@@ -10,6 +10,7 @@ reads "none of these holds"), which the compiled form has already pushed `not` t
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import re
 import string
@@ -19,6 +20,7 @@ from typing import Any
 
 from icorules.analysis.facts import FACT_KINDS, field_types
 from icorules.rules import ir
+from icorules.rules.citations import Citation
 from icorules.rules.loader import Rule, RuleBundle, Ruleset
 
 _PHRASE = {
@@ -216,7 +218,10 @@ def rule_details(bundle: RuleBundle, rule: Rule) -> dict[str, Any]:
         "file": shown_path(rule.file),
         "line": rule.line,
         "fact": rule.fact,
+        "description": rule.description,
         "source": rule.source,
+        "citations": [_citation(cite, ruleset) for cite in rule.cites],
+        "needs_format": rule.needs_format,
         "condition": rule.condition,
         "fires_when": plain_words(rule.condition, rule.params),
         "given": [
@@ -244,6 +249,15 @@ def rule_details(bundle: RuleBundle, rule: Rule) -> dict[str, Any]:
     }
 
 
+def _citation(cite: Citation, ruleset: Ruleset) -> dict[str, str]:
+    """One citation as data, with its reference in full."""
+    out = {key: value for key, value in dataclasses.asdict(cite).items() if value is not None}
+    reference = ruleset.references.get(cite.ref or "")
+    if reference is not None:
+        out["reference"] = reference.text
+    return out
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -265,7 +279,11 @@ def rule_text(bundle: RuleBundle, rule: Rule) -> str:
     row("severity", rule.severity)
     where = f"{d['file']}:{rule.line}" if rule.line else d["file"]
     row("ruleset", f"{rule.ruleset} (version {d['version']}), {where}")
-    row("about", f"each '{rule.fact}' fact" + (" (needs --market)" if rule.needs_market else ""))
+    needs = " (needs --market)" if rule.needs_market else ""
+    needs += " (needs a format-2 proposal)" if rule.needs_format == 2 else ""
+    row("about", f"each '{rule.fact}' fact{needs}")
+    if rule.description:
+        row("decision", rule.description)
     row("source", rule.source)
     for g in d["given"]:
         row("only when", f"a '{g['fact']}' fact has: {g['in_words']}")
@@ -341,17 +359,27 @@ def rules_markdown(bundle: RuleBundle) -> str:
             lines.append("")
         for rule in sorted(ruleset.rules, key=lambda r: r.id):
             lines += _rule_markdown(rule)
+        if ruleset.references:
+            lines += [f"### References of {ruleset.name}", ""]
+            for key, reference in ruleset.references.items():
+                note = f" {_cell(reference.note)}" if reference.note else ""
+                lines.append(f"- `{key}`: {_cell(reference.text)}.{note}")
+            lines.append("")
     return "\n".join(lines)
 
 
 def _rule_markdown(rule: Rule) -> list[str]:
     needs = " Needs a market context (`--market`)." if rule.needs_market else ""
+    if rule.needs_format == 2:
+        needs += " Needs a format-2 proposal (not evaluated for format 1)."
     lines = [
         f"### {rule.id}: {rule.title}",
         "",
         f"**{rule.severity}** · about each `{rule.fact}` fact.{needs}",
         "",
     ]
+    if rule.description:
+        lines += [_cell(rule.description), ""]
     for kind, text in rule.given:
         words = plain_words(text, rule.params, _md_code)
         lines.append(f"- Applies only when a `{kind}` fact has: {words}.")

@@ -28,10 +28,16 @@ from icorules.errors import InputError, Problem
 from icorules.inputs.documents import Document, load_document
 from icorules.inputs.validation import pydantic_problems
 from icorules.limits import DEFAULT_LIMITS
+from icorules.rules.citations import Reference, keys_cited, references_of, uncited
 from icorules.rules.condition import compile_condition
 from icorules.rules.docs import PARAM_RE
 from icorules.rules.loader import _compile_rule, ruleset_files
-from icorules.rules.spec import RULE_ID_PATTERN, ParameterSpec, RulesetSpec, RuleSpec
+from icorules.rules.spec import (
+    RULE_ID_PATTERN,
+    ParameterSpec,
+    RulesetSpec,
+    RuleSpec,
+)
 from icorules.rules.syntax import ExpressionError
 from icorules.rules.truth import static_verdicts
 
@@ -52,7 +58,11 @@ CODES: dict[str, Code] = {
             "RL001", "malformed-id", "A rule id is missing or not in the form GOV-002 / GOV-002a."
         ),
         Code("RL002", "duplicate-id", "Two rules share an id."),
-        Code("RL003", "missing-citation", "A rule has no `source` (citation)."),
+        Code(
+            "RL003",
+            "missing-citation",
+            "A rule cites no reference (`cite:`), only a `source` text or nothing.",
+        ),
         Code("RL004", "missing-fix", "A rule has no `fix` hint."),
         Code("RL005", "unused-parameter", "A parameter is declared but no rule uses it."),
         Code("RL006", "never-true", "A condition, or part of one, can never be true."),
@@ -75,6 +85,7 @@ CODES: dict[str, Code] = {
             "changed-without-version",
             "A rule or parameter changed since --base, but its ruleset's version did not.",
         ),
+        Code("RL014", "unused-reference", "A reference is declared but no rule cites it."),
     )
 }
 
@@ -198,13 +209,25 @@ class _Linter:
         for name, raw in declared.items():
             with contextlib.suppress(ValidationError):  # if not, reported above as RL012
                 params[str(name)] = ParameterSpec.model_validate(raw).default
+        references = references_of(data.get("references"))
         rules_value = data.get("rules")
         raw_rules: list[Any] = rules_value if isinstance(rules_value, list) else []
         used: set[str] = set()
+        cited: set[str] = set()
         for index, raw in enumerate(raw_rules):
             if isinstance(raw, dict):
                 used |= _params_named(raw)
-                self.lint_rule(document, ("rules", index), raw, str(ruleset), params)
+                cited |= keys_cited(raw)
+                self.lint_rule(document, ("rules", index), raw, str(ruleset), params, references)
+        for key in references:
+            if key not in cited:
+                self.add(
+                    document,
+                    ("references", key),
+                    "RL014",
+                    f"reference '{key}' is declared but no rule cites it "
+                    f"(cite it with {{ref: {key}, quote: ...}}, or delete it)",
+                )
         for name in declared:
             if name not in used:
                 self.add(
@@ -222,6 +245,7 @@ class _Linter:
         raw: dict[str, Any],
         ruleset: str,
         params: dict[str, Any],
+        references: dict[str, Reference] | None = None,
     ) -> None:
         patched = dict(raw)
         rule_id = raw.get("id")
@@ -252,15 +276,13 @@ class _Linter:
                 )
             else:
                 self.ids[rule_id] = (document.name, line or 1)
-        for key, code, what in (
-            ("source", "RL003", "citation ('source': the document, paragraph and a quote)"),
-            ("fix", "RL004", "fix hint ('fix': what the bid author should do)"),
-        ):
-            value = raw.get(key)
-            if not isinstance(value, str) or not value.strip():
-                patched[key] = "-"
-                at = (*loc, key) if key in raw else loc
-                self.add(document, at, code, f"rule {shown_id or '?'} has no {what}", shown_id)
+        self.citation(document, loc, raw, patched, shown_id)
+        value = raw.get("fix")
+        if not isinstance(value, str) or not value.strip():
+            patched["fix"] = "-"
+            at = (*loc, "fix") if "fix" in raw else loc
+            what = "fix hint ('fix': what the bid author should do)"
+            self.add(document, at, "RL004", f"rule {shown_id or '?'} has no {what}", shown_id)
         try:
             spec = RuleSpec.model_validate(patched)
         except ValidationError as exc:
@@ -268,7 +290,7 @@ class _Linter:
                 self.add_problem(problem, "RL011", shown_id)
             return
         spec = spec.model_copy(update={"id": shown_id or "?"})
-        _, problems = _compile_rule(spec, loc, document, ruleset, params)
+        _, problems = _compile_rule(spec, loc, document, ruleset, params, references=references)
         prefix = re.escape(_path(loc))
         template = re.compile(rf"^{prefix}\.(message|fix)\b")
         for problem in problems:
@@ -282,6 +304,23 @@ class _Linter:
                 if kind in FACT_KINDS:
                     self.static_truth(document, (*loc, "given", kind), spec, text, kind, params)
         self.rules.append(_RuleInfo(shown_id or "?", spec, document, loc, params))
+
+    def citation(
+        self,
+        document: Document,
+        loc: tuple[str | int, ...],
+        raw: dict[str, Any],
+        patched: dict[str, Any],
+        shown_id: str | None,
+    ) -> None:
+        """RL003 for a rule that cites no reference: none at all, or only a `source` text."""
+        found = uncited(raw, f"rule {shown_id or '?'}")
+        if found is not None:
+            key, message = found
+            if key is None:
+                patched.pop("cite", None)
+                patched["source"] = "-"
+            self.add(document, (*loc, key) if key else loc, "RL003", message, shown_id)
 
     def static_truth(
         self,

@@ -6,6 +6,7 @@ in every file is collected and reported as `file:line:col: message`, not just th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 from collections.abc import Iterable, Mapping
@@ -24,7 +25,9 @@ from icorules.inputs.validation import pydantic_problems
 from icorules.limits import CEILINGS, DEFAULT_LIMITS, Limits
 from icorules.rules import ir
 from icorules.rules.autofix import Autofix, compile_autofix
+from icorules.rules.citations import Citation, Reference, rule_source, unknown_keys
 from icorules.rules.condition import Compiled, compile_condition
+from icorules.rules.derives import Derive, check_derive
 from icorules.rules.params import Parameter, parameters_of
 from icorules.rules.spec import (
     RulesetSpec,
@@ -36,12 +39,6 @@ from icorules.rules.templates import template_problems
 
 
 @dataclass(frozen=True)
-class Derive:
-    kind: str
-    fields: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
 class Rule:
     """A rule ready to run: its text fields plus its compiled patterns (`given` ones first,
     the rule's own fact last), which refer to parameters by name; `params` holds the values
@@ -50,7 +47,7 @@ class Rule:
     id: str
     title: str
     severity: Severity
-    source: str
+    source: str  # the citation in full, as findings give it
     fact: str
     condition: str
     message: str
@@ -65,6 +62,9 @@ class Rule:
     needs_market: bool = False
     given: tuple[tuple[str, str], ...] = ()  # (fact kind, condition text) as written
     autofix: Autofix | None = None
+    cites: tuple[Citation, ...] = ()  # what `source` says, item by item
+    description: str = ""  # what the rule decides and why
+    needs_format: int = 1  # 2: not evaluated for a format-1 proposal
 
     @property
     def condition_ir(self) -> ir.Cond:
@@ -81,6 +81,7 @@ class Ruleset:
     parameters: Mapping[str, Any]  # name -> value in force (default or override)
     parameter_info: Mapping[str, Parameter]  # name -> unit, bounds and meaning
     rules: tuple[Rule, ...]
+    references: Mapping[str, Reference] = dataclasses.field(default_factory=dict)
 
     @property
     def parameter_docs(self) -> dict[str, str]:
@@ -267,6 +268,7 @@ def _load_one(
     overridden = {
         n: v for n, v in params.items() if n in overrides or f"{spec.ruleset}/{n}" in overrides
     }
+    references = {key: Reference.of(key, ref) for key, ref in spec.references.items()}
     rules: list[Rule] = []
     for index, raw in enumerate(spec.rules):
         loc = ("rules", index)
@@ -275,7 +277,9 @@ def _load_one(
         except ValidationError as exc:
             problems.extend(pydantic_problems(exc, RuleSpec, document, document.name, loc))
             continue
-        rule, rule_problems = _compile_rule(rule_spec, loc, document, spec.ruleset, params, limits)
+        rule, rule_problems = _compile_rule(
+            rule_spec, loc, document, spec.ruleset, params, limits, references
+        )
         problems.extend(_blame_overrides(rule_problems, rule_spec, overridden))
         if rule is not None:
             rules.append(rule)
@@ -287,6 +291,7 @@ def _load_one(
         parameters=params,
         parameter_info=info,
         rules=tuple(rules),
+        references=references,
     )
     return ruleset, problems
 
@@ -314,11 +319,17 @@ def _compile_rule(
     ruleset: str,
     params: dict[str, Any],
     limits: Limits = DEFAULT_LIMITS,
+    references: Mapping[str, Reference] | None = None,
 ) -> tuple[Rule | None, list[Problem]]:
     problems: list[Problem] = []
 
     def problem(at: tuple[str | int, ...], message: str) -> None:
         problems.append(document.problem((*loc, *at), f"rule {spec.id}: {message}"))
+
+    known = references if references is not None else {}
+    for (index, key), message in unknown_keys(spec.cite or [], known):
+        problem(("cite", index, key), message)
+    cites, source = rule_source(spec.cite, spec.source, known)
 
     fields = _fields_of(spec.fact, problem, ("fact",))
     if fields is None:
@@ -345,7 +356,7 @@ def _compile_rule(
     for key in ("message", "fix"):
         for message in template_problems(getattr(spec, key), fields, params):
             problem((key,), message)
-    derive = _check_derive(spec, problem)
+    derive = check_derive(spec, problem)
     autofix = compile_autofix(spec, fields, params, problem)
 
     if problems or compiled is None:
@@ -355,7 +366,7 @@ def _compile_rule(
         id=spec.id,
         title=spec.title,
         severity=spec.severity,
-        source=spec.source,
+        source=source,
         fact=spec.fact,
         condition=spec.condition.strip(),
         message=spec.message.strip(),
@@ -370,6 +381,9 @@ def _compile_rule(
         needs_market=spec.needs_market or spec.fact == "market",
         given=tuple((kind, " ".join(text.split())) for kind, text in spec.given.items()),
         autofix=autofix,
+        cites=cites,
+        description=" ".join(spec.description.split()),
+        needs_format=spec.needs_format,
     )
     # What the engines cannot hold is refused here too, so a ruleset that loads will run.
     for found in rule_problems(rule):
@@ -403,39 +417,3 @@ def _compile(
         where = f" (at character {exc.column} of the condition)" if exc.column else ""
         problem(at, f"{exc.message}{where}")
         return None
-
-
-def _check_derive(spec: RuleSpec, problem: Any) -> Derive | None:
-    if spec.derive is None:
-        return None
-    kind = spec.derive.kind
-    if kind not in FACT_KINDS or not FACT_KINDS[kind].derived:
-        derivable = [k for k, c in FACT_KINDS.items() if c.derived]
-        problem(
-            ("derive", "kind"),
-            f"'{kind}' is not a kind rules can derive; derivable kinds: {', '.join(derivable)}",
-        )
-        return None
-    types = field_types(kind)
-    for name, value in spec.derive.fields.items():
-        if name not in types or name == "id":
-            problem(
-                ("derive", "fields", name),
-                f"'{kind}' facts have no field '{name}'{did_you_mean(name, types)}",
-            )
-        elif not _fits(value, types[name]):
-            problem(("derive", "fields", name), f"'{name}' must be {types[name].label}")
-    missing = sorted(set(types) - set(spec.derive.fields) - {"id"})
-    if missing:
-        problem(("derive", "fields"), f"missing field(s) for '{kind}': {', '.join(missing)}")
-    return Derive(kind, dict(spec.derive.fields))
-
-
-def _fits(value: Any, ftype: FieldType) -> bool:
-    if ftype.base is bool:
-        return isinstance(value, bool)
-    if ftype.base in (int, float):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if ftype.base is str:
-        return isinstance(value, str) and (not ftype.choices or value in ftype.choices)
-    return False

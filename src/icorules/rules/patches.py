@@ -86,64 +86,48 @@ def _selected(items: list[Any], selector: str) -> list[int]:
     return out
 
 
+Loc = tuple[str | int, ...]
+Edit = tuple[str, Loc, Any]  # ("set" | "append" | "remove", where, value)
+
+
 def apply_patch(data: Any, op: PatchOp) -> None:
     """Apply one patch step to `data` in place; raises PatchError if the path names nothing."""
-    path = op.set or op.remove or op.append or ""
-    steps = _steps(path)
-    targets: list[Any] = [data]
-    for n, (kind, name) in enumerate(steps[:-1]):
-        nxt: list[Any] = []
-        for target in targets:
-            if kind == "key" and isinstance(target, dict):
-                if name not in target and op.set is not None:
-                    following = steps[n + 1][0]
-                    target[name] = [] if following == "select" else {}
-                if name in target:
-                    nxt.append(target[name])
-            elif kind == "select" and isinstance(target, list):
-                nxt += [target[i] for i in _selected(target, name)]
-        if not nxt:
-            raise PatchError(f"'{path}': nothing at '{_shown(steps[: n + 1])}'")
-        targets = nxt
-    kind, name = steps[-1]
-    changed = 0
-    for target in targets:
-        if kind == "key" and isinstance(target, dict):
-            if op.set is not None:
-                target[name] = copy.deepcopy(op.value)
-                changed += 1
-            elif name in target:
-                if op.remove is not None:
-                    del target[name]
-                elif isinstance(target[name], list):
-                    target[name].append(copy.deepcopy(op.value))
-                else:
-                    raise PatchError(f"'{path}' is not a list, so nothing can be appended")
-                changed += 1
-        elif kind == "select" and isinstance(target, list):
-            chosen = _selected(target, name)
-            if op.append is not None:
-                raise PatchError(f"'{path}': append to a list, not to one element of it")
-            for i in sorted(chosen, reverse=True):
-                if op.remove is not None:
-                    del target[i]
-                else:
-                    target[i] = copy.deepcopy(op.value)
-            changed += len(chosen)
-    if not changed:
-        raise PatchError(f"'{path}' names nothing in the proposal")
+    for kind, loc, value in concrete(data, op):
+        *above, last = loc
+        parent = data
+        for part in above:
+            parent = parent[part]
+        if kind == "append":
+            parent[last].append(copy.deepcopy(value))
+        elif kind == "remove":
+            del parent[last]
+        else:
+            parent[last] = copy.deepcopy(value)
 
 
-Loc = tuple[str | int, ...]
-
-
-def concrete(data: Any, op: PatchOp) -> list[tuple[str, Loc, Any]]:
+def concrete(data: Any, op: PatchOp) -> list[Edit]:
     """The patch step as edits at concrete places in `data`: ("set", loc, value) to give a key
-    (or list element) a value, creating missing keys on the way; ("append", loc, value) to add
-    to the list at loc; ("remove", loc, None). Same paths and selectors as `apply_patch`, which
-    it agrees with; raises PatchError where that would."""
+    (or list element) a value, creating what is missing on the way; ("append", loc, value) to
+    add to the list at loc (starting it if the key is missing); ("remove", loc, None). This is
+    what `apply_patch` does, and what `check --fix` splices into a file's text. Raises
+    PatchError if the path names nothing."""
     path = op.set or op.remove or op.append or ""
     steps = _steps(path)
+    reached = _reach(data, steps, op, path)
+    if isinstance(reached, tuple):  # a `set` below a missing key: one edit creates it
+        return [reached]
+    kind, name = steps[-1]
+    edits = [edit for target, loc in reached for edit in _edits(target, loc, kind, name, op)]
+    if not edits:
+        raise PatchError(f"'{path}' names nothing in the proposal")
+    return edits
+
+
+def _reach(
+    data: Any, steps: list[tuple[str, str]], op: PatchOp, path: str
+) -> list[tuple[Any, Loc]] | Edit:
+    """What the path names above its last step, with where each is; or, for a `set` that meets
+    a missing key, the single edit that creates it with the rest of the path below."""
     targets: list[tuple[Any, Loc]] = [(data, ())]
     for n, (kind, name) in enumerate(steps[:-1]):
         nxt: list[tuple[Any, Loc]] = []
@@ -151,36 +135,39 @@ def concrete(data: Any, op: PatchOp) -> list[tuple[str, Loc, Any]]:
             if kind == "key" and isinstance(target, dict):
                 if name in target:
                     nxt.append((target[name], (*loc, name)))
-                elif op.set is not None:  # set creates what is missing: one edit at this key
-                    return [("set", (*loc, name), _nested(steps[n + 1 :], op.value))]
+                elif op.set is not None:
+                    return ("set", (*loc, name), _nested(steps[n + 1 :], op.value))
             elif kind == "select" and isinstance(target, list):
                 nxt += [(target[i], (*loc, i)) for i in _selected(target, name)]
         if not nxt:
             raise PatchError(f"'{path}': nothing at '{_shown(steps[: n + 1])}'")
         targets = nxt
-    kind, name = steps[-1]
-    edits: list[tuple[str, Loc, Any]] = []
-    for target, loc in targets:
-        if kind == "key" and isinstance(target, dict):
-            if op.set is not None:
-                edits.append(("set", (*loc, name), copy.deepcopy(op.value)))
-            elif name in target and op.remove is not None:
-                edits.append(("remove", (*loc, name), None))
-            elif name in target and isinstance(target[name], list):
-                edits.append(("append", (*loc, name), copy.deepcopy(op.value)))
-            elif name in target:
-                raise PatchError(f"'{path}' is not a list, so nothing can be appended")
-            elif op.append is not None:  # the list is missing: it starts with this item
-                edits.append(("set", (*loc, name), [copy.deepcopy(op.value)]))
-        elif kind == "select" and isinstance(target, list):
-            if op.append is not None:
-                raise PatchError(f"'{path}': append to a list, not to one element of it")
-            for i in sorted(_selected(target, name), reverse=True):
-                edit = "remove" if op.remove is not None else "set"
-                edits.append((edit, (*loc, i), None if edit == "remove" else op.value))
-    if not edits:
-        raise PatchError(f"'{path}' names nothing in the proposal")
-    return edits
+    return targets
+
+
+def _edits(target: Any, loc: Loc, kind: str, name: str, op: PatchOp) -> list[Edit]:
+    """The edits the path's last step makes in one target."""
+    path = op.set or op.remove or op.append or ""
+    if kind == "key" and isinstance(target, dict):
+        here = (*loc, name)
+        if op.set is not None:
+            return [("set", here, copy.deepcopy(op.value))]
+        if name not in target:  # remove: nothing to remove; append: the list starts here
+            return [] if op.remove is not None else [("set", here, [copy.deepcopy(op.value)])]
+        if op.remove is not None:
+            return [("remove", here, None)]
+        if not isinstance(target[name], list):
+            raise PatchError(f"'{path}' is not a list, so nothing can be appended")
+        return [("append", here, copy.deepcopy(op.value))]
+    if kind == "select" and isinstance(target, list):
+        if op.append is not None:
+            raise PatchError(f"'{path}': append to a list, not to one element of it")
+        edit = "remove" if op.remove is not None else "set"
+        return [
+            (edit, (*loc, i), None if edit == "remove" else copy.deepcopy(op.value))
+            for i in sorted(_selected(target, name), reverse=True)
+        ]
+    return []
 
 
 def _nested(steps: list[tuple[str, str]], value: Any) -> Any:

@@ -70,40 +70,47 @@ def _unreadable(text: str, exc: SyntaxError) -> ExpressionError:
     """Python's parser could not read the condition: say why in our words where the text shows
     the slip (an unclosed bracket or quote, `=` for `==`, `&&`, two values with nothing
     between them, a dangling operator); otherwise give the parser's words."""
-
-    def error(message: str, at: int | None) -> ExpressionError:
-        return ExpressionError(f"cannot read the condition: {message}", at)
-
-    opened: list[tuple[str, int]] = []
     tokens = list(_TOKEN.finditer(text))
+    message, at = _unbalanced(tokens) or _slip(tokens) or (exc.msg, exc.offset)
+    return ExpressionError(f"cannot read the condition: {message}", at)
+
+
+def _unbalanced(tokens: list[re.Match[str]]) -> tuple[str, int] | None:
+    """A bracket that closes nothing or is never closed, or a quote never closed."""
+    opened: list[tuple[str, int]] = []
     for token in tokens:
         char = token.group()
         if char in _PAIRS:
             opened.append((char, token.start()))
         elif char in _PAIRS.values():
             if not opened or _PAIRS[opened[-1][0]] != char:
-                return error(f"'{char}' closes nothing", token.start() + 1)
+                return f"'{char}' closes nothing", token.start() + 1
             opened.pop()
         elif char[0] in "'\"" and (len(char) == 1 or char[-1] != char[0]):
-            return error("this text has no closing quote", token.start() + 1)
+            return "this text has no closing quote", token.start() + 1
     if opened:
         char, at = opened[-1]
-        return error(f"'{char}' is never closed", at + 1)
+        return f"'{char}' is never closed", at + 1
+    return None
+
+
+def _slip(tokens: list[re.Match[str]]) -> tuple[str, int] | None:
+    """An operator from another language, two values side by side, or a dangling operator."""
     for token in tokens:
         advice = _SLIPS.get(token.group())
         if advice:
-            return error(advice, token.start() + 1)
+            return advice, token.start() + 1
     for before, token in itertools.pairwise(tokens):
         if _is_value(before.group()) and _is_value(token.group()):
-            return error(
+            return (
                 f"'{token.group()}' follows a value with nothing between them; compare with "
                 "==, !=, <, <=, >, >=, in or not in, and join comparisons with and / or",
                 token.start() + 1,
             )
     if tokens and tokens[-1].group() in _OPERATORS:
         last = tokens[-1]
-        return error(f"the condition ends with '{last.group()}'; what comes after it?", last.end())
-    return error(exc.msg, exc.offset)
+        return f"the condition ends with '{last.group()}'; what comes after it?", last.end()
+    return None
 
 
 def _is_value(token: str) -> bool:

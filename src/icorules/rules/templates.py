@@ -107,25 +107,68 @@ def template_problems(
     return problems
 
 
-def render(template: str, values: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+MAX_MESSAGE_CHARS = 2_000  # a message or fix longer than this is cut, while it is filled in
+CUT = " … (cut at {limit:,} characters)"
+
+
+class Budget:
+    """Characters a check's findings may still use, counted as they are filled in: a template
+    of thousands of placeholders over a thousand partners would otherwise grow a report
+    without bound. Each message has its own cap too (MAX_MESSAGE_CHARS)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, used: int) -> None:
+        self.left -= used
+        if self.left < 0:
+            raise ReportTooLarge(self.limit)
+
+
+class ReportTooLarge(Exception):
+    """The findings' text passed the whole report's budget."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def render(
+    template: str,
+    values: Mapping[str, Any],
+    params: Mapping[str, Any],
+    budget: Budget | None = None,
+) -> str:
     """Fill a rule's message or fix template from a fact's values (as `for_message` gives
-    them) and the rule's parameters. Raises ValueError for a placeholder the loader refuses."""
+    them) and the rule's parameters, stopping at MAX_MESSAGE_CHARS. Raises ValueError for a
+    placeholder the loader refuses, and ReportTooLarge when `budget` runs out."""
     out: list[str] = []
+    size = 0
     for literal, name, spec, conversion in _PARSER.parse(template):
-        out.append(literal)
-        if name is None:
-            continue
-        problem = _shape_problem(name, spec or "", conversion)
-        if problem is not None:
-            raise ValueError(problem)
-        value = _lookup(name, values, params)
-        try:
-            out.append(format(value, spec or ""))
-        except (TypeError, ValueError):
-            # The loader tried the spec on a value of the field's type, but an optional field
-            # may be absent ({implementation_date:%B %Y} with no date): show it plainly.
-            out.append(str(value))
-    return "".join(out)
+        pieces = [literal]
+        if name is not None:
+            problem = _shape_problem(name, spec or "", conversion)
+            if problem is not None:
+                raise ValueError(problem)
+            value = _lookup(name, values, params)
+            try:
+                pieces.append(format(value, spec or ""))
+            except (TypeError, ValueError):
+                # The loader tried the spec on a value of the field's type, but an optional
+                # field may be absent ({implementation_date:%B %Y} with no date): show it plainly.
+                pieces.append(str(value))
+        for piece in pieces:
+            out.append(piece)
+            size += len(piece)
+        if size > MAX_MESSAGE_CHARS:
+            text = "".join(out)[:MAX_MESSAGE_CHARS] + CUT.format(limit=MAX_MESSAGE_CHARS)
+            break
+    else:
+        text = "".join(out)
+    if budget is not None:
+        budget.spend(len(text))
+    return text
 
 
 def _lookup(name: str, values: Mapping[str, Any], params: Mapping[str, Any]) -> Any:

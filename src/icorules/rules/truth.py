@@ -134,18 +134,30 @@ def _field_satisfiable(ftype: FieldType, tests: list[tuple[str, Any]]) -> bool:
         return True  # unlimited text: only a clash of equalities is impossible
     if ftype.base is dt.date:  # days: whole numbers in order, with nothing between neighbours
         tests = [(op, v.toordinal()) for op, v in tests]
+    excluded = {v for op, v in tests if op == "!="}
+    lo, lo_strict, hi, hi_strict = _bounds(tests)
+    if ftype.base is float:
+        if lo > hi or (lo == hi and (lo_strict or hi_strict)):
+            return False
+        return not (lo == hi and lo in excluded)
+    return _whole_number_between(lo, lo_strict, hi, hi_strict, excluded)
+
+
+def _bounds(tests: list[tuple[str, Any]]) -> tuple[float, bool, float, bool]:
+    """The tightest lower and upper bound the tests set, and whether each is strict."""
     lo, lo_strict, hi, hi_strict = -math.inf, False, math.inf, False
     for op, bound in tests:
         if op in (">", ">=") and (bound > lo or (bound == lo and op == ">")):
             lo, lo_strict = bound, op == ">"
         if op in ("<", "<=") and (bound < hi or (bound == hi and op == "<")):
             hi, hi_strict = bound, op == "<"
-    excluded = {v for op, v in tests if op == "!="}
-    if ftype.base is float:
-        if lo > hi or (lo == hi and (lo_strict or hi_strict)):
-            return False
-        return not (lo == hi and lo in excluded)
-    # whole numbers (and days)
+    return lo, lo_strict, hi, hi_strict
+
+
+def _whole_number_between(
+    lo: float, lo_strict: bool, hi: float, hi_strict: bool, excluded: set[Any]
+) -> bool:
+    """Whether a whole number (or a day) lies within the bounds and is not excluded."""
     low = lo if math.isinf(lo) else math.floor(lo) + 1 if lo_strict else math.ceil(lo)
     high = hi if math.isinf(hi) else math.ceil(hi) - 1 if hi_strict else math.floor(hi)
     if low > high:

@@ -20,7 +20,9 @@ from icorules.rules.loader import ruleset_files
 RULE_TEXT = (
     "title",
     "severity",
+    "cite",
     "source",
+    "description",
     "fact",
     "given",
     "condition",
@@ -28,6 +30,7 @@ RULE_TEXT = (
     "fix",
     "derive",
     "needs_market",
+    "needs_format",
 )
 
 

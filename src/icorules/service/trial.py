@@ -272,7 +272,22 @@ def rule_draft(bundle: RuleBundle, rule: Rule) -> str:
         )
         head.append("parameters:")
         head += [f"  {line}" for line in dumped.splitlines()]
+    head += _references_cited(ruleset, rule)
     return "\n".join([*head, "rules:", *block]) + "\n"
+
+
+def _references_cited(ruleset: Ruleset, rule: Rule) -> list[str]:
+    """The `references:` lines for the documents the rule cites, as its ruleset declares them."""
+    cited = {key for c in rule.cites for key in (c.ref, c.reports) if key}
+    documents = {
+        key: {k: v for k, v in dataclasses.asdict(ref).items() if v and k != "key"}
+        for key, ref in ruleset.references.items()
+        if key in cited
+    }
+    if not documents:
+        return []
+    dumped = yaml.safe_dump(documents, sort_keys=False, allow_unicode=True, width=90)
+    return ["references:", *(f"  {line}" for line in dumped.splitlines())]
 
 
 def _rule_block(rule: Rule) -> list[str]:

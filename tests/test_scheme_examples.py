@@ -1,9 +1,10 @@
-"""One example proposal for every scheme the seed articles describe, with exactly its findings.
+"""One example proposal for every scheme the 2008-09 articles describe, with exactly its findings.
 
-Each scheme's facts (partners, population, model of integration) come from the seeds in
-shared/seeds; what the seeds leave open is invented and said so in examples/README.md, which
-explains every finding asserted here. The expected sets are literal, as in test_examples.py: a
-change in a rule or an example shows up as a diff to review.
+Each scheme's facts (partners, population, model of integration) come from the articles the
+bundled rules cite; what they leave open is invented and said so in each example's
+`description` and in examples/README.md, which explains every finding asserted here. The
+expected sets are literal, as in test_examples.py: a change in a rule or an example shows up as
+a diff to review.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import icorules
 from icorules.cli import cli
 from tests.test_examples import EXPECTED as BASIC_EXPECTED
 from tests.test_market_examples import EXPECTED as BAY_EXPECTED
+from tests.test_pilot_examples import EXPECTED as PILOT_EXPECTED
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -29,11 +31,19 @@ README = EXAMPLES / "README.md"
 CUMBRIA = EXAMPLES / "markets/cumbria.json"
 MORECAMBE_BAY = EXAMPLES / "markets/morecambe-bay.json"
 
-NEEDS_MARKET = ["CHOICE-002", "MKT-001", "MKT-002", "MKT-003", "MKT-003a", "MKT-004"]
+NEEDS_MARKET = [
+    "CHOICE-002",
+    "MKT-001",
+    "MKT-002",
+    "MKT-003",
+    "MKT-003a",
+    "MKT-004",
+    "MKT-004a",
+]
 
 # Every finding of each new example without a market file: (rule, subject id).
 EXPECTED: dict[str, set[tuple[str, str]]] = {
-    # Seeds 000/001: Surrey PCT's bid, practice-based commissioners re-engineering outpatient,
+    # Surrey PCT's bid (reported in 2008), practice-based commissioners re-engineering outpatient,
     # elective and non-elective care with the acute providers.
     "surrey-pbc.json": {
         # The consortium commissions the outpatient care it now also provides (GPwSI clinics);
@@ -43,37 +53,39 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("CLASS-003", "surrey-pbc"),  # the consortium commissions secondary care
         ("ELIG-006a", "surrey-pbc"),  # starts April 2009
     },
-    # Seed 002: NHS Cumbria's second scheme, GPs and community teams around a community
-    # hospital. The seed calls it vertical; with no acute trust partner the rules say horizontal.
+    # Crump (2009): NHS Cumbria's second scheme, GPs and community teams around a community
+    # hospital. The article calls it vertical; with no acute trust partner the rules say horizontal.
     "cumbria-community-hospitals.json": {
         ("CLASS-001", "cumbria-community-hospitals"),
         ("ELIG-006a", "cumbria-community-hospitals"),
     },
-    # Seeds 001/003: primary, community and acute foundation trust services for diabetes and end
-    # of life, 170,000+ patients, supported (not led) by the private sector.
+    # 2008 reports and Panting (2009): primary, community and acute foundation trust services
+    # for diabetes and end of life, 170,000+ patients, supported (not led) by the private sector.
     "diabetes-end-of-life-vertical.json": {
         ("CLASS-002", "diabetes-end-of-life-vertical"),
         ("ELIG-006a", "diabetes-end-of-life-vertical"),
     },
-    # Seeds 001/003: PBC consortium, PCT, mental health trust, local authority and New Deal for
-    # Communities; the NDC partnership is none of Box 1's types.
+    # 2008 reports and Panting (2009): PBC consortium, PCT, mental health trust, local authority
+    # and New Deal for Communities; the NDC partnership is none of Box 1's types.
     "working-age-mental-health.yaml": {
         ("ELIG-009", "EB-NDC"),
         ("CLASS-001", "working-age-mental-health"),
         ("ELIG-006a", "working-age-mental-health"),
     },
-    # Seed 001: PBC consortium, PCT and acute trust as a virtual urgent care organisation, 150,000.
+    # November 2008 report: PBC consortium, PCT and acute trust as a virtual urgent care
+    # organisation for 150,000 people.
     "virtual-urgent-care.json": {
         ("CLASS-002", "virtual-urgent-care"),
     },
-    # Seeds 001/003: a not-for-profit CIC run as a social enterprise providing HMO services.
+    # 2008 reports and Panting (2009): a not-for-profit CIC run as a social enterprise providing
+    # HMO services.
     "community-interest-company-hmo.json": {
         ("CLASS-001", "community-interest-company-hmo"),
         ("CLASS-003", "community-interest-company-hmo"),
         ("CLASS-004", "community-interest-company-hmo"),
         ("ELIG-006a", "community-interest-company-hmo"),  # a new organisation: October 2009
     },
-    # Seed 002: the Surrey end-of-life extension run by a PBC group with Integrated Health
+    # Crump (2009): the Surrey end-of-life extension run by a PBC group with Integrated Health
     # Partners, already running, funded from PBC money, outside the national programme.
     "surrey-ihp-end-of-life.json": {
         ("ELIG-005", "surrey-ihp-end-of-life"),  # a local one-year review, not the national one
@@ -93,6 +105,10 @@ CUMBRIA_EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("MKT-004", "5NE/community_nursing"),
         ("MKT-004", "5NE/community_hospital"),
         ("MKT-004", "5NE/specialist_nursing"),
+        # Only NHS Cumbria's South Lakeland teams join: their own share is smaller.
+        ("MKT-004a", "5NE/community_nursing"),
+        ("MKT-004a", "5NE/community_hospital"),
+        ("MKT-004a", "5NE/specialist_nursing"),
         ("CHOICE-002", "community_nursing"),
         ("CHOICE-002", "community_hospital"),
         ("CHOICE-002", "specialist_nursing"),
@@ -103,8 +119,13 @@ CUMBRIA_EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("MKT-004", "5NE/community_nursing"),
         ("MKT-004", "5NE/community_hospital"),
         ("MKT-004", "5NE/intermediate_care"),
-        # One independent physiotherapy firm beside NHS Cumbria's therapists: 99% share.
+        # One independent physiotherapy firm beside NHS Cumbria's therapists: 91% share.
         ("MKT-004", "5NE/therapies"),
+        # Only NHS Cumbria's locality team joins: the pilot's own share is a few percent.
+        ("MKT-004a", "5NE/community_nursing"),
+        ("MKT-004a", "5NE/community_hospital"),
+        ("MKT-004a", "5NE/intermediate_care"),
+        ("MKT-004a", "5NE/therapies"),
         ("CHOICE-002", "community_nursing"),
         ("CHOICE-002", "community_hospital"),
         ("CHOICE-002", "intermediate_care"),
@@ -173,7 +194,10 @@ def test_community_hospital_scheme_is_small_and_rural() -> None:
     registered = sum(p["list_size"] for p in practices(scheme))
     assert registered == 21_600
     assert registered < sum(p["list_size"] for p in practices(south_lakeland)) / 4
-    assert scheme["pct_areas"] == south_lakeland["pct_areas"]
+    same = ("code", "name", "population", "commissioner")
+    assert [{k: a[k] for k in same} for a in scheme["pct_areas"]] == [
+        {k: a[k] for k in same} for a in south_lakeland["pct_areas"]
+    ]
     assert not {p["id"] for p in practices(scheme)} & {p["id"] for p in practices(south_lakeland)}
     assert "nhs_trust" not in org_types(scheme) and "foundation_trust" not in org_types(scheme)
 
@@ -193,15 +217,23 @@ def test_cumbria_market_covers_both_schemes() -> None:
     assert 6_000 <= sum(p["size"] for p in listed_practices) / len(listed_practices) <= 6_700
     # NHS Cumbria alone provides these, as PCT provider arms usually did in 2008.
     for service in ("community_nursing", "community_hospital", "intermediate_care"):
-        assert [p["id"] for p in providers.values() if service in p["services"]] == ["NHS-CUMBRIA"]
+        assert [p["id"] for p in providers.values() if service in lines_of(p)] == ["NHS-CUMBRIA"]
     measures: dict[str, set[str]] = {}
     for p in providers.values():
-        for service in p["services"]:
-            measures.setdefault(service, set()).add(p["size_measure"])
+        for entry in p["services"]:
+            line = entry if isinstance(entry, str) else entry["service"]
+            measure = p.get("size_measure") if isinstance(entry, str) else entry["size_measure"]
+            measures.setdefault(line, set()).add(measure)
     assert {s: m for s, m in measures.items() if len(m) > 1} == {}
+    # Format 2 gives NHS Cumbria's size in each of its lines.
+    assert all(isinstance(e, dict) for e in providers["NHS-CUMBRIA"]["services"])
 
 
-# --- the seeds' facts carried over ------------------------------------------------------------
+def lines_of(provider: dict[str, Any]) -> list[str]:
+    return [e if isinstance(e, str) else e["service"] for e in provider["services"]]
+
+
+# --- the articles' facts carried over ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -215,7 +247,9 @@ def test_every_new_example_rests_on_registered_lists(name: str) -> None:
         assert re.fullmatch(r"[A-Z0-9]{3,5}", area["code"])
         in_area = sum(p["list_size"] for p in practices(data) if p["pct"] == area["code"])
         assert 0 < in_area / area["population"] <= 0.6  # "smaller than PCT areas"
-        assert area["supports_bid"] is True
+        supporter = {s["id"]: s["status"] for s in data.get("stakeholders", [])}
+        said = area.get("commissioner_support", supporter.get(area["commissioner"]))
+        assert said == "supports"
 
 
 @pytest.mark.parametrize(
@@ -275,7 +309,7 @@ def test_partners_and_population(name: str, registered: int, types: set[str]) ->
     assert org_types(data) == types
 
 
-def test_seed_figures() -> None:
+def test_article_figures() -> None:
     diabetes = load("diabetes-end-of-life-vertical.json")
     assert sum(p["list_size"] for p in practices(diabetes)) > 170_000  # "more than 170,000"
     urgent = load("virtual-urgent-care.json")
@@ -387,6 +421,7 @@ ALL_EXPECTED = {
     **{name: (None, found) for name, found in BASIC_EXPECTED.items()},
     **{f"{name}.json": (MORECAMBE_BAY, found) for name, found in BAY_EXPECTED.items()},
     **{name: (None, found) for name, found in EXPECTED.items()},
+    **{name: (None, found) for name, found in PILOT_EXPECTED.items()},
 }
 
 
