@@ -11,8 +11,8 @@ turns both into durable_rules' form and back, one job per module:
   table, and what each chunk is sent;
 - `host`: the engine itself (`Engine`, `get_engine`), driving durable_rules' C core directly.
 
-durable_rules has sharp edges (shared/design/DURABLE_RULES_NOTES.md, and its C source,
-src/rules/*.c); each is handled here:
+durable_rules has sharp edges (see its C source, src/rules/*.c in jruizgit/rules, and the
+pitfalls table in docs/design.md); each is handled here:
 
 - rulesets cannot be unregistered, so each distinct engine ruleset is registered once per
   process, keyed by a hash of its JSON, and reused. Parameter values are not part of that JSON:
