@@ -126,3 +126,13 @@ def test_a_prefix_that_names_no_rule_is_refused() -> None:
     assert (
         str(raised.value) == "--select: no loaded rule id starts with 'GOVV' (did you mean 'GOV'?)"
     )
+
+
+def test_a_format_1_bid_without_a_market_says_its_rules_were_not_evaluated_not_where() -> None:
+    """Rules a format-1 file cannot feed are not evaluated anywhere, so the summary line must
+    not say "in some PCT areas"."""
+    _, text = run("check", ROOT / "examples" / "format-1" / "church-view.json", "--no-color")
+    assert "(the proposal is in format 1: it lacks fields the rule reads;" in text
+    summary = text.rstrip().splitlines()[-1]
+    assert summary.endswith("not evaluated (listed above)")
+    assert "in some PCT areas" not in summary

@@ -132,8 +132,10 @@ def _summary_line(out: _Writer, report: Report, fail_on: FailOn) -> str:
         extra += f"; {s.not_evaluated} not evaluated (they need a market context: --market FILE)"
     elif len(groups) == 1:
         extra += f"; {s.not_evaluated} not evaluated {groups[0].describe()}"
-    elif groups:
+    elif groups and all(g.areas for g in groups):
         extra += f"; {s.not_evaluated} not evaluated in some PCT areas (listed above)"
+    elif groups:
+        extra += f"; {s.not_evaluated} not evaluated (listed above)"
     if s.ignored:
         extra += f"; {s.ignored} ignored"
     if report.elapsed_ms is not None:
