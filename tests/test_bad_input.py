@@ -56,7 +56,6 @@ NOT_IN_MANIFEST = {
     "rulesets/given_many.yaml",
     "rulesets/arithmetic_left.yaml",
 }
-SECONDS = 10  # each corpus entry: far more than any takes, far less than a hang
 
 
 def invoke(*args: str | Path) -> Result:
@@ -129,9 +128,7 @@ def test_corpus(entry: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     commands = [entry["run"]] if "run" in entry else DEFAULT_RUN[file.split("/")[0]]
     expected = [f"icorules: {line.replace('{file}', file)}" for line in entry["expect"]]
     for command in commands:
-        started = time.perf_counter()
         result = invoke(*shlex.split(command.format(file=file)))
-        elapsed = time.perf_counter() - started
         assert result.exit_code == 2, (command, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(
             result.exception
@@ -139,7 +136,6 @@ def test_corpus(entry: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
         assert "Traceback" not in result.output
         assert_lines(result.stderr.splitlines(), expected, command)
         assert result.stdout == "", command
-        assert elapsed < SECONDS, (command, elapsed)
 
 
 def test_a_directory_of_bad_rulesets_reports_every_file(tmp_path: Path) -> None:
@@ -203,7 +199,6 @@ def test_a_50_megabyte_file_is_refused_before_it_is_read(tmp_path: Path) -> None
     body = '"x", ' * ((size - len(head) - len(tail)) // 5)
     text = head + body + tail
     (tmp_path / "big.json").write_text(text + " " * (size - len(text)))
-    started = time.perf_counter()
     proc = _bounded(["check", "big.json"], tmp_path)
     _assert_refused(
         proc,
@@ -212,7 +207,6 @@ def test_a_50_megabyte_file_is_refused_before_it_is_read(tmp_path: Path) -> None
             "10,485,760 (raise it with --limit input_bytes=N)"
         ],
     )
-    assert time.perf_counter() - started < 30
 
 
 def test_an_endless_file_is_read_only_up_to_the_limit() -> None:
@@ -229,9 +223,7 @@ def test_an_endless_file_is_read_only_up_to_the_limit() -> None:
 def test_json_nested_10000_deep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("deep.json").write_text('{"id": ' + "[" * 10_000 + "]" * 10_000 + "}\n")
-    started = time.perf_counter()
     lines = assert_input_error(invoke("check", "deep.json"), "deep.json")
-    assert time.perf_counter() - started < 5
     assert lines == [
         "icorules: deep.json:1: the document is nested too deeply; the depth limit is 64 "
         "(raise it with --limit depth=N)"
@@ -339,9 +331,7 @@ def test_more_organisations_than_the_limit(tmp_path: Path, monkeypatch: pytest.M
         for i in range(998)
     ]
     Path("many.json").write_text(json.dumps(data, indent=1))
-    started = time.perf_counter()
     lines = assert_input_error(invoke("check", "many.json"), "many.json")
-    assert time.perf_counter() - started < 2
     assert lines == [
         "icorules: many.json:20:2: organisations: the proposal lists 1,001 organisations; the "
         "organisations limit is 1,000 (raise it with --limit organisations=N)"
@@ -362,10 +352,8 @@ def test_nesting_just_over_the_limit(tmp_path: Path) -> None:
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
-    started = time.perf_counter()
     result = invoke("check", PROPOSALS / "alias_bomb.yaml")
     assert result.exit_code == 2
-    assert time.perf_counter() - started < 1.0
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
@@ -385,10 +373,8 @@ def test_many_unknown_references_are_reported_quickly(tmp_path: Path) -> None:
     data["agreements"][0]["parties"] += [f"ORX-{i:05d}" for i in range(count)]
     path = tmp_path / "many.json"
     path.write_text(json.dumps(data))
-    started = time.perf_counter()
     lines = assert_input_error(invoke("check", path), path)
     assert len(lines) == count
-    assert time.perf_counter() - started < 2.0
 
 
 # -- limits ---------------------------------------------------------------------------------
@@ -602,10 +588,8 @@ def test_a_pipe_nobody_writes_to_is_refused_not_waited_on(
 ) -> None:
     pipe = tmp_path / "fifo.json"
     os.mkfifo(pipe)
-    started = time.perf_counter()
     args = shlex.split(command.format(pipe=pipe, valid=PROPOSALS / "valid.json"))
     lines = assert_input_error(invoke(*args), pipe)
-    assert time.perf_counter() - started < 5
     assert lines == [f"icorules: {pipe}: nothing arrived on the pipe within 0.5 s"]
 
 
@@ -658,11 +642,9 @@ def test_a_folder_holding_a_pipe_does_not_block(tmp_path: Path, quick_pipes: flo
     opened, costs nothing."""
     os.mkfifo(tmp_path / "pipe.json")
     (tmp_path / "bid.json").write_bytes((PROPOSALS / "valid.json").read_bytes())
-    started = time.perf_counter()
     result = invoke("check", tmp_path, "--fail-on", "never")
     assert result.exit_code == 0, result.output
     assert result.stdout.count("Riverside integrated care pilot") == 1
-    assert time.perf_counter() - started < 5
 
 
 @needs_fifo
@@ -788,7 +770,6 @@ def test_120000_agreements_are_refused_at_once_in_little_memory(tmp_path: Path) 
         {"id": f"A{i}", "type": "alliance", "parties": parties} for i in range(120_000)
     ]
     (tmp_path / "many.json").write_text(json.dumps(data))
-    started = time.perf_counter()
     proc = _bounded(["check", "many.json"], tmp_path)
     _assert_refused(
         proc,
@@ -797,7 +778,6 @@ def test_120000_agreements_are_refused_at_once_in_little_memory(tmp_path: Path) 
             "agreements limit is 5,000 (raise it with --limit agreements=N)"
         ],
     )
-    assert time.perf_counter() - started < 15
 
 
 # -- numbers --------------------------------------------------------------------------------

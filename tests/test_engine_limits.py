@@ -349,14 +349,12 @@ def test_a_join_of_1000_partners_and_5000_agreements_is_refused_before_it_runs(
     assert len(JOIN_RULESET.splitlines()) == 12
     (tmp_path / "bid.json").write_text(json.dumps(big_bid(1000, 5000)))
     (tmp_path / "join.yaml").write_text(JOIN_RULESET)
-    started = time.perf_counter()
     done = _bounded([*CLI, "check", str(tmp_path / "bid.json"), "-r", str(tmp_path / "join.yaml")])
     assert done.returncode == 2, (done.returncode, done.stderr[-500:])
     assert "Traceback" not in done.stderr
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"icorules: {tmp_path / 'join.yaml'}:4: rule J-001 joins 1,000 partner")
     assert "(5,000,000 combinations)" in line and "the join_product limit is 250,000" in line
-    assert time.perf_counter() - started < 30
 
 
 @pytest.mark.slow
@@ -375,14 +373,12 @@ def test_1000_rules_of_60_tests_over_1000_organisations_are_refused_before_they_
     ]
     path = write(tmp_path, rules)
     (tmp_path / "bid.json").write_text(json.dumps(big_bid(1000, 10)))
-    started = time.perf_counter()
     bid = str(tmp_path / "bid.json")
     done = _bounded([*CLI, "check", bid, "-r", str(path), "--limit", "expression_length=5000"])
     assert done.returncode == 2, (done.returncode, done.stderr[-500:])
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"icorules: {tmp_path / 'bid.json'}: the rules could make 31,000,000")
     assert "the matches limit is 250,000" in line
-    assert time.perf_counter() - started < 60
 
 
 # -- planning stays linear ------------------------------------------------------------------------
@@ -411,4 +407,3 @@ def test_planning_engine_rulesets_is_linear_in_the_rules(tmp_path: Path) -> None
 
     small, large = timed(500), timed(2000)
     assert large < 8 * small + 0.5, (small, large)  # linear: about 4 times
-    assert large < 10

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from icorules.analysis.derive import derive_facts
+from icorules.analysis.fact_base import Fact
 from icorules.analysis.graph import build_graph
-from icorules.engines import check_cost, fact_record, get_backend
-from icorules.errors import InputError, did_you_mean
+from icorules.engines import Match, check_cost, fact_record, get_backend
+from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document
 from icorules.inputs.formats import FORMAT_1_NEEDS
 from icorules.inputs.market import Market, load_market, reconcile
 from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
-from icorules.results.findings import build_findings, construct
+from icorules.results.findings import FactKey, Finding, build_findings, construct
 from icorules.results.outcome import CheckResult
 from icorules.results.report import (
     NO_MARKET,
@@ -40,6 +41,7 @@ from icorules.results.waivers import (
     split_waived,
 )
 from icorules.rules.loader import RuleBundle, load_rulesets
+from icorules.rules.templates import Budget, ReportTooLarge
 
 ProposalSource = str | Path | dict[str, Any] | Proposal | Document
 RulesetSource = RuleBundle | Iterable[str | Path] | None
@@ -161,7 +163,9 @@ def run_check(
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     skipped += [r.id for r in bundle.rules if r.needs_format > model.format_version]
     dropped = {*skipped, *ignored}
-    findings = [f for f in build_findings(matches, bundle, by_key) if f.rule not in dropped]
+    findings = [
+        f for f in _findings(matches, bundle, by_key, limits, document) if f.rule not in dropped
+    ]
     explained = None
     if explain or explain_rules:
         from icorules.rules.explain import explain_check
@@ -244,6 +248,23 @@ def run_check(
 # ~35 ms of each check.
 _checked_markets: dict[int, Market] = {}
 _CHECKED_KEPT = 8
+
+
+def _findings(
+    matches: Sequence[Match],
+    bundle: RuleBundle,
+    facts: Mapping[FactKey, Fact],
+    limits: Limits,
+    document: Document | None,
+) -> list[Finding]:
+    """The findings, within the report_chars limit counted while their text is filled in."""
+    try:
+        return build_findings(matches, bundle, facts, Budget(limits.report_chars))
+    except ReportTooLarge:
+        found = "the messages and fixes of this proposal's findings are longer than a report may be"
+        where = document.name if document is not None else "<proposal>"
+        problem = Problem(where, None, None, limits.exceeded("report_chars", found))
+        raise InputError([problem]) from None
 
 
 def _market_context(source: MarketSource, limits: Limits) -> Market:

@@ -19,6 +19,8 @@ team edited), so each stage has a budget, checked before the expensive step it p
     join_product       combinations of facts that rules with `given` join on one proposal:
                        for each such rule, the product of the facts each pattern can match
                        (before the engine runs)
+    report_chars       characters in one proposal's findings' messages and fixes, counted
+                       while they are filled in (each is also cut at 2,000)
 
 The defaults are far above any real bid or ruleset. Raise one with `Limits(name=N)` in Python
 or `--limit name=N` on the command line; `depth`, `expression_depth` and `rules` have ceilings
@@ -62,6 +64,7 @@ class Limits:
     rules: int = 5_000
     matches: int = 250_000
     join_product: int = 250_000
+    report_chars: int = 20_000_000
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

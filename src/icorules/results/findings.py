@@ -19,7 +19,7 @@ from icorules.analysis.facts import Fact
 from icorules.engines import Match, gc_paused
 from icorules.rules.loader import RuleBundle
 from icorules.rules.spec import Severity
-from icorules.rules.templates import display, for_message, render
+from icorules.rules.templates import Budget, display, for_message, render
 
 __all__ = [
     "SEVERITY_RANK",
@@ -118,16 +118,23 @@ FactKey = tuple[str, str]  # (kind, id)
 
 
 def build_findings(
-    matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[FactKey, Fact]
+    matches: Sequence[Match],
+    bundle: RuleBundle,
+    facts: Mapping[FactKey, Fact],
+    budget: Budget | None = None,
 ) -> list[Finding]:
     """One finding per match, in a stable order (severity, rule, subject). `facts` are the
-    check's facts by (kind, id); a match on a fact rules derived has none."""
+    check's facts by (kind, id); a match on a fact rules derived has none. The messages and
+    fixes spend `budget` as they are filled in (ReportTooLarge when it runs out)."""
     with gc_paused():  # thousands of findings with many rules: see engine.gc_paused
-        return _build_findings(matches, bundle, facts)
+        return _build_findings(matches, bundle, facts, budget)
 
 
 def _build_findings(
-    matches: Sequence[Match], bundle: RuleBundle, facts: Mapping[FactKey, Fact]
+    matches: Sequence[Match],
+    bundle: RuleBundle,
+    facts: Mapping[FactKey, Fact],
+    budget: Budget | None,
 ) -> list[Finding]:
     findings = []
     # Per subject, worked out once: with many rules, one fact is the subject of many findings.
@@ -144,9 +151,9 @@ def _build_findings(
                 rule=rule.id,
                 severity=rule.severity,
                 title=rule.title,
-                message=render(rule.message, fields, rule.params),
+                message=render(rule.message, fields, rule.params, budget),
                 source=rule.source,
-                fix=render(rule.fix, fields, rule.params),
+                fix=render(rule.fix, fields, rule.params, budget),
                 subject=subject,
                 evidence={name: display(values.get(name)) for name in rule.reads},
                 ruleset=rule.ruleset,
