@@ -18,9 +18,6 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 MAX_LINES = 450
-# Being rewritten: to be removed when that lands (pyproject.toml exempts the same folder from
-# ruff's complexity check, C901).
-EXEMPT_FROM_LENGTH = ("icorules/rules/",)
 
 
 # -- modules -------------------------------------------------------------------------------
@@ -182,12 +179,10 @@ def test_no_import_cycles() -> None:
 
 
 def long_modules(src: Path, limit: int = MAX_LINES) -> list[str]:
-    """Modules over `limit` lines (outside the folders exempt for now)."""
+    """Modules over `limit` lines."""
     too_long = []
     for path in modules(src).values():
         relative = path.relative_to(src).as_posix()
-        if relative.startswith(EXEMPT_FROM_LENGTH):
-            continue
         lines = len(path.read_text(encoding="utf-8").splitlines())
         if lines > limit:
             too_long.append(f"{relative}: {lines} lines")
@@ -369,7 +364,7 @@ def test_cycle_check_allows_what_is_not_a_cycle(tmp_path: Path) -> None:
     ]
 
 
-def test_length_check_counts_lines_and_exempts_rules(tmp_path: Path) -> None:
+def test_length_check_counts_lines_in_every_package(tmp_path: Path) -> None:
     src = _tree(
         tmp_path,
         {
@@ -383,6 +378,7 @@ def test_length_check_counts_lines_and_exempts_rules(tmp_path: Path) -> None:
     assert long_modules(src) == [
         f"icorules/engines/long.py: {MAX_LINES + 1} lines",
         f"icorules/long.py: {MAX_LINES + 1} lines",
+        f"icorules/rules/long.py: {MAX_LINES + 1} lines",
     ]
 
 

@@ -337,18 +337,7 @@ def _compile_rule(
     if FACT_KINDS[spec.fact].derived and spec.derive is not None and spec.derive.kind == spec.fact:
         problem(("derive",), "a rule cannot derive the kind of fact it matches (it would loop)")
 
-    patterns: list[ir.Pattern] = []
-    for kind, text in spec.given.items():
-        given_fields = _fields_of(kind, problem, ("given", kind))
-        if given_fields is None:
-            continue
-        if kind == spec.fact:
-            problem(("given", kind), "'given' must name a different kind from 'fact'")
-            continue
-        compiled = _compile(text, given_fields, params, kind, problem, ("given", kind), limits)
-        if compiled is not None:
-            patterns.append(ir.Pattern(kind, compiled.condition, subject=False))
-
+    patterns = _given_patterns(spec, params, problem, limits)
     compiled = _compile(spec.condition, fields, params, spec.fact, problem, ("condition",), limits)
     if compiled is not None:
         patterns.append(ir.Pattern(spec.fact, compiled.condition, subject=True))
@@ -389,6 +378,24 @@ def _compile_rule(
     for found in rule_problems(rule):
         problem(("condition",) if found.given is None else ("given", found.given), found.message)
     return (None, problems) if problems else (rule, [])
+
+
+def _given_patterns(
+    spec: RuleSpec, params: dict[str, Any], problem: Any, limits: Limits
+) -> list[ir.Pattern]:
+    """The compiled `given` patterns: facts of other kinds that must exist for the rule to fire."""
+    patterns: list[ir.Pattern] = []
+    for kind, text in spec.given.items():
+        given_fields = _fields_of(kind, problem, ("given", kind))
+        if given_fields is None:
+            continue
+        if kind == spec.fact:
+            problem(("given", kind), "'given' must name a different kind from 'fact'")
+            continue
+        compiled = _compile(text, given_fields, params, kind, problem, ("given", kind), limits)
+        if compiled is not None:
+            patterns.append(ir.Pattern(kind, compiled.condition, subject=False))
+    return patterns
 
 
 def _fields_of(kind: str, problem: Any, at: tuple[str, ...]) -> dict[str, FieldType] | None:
