@@ -32,7 +32,8 @@ NUMBER = (int, float)
 MAX_IN_LIST = 200  # values in one list: a condition is short text a person reads
 MAX_NUMBER = 2**53  # facts keep 53-bit whole numbers and 4 decimal places (engines.fact_record)
 
-_OPS: dict[type[ast.cmpop], ir.CompareOp] = {
+# The operators a condition may use, as the typed form writes them (explain shows them too).
+COMPARISONS: dict[type[ast.cmpop], ir.CompareOp] = {
     ast.Lt: "<",
     ast.LtE: "<=",
     ast.Gt: ">",
@@ -40,7 +41,7 @@ _OPS: dict[type[ast.cmpop], ir.CompareOp] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
 }
-_ARITH: dict[type[ast.operator], ir.ArithOp] = {
+ARITHMETIC: dict[type[ast.operator], ir.ArithOp] = {
     ast.Add: "+",
     ast.Sub: "-",
     ast.Mult: "*",
@@ -134,12 +135,12 @@ class _Compiler:
     def comparison(self, left: ast.AST, op: ast.cmpop, right: ast.AST, negate: bool) -> ir.Cond:
         if isinstance(op, ast.In | ast.NotIn):
             return self.membership(left, right, isinstance(op, ast.NotIn) != negate)
-        if type(op) not in _OPS:
+        if type(op) not in COMPARISONS:
             raise self.fail(
                 right,
                 f"the operator '{op_text(op)}' is not allowed; use == != < <= > >= in, not in",
             )
-        code = _OPS[type(op)]
+        code = COMPARISONS[type(op)]
         a, b = self.operand(left), self.operand(right)
         if not isinstance(a, ir.FieldRef):
             if not isinstance(b, ir.FieldRef):
@@ -194,7 +195,7 @@ class _Compiler:
             return self.negative(node)
         if isinstance(node, ast.List | ast.Tuple):
             return self.literal_list(node)
-        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        if isinstance(node, ast.BinOp) and type(node.op) in ARITHMETIC:
             return self.arithmetic(node)
         raise self.fail(node, f"{describe(node)} is not allowed in a condition")
 
@@ -257,7 +258,7 @@ class _Compiler:
             assert not isinstance(side, _List)
             sides.append(side)
         a, b = sides
-        op = _ARITH[type(node.op)]
+        op = ARITHMETIC[type(node.op)]
         if ir.fixed(a) and ir.fixed(b):
             try:
                 folded = ir.fold(op, ir.param_value(a, self.params), ir.param_value(b, self.params))

@@ -21,22 +21,12 @@ from icorules.engines.reference import value as value_of
 from icorules.errors import InputError, did_you_mean
 from icorules.results.findings import Explained, Finding, Subject
 from icorules.rules import ir
-from icorules.rules.condition import compile_condition
+from icorules.rules.condition import ARITHMETIC, COMPARISONS, compile_condition
 from icorules.rules.loader import Rule, RuleBundle
 from icorules.rules.syntax import ExpressionError
 
 YES, NO = "✓", "✗"
-_OP_TEXT = {
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-    ast.In: "in",
-    ast.NotIn: "not in",
-}
-_ARITH_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_OP_TEXT: dict[type[ast.cmpop], str] = {**COMPARISONS, ast.In: "in", ast.NotIn: "not in"}
 MAX_GIVEN_SHOWN = 3  # facts shown when no fact of a `given` kind qualifies
 
 
@@ -140,7 +130,7 @@ class _Condition:
         if isinstance(node, ast.Attribute):
             return f"params.{node.attr} ({format_value(self.params.get(node.attr))})"
         if isinstance(node, ast.BinOp):
-            symbol = _ARITH_TEXT.get(type(node.op), "?")
+            symbol = ARITHMETIC.get(type(node.op), "?")
             return f"{self.operand(node.left)} {symbol} {self.operand(node.right)}"
         return self.segment(node)
 
