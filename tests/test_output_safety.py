@@ -145,6 +145,8 @@ def test_github_annotations_escape_properties_and_data() -> None:
 
     line = command("error", "50% done\r\nnext", file="a,b:c.json", line=3, title="T: x")
     assert line == "::error file=a%2Cb%3Ac.json,line=3,title=T%3A x::50%25 done%0D%0Anext"
+    line = command("notice", "a\u2028b\u202ec\x1bd")
+    assert line == "::notice::a\\u2028b\\u202ec\\x1bd"  # shown, never acted on
 
 
 def test_an_output_over_an_input_is_refused(tmp_path: Path) -> None:

@@ -3,13 +3,15 @@
 `::error file=bids/x.json,line=12,col=5,title=GOV-002::message`: GitHub shows these on the
 pull request's changed files and in the run's summary. Severity maps to error, warning and
 notice. Values are escaped as the runner requires (%, CR, LF, and in properties : and ,), so
-text from a bid cannot end the command early or start another.
+text from a bid cannot end the command early or start another; any other control, line- or
+paragraph-separator or bidi character is written as a visible escape, as in the terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from icorules.errors import printable
 from icorules.output.escape import unicode_safe
 from icorules.output.options import RenderOptions
 from icorules.results.outcome import CheckResult, Outcome
@@ -19,7 +21,8 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _data(text: str) -> str:
-    return unicode_safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = unicode_safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(escaped)  # other controls, line separators and bidi overrides, visibly
 
 
 def _property(text: str) -> str:
