@@ -1,5 +1,9 @@
 """What every test shares: a cache directory of its own (icorules.rule_cache writes the
-compiled bundled rules there), so the suite never reads or writes the user's cache."""
+compiled bundled rules there), so the suite never reads or writes the user's cache; and
+hypothesis drawing the same examples on every run, so a red run is a change, not luck.
+
+`HYPOTHESIS_PROFILE=explore pytest -m slow` searches afresh, new examples each run: what it finds
+goes into the tests as an `@example`."""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("default", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pydot
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from icorules.api import run_check
@@ -57,6 +57,7 @@ def _check(name: str, reason: str) -> Any:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=TEXT, reason=TEXT)
+@example(name="=\u2028=", reason="=")  # a line separator reached GitHub annotations raw
 def test_every_format_holds_whatever_the_names_hold(name: str, reason: str) -> None:
     try:
         result = _check(name, reason)
