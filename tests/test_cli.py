@@ -232,3 +232,19 @@ def test_findings_follow_the_order_of_the_proposal(tmp_path: Path) -> None:
     paths = [f["subject"]["path"] for f in report["findings"] if f["rule"] == "GOV-002"]
     indexes = [int(re.search(r"\[(\d+)\]", p).group(1)) for p in paths]
     assert len(indexes) == 9 and indexes == sorted(indexes)
+
+
+def test_python_dash_m_icorules_runs_the_command_line() -> None:
+    """Where the `icorules` script is not on PATH, `python -m icorules` is the same program."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "icorules", "check", "examples/church-view.json", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rules passed" in done.stdout

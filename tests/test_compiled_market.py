@@ -128,3 +128,32 @@ def test_a_market_given_again_is_not_checked_again(monkeypatch: pytest.MonkeyPat
     for _ in range(2):  # a market whose references are wrong is refused every time
         with pytest.raises(InputError, match=r"twice"):
             icorules.check(BAY, market=broken)
+
+
+@pytest.mark.parametrize("name", ["morecambe-bay.json", "morecambe-bay.icm"])
+def test_a_market_the_command_line_loaded_is_not_checked_again_by_the_check(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`icorules check --market` loads the market once (file or compiled) and hands the check
+    the Market: the check does not validate it a second time."""
+    from icorules.api import load_market_file
+    from icorules.inputs import market as market_module
+
+    source = ROOT / "examples" / "markets" / "morecambe-bay.json"
+    if name.endswith(".icm"):
+        assert (
+            CliRunner()
+            .invoke(cli, ["market", "compile", str(source), "-o", str(tmp_path / name)])
+            .exit_code
+            == 0
+        )
+        source = tmp_path / name
+    calls: list[int] = []
+    real = market_module.market_references
+    monkeypatch.setattr(
+        market_module, "market_references", lambda data: calls.append(1) or real(data)
+    )
+    area = load_market_file(source)
+    loaded = len(calls)
+    assert icorules.check(BAY, market=area).findings is not None
+    assert len(calls) == loaded

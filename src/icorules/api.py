@@ -271,24 +271,27 @@ def _market_context(source: MarketSource, limits: Limits) -> Market:
     assert source is not None
     if isinstance(source, Market) and _checked_markets.get(id(source)) is source:
         return source
-    market = load_market_file(source, limits)
-    _checked_markets[id(market)] = market
-    while len(_checked_markets) > _CHECKED_KEPT:
-        del _checked_markets[next(iter(_checked_markets))]
-    return market
+    return load_market_file(source, limits)
 
 
 def load_market_file(
     source: str | Path | dict[str, Any] | Market, limits: Limits = DEFAULT_LIMITS
 ) -> Market:
     """A market from a market file (JSON or YAML), a compiled one (`.icm`, from `icorules
-    market compile`), a dict or a Market."""
+    market compile`), a dict or a Market; checked once, so a check given it is not checked
+    again."""
+    market: Market | None = None
     if isinstance(source, str | Path):
         from icorules.compiled_market import is_compiled, load_compiled
 
         if is_compiled(source):
-            return load_compiled(source, limits)
-    return load_market(source, limits=limits)
+            market = load_compiled(source, limits)
+    if market is None:
+        market = load_market(source, limits=limits)
+    _checked_markets[id(market)] = market
+    while len(_checked_markets) > _CHECKED_KEPT:
+        del _checked_markets[next(iter(_checked_markets))]
+    return market
 
 
 def _not_evaluated(
