@@ -26,7 +26,7 @@ from icorules.analysis.facts import (
 )
 from icorules.analysis.graph import PartnerGraph
 from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, SupportStatus
-from icorules.inputs.proposal import Organisation, PctArea, entries, lines
+from icorules.inputs.proposal import Organisation, PctArea
 
 # The statutory commissioners: a partner of another type that commissions acute care means the
 # pilot itself commissions it.
@@ -58,7 +58,7 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
     evaluation = governance.evaluation
     budget = governance.budget
     practices = [org for org in organisations if org.type is OrgType.gp_practice]
-    settings = {SERVICE_LINES[line] for org in organisations for line in lines(org.provides)}
+    settings = {SERVICE_LINES[line] for org in organisations for line in org.provided_lines}
     types = {org.id: org.type for org in proposal.everyone()}
     shares, pooled = risk(budget), pool(proposal)
     holder = budget.holder if budget else None
@@ -104,7 +104,7 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
             SERVICE_LINES[line] is Setting.acute
             for org in organisations
             if org.type not in STATUTORY_COMMISSIONERS
-            for line in lines(org.commissions)
+            for line in org.commissioned_lines
         ),
         has_social_care_partner=any(org.type in SOCIAL_CARE_PARTNER_TYPES for org in organisations),
         pct_area_count=len(practice_areas(partners)),
@@ -132,7 +132,7 @@ def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
     shares = risk(proposal.governance.budget).shares
     partner_ids = {org.id for org in proposal.organisations}
     for index, org in enumerate(proposal.organisations):
-        provided = set(lines(org.provides))
+        provided = set(org.provided_lines)
         body = partners.body(org.id)
         # A unit and its body are one: what either commissions, the other is conflicted over.
         conflicted = sorted(provided & commissioned.get(body, set()))
@@ -172,7 +172,7 @@ def body_commissions(partners: PartnerGraph) -> dict[str, set[str]]:
     """Body -> the service lines any of its partner organisations commissions."""
     out: dict[str, set[str]] = {}
     for org in partners.proposal.organisations:
-        out.setdefault(partners.body(org.id), set()).update(lines(org.commissions))
+        out.setdefault(partners.body(org.id), set()).update(org.commissioned_lines)
     return out
 
 
@@ -184,8 +184,8 @@ def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
     types = {org.id: org.type for org in proposal.everyone()}
     stakeholders = partners.stakeholders
     for index, agreement in enumerate(proposal.agreements):
-        services = sorted({entry.key for entry in entries(agreement.services)})
-        unsafeguarded = safeguards.uncovered(entries(agreement.services))
+        services = sorted({entry.key for entry in agreement.service_entries})
+        unsafeguarded = safeguards.uncovered(agreement.service_entries)
         yield AgreementFact.trusted(
             id=agreement.id,
             path=f"agreements[{index}]",
@@ -265,11 +265,11 @@ def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
     providers: dict[str, list[str]] = {}
     provided: dict[str, list[Organisation]] = {}
     for org in proposal.organisations:
-        for line in lines(org.provides):
+        for line in org.provided_lines:
             providers.setdefault(line, []).append(org.id)
             provided.setdefault(line, []).append(org)
     for service in sorted(providers):
-        given = [e for org in provided[service] for e in entries(org.provides)]
+        given = [e for org in provided[service] for e in org.provided]
         uncovered = safeguards.uncovered(e for e in given if e.service.value == service)
         yield ServiceLineFact.trusted(
             id=service,
@@ -295,7 +295,7 @@ def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
     area_names = {area.code: area.name for area in proposal.pct_areas}
     first_provider: dict[str, str] = {}
     for index, org in reversed(list(enumerate(proposal.organisations))):
-        for line in lines(org.provides):
+        for line in org.provided_lines:
             first_provider[line] = f"organisations[{index}]"
     for (area, service), measure in partners.markets.items():
         measured = measure.concentration
@@ -331,7 +331,7 @@ def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
 
 
 def provides_acute(org: Organisation) -> bool:
-    return any(SERVICE_LINES[line] is Setting.acute for line in lines(org.provides))
+    return any(SERVICE_LINES[line] is Setting.acute for line in org.provided_lines)
 
 
 def acute_trusts(partners: PartnerGraph) -> frozenset[str]:
