@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import icorules
+from icorules.analysis.graph import PartnerGraph, build_graph
 from icorules.inputs.proposal import entries, lines
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -28,6 +29,27 @@ def test_cached_services_equal_entries_and_lines(path: Path) -> None:
         assert org.provided is org.provided  # worked out once
     for agreement in proposal.agreements:
         assert agreement.service_entries == tuple(entries(agreement.services))
+
+
+def test_entries_made_once_are_what_making_them_gives() -> None:
+    from icorules.inputs.codes import ServiceLine
+    from icorules.inputs.proposal import ProvidedService, ServiceEntry
+
+    line = ServiceLine("outpatients")
+    entry = ServiceEntry(service=line, specialty="diabetes")
+    whole = ServiceEntry(service=line)
+    made = entries([line, entry, whole])
+    assert made == [
+        ProvidedService(service=line),
+        ProvidedService(service=line, specialty="diabetes"),
+        ProvidedService(service=line, specialty=None),
+    ]
+    assert [m.model_fields_set for m in made] == [
+        {"service"},
+        {"service", "specialty"},
+        {"service", "specialty"},
+    ]
+    assert entries([line])[0] is made[0]  # shared: the models are frozen
 
 
 def test_cached_services_leave_the_model_as_it_was() -> None:
@@ -66,3 +88,44 @@ def test_org_ids_remembered_say_what_the_pattern_says(value: object) -> None:
     )
     assert is_org_id(value) is plain
     assert is_org_id(value) is plain  # the second answer is the one remembered
+
+
+def _graphs() -> list[PartnerGraph]:
+    from icorules.inputs.market import load_market
+
+    market = load_market(EXAMPLES / "markets" / "morecambe-bay.json")
+    return [
+        build_graph(icorules.load_proposal(path), market if path.name.startswith("bay-") else None)
+        for path in PROPOSALS
+    ]
+
+
+def test_rows_records_and_lazy_facts_equal_the_fact_objects() -> None:
+    """A check sends the engine records made from rows and makes fact objects on demand: the
+    same records, in the same key order, and the same facts as derive_facts."""
+    from icorules.analysis.derive import derive_facts, derive_rows
+    from icorules.analysis.fact_base import FactsByKey, made
+    from icorules.engines import fact_record, record_of
+
+    for partners in _graphs():
+        rows = derive_rows(partners)
+        facts = derive_facts(partners)
+        assert [made(row) for row in rows] == facts
+        for (cls, values), fact in zip(rows, facts, strict=True):
+            assert set(values) == set(type(fact).model_fields)  # every field given, no other
+            assert list(record_of(cls, values).items()) == list(fact_record(fact).items())
+        lazy = FactsByKey(derive_rows(partners))
+        assert dict(lazy) == {(f.kind, f.id): f for f in facts}
+        assert [list(dict(f).items()) for f in lazy.values()] == [
+            list(dict(f).items()) for f in {(f.kind, f.id): f for f in facts}.values()
+        ]
+
+
+def test_a_lazy_fact_is_made_once() -> None:
+    from icorules.analysis.derive import derive_rows
+    from icorules.analysis.fact_base import FactsByKey
+
+    lazy = FactsByKey(derive_rows(_graphs()[0]))
+    key = next(iter(lazy))
+    assert lazy[key] is lazy[key]
+    assert lazy.get(("partner", "no such id")) is None

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from icorules.analysis.derive import derive_facts
+from icorules.analysis.derive import derive_rows
+from icorules.analysis.fact_base import FactsByKey, made
 from icorules.analysis.graph import build_graph
-from icorules.engines import check_cost, fact_record, get_backend
+from icorules.engines import check_cost, get_backend, record_of
 from icorules.errors import InputError, did_you_mean
 from icorules.inputs.documents import Document
 from icorules.inputs.formats import FORMAT_1_NEEDS
@@ -151,12 +152,13 @@ def run_check(
             raise InputError(errors)
     partner_graph = build_graph(model, context)
     warnings = [*warnings, *partner_graph.warnings]
-    facts = derive_facts(partner_graph)
-    records = [fact_record(f) for f in facts]
+    # The engine gets records; the fact objects are made only for what findings show.
+    rows = derive_rows(partner_graph)
+    records = [record_of(cls, values) for cls, values in rows]
     check_cost(bundle, records, limits, document.name if document else "<proposal>")
     backend = get_backend(engine)
     matches = backend.run(backend.prepare(bundle), records)
-    by_key = {(f.kind, f.id): f for f in facts}
+    by_key = FactsByKey(rows)
     not_evaluated = _not_evaluated(bundle, model, context, ignored)
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     skipped += [r.id for r in bundle.rules if r.needs_format > model.format_version]
@@ -168,7 +170,7 @@ def run_check(
 
         findings, explained = explain_check(
             bundle,
-            facts,
+            [made(row) for row in rows],
             matches,
             findings,
             every_finding=explain,

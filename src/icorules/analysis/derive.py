@@ -1,7 +1,8 @@
 """Deriving the facts of one check from the partner graph and its measures.
 
-One function per fact kind, each taking the partner graph (`proposal_fact(partners)`,
-`partner_facts(partners)`, ...); `derive_facts` puts them together in a stable order: the
+One function per fact kind, each taking the partner graph (`proposal_row(partners)`,
+`partner_rows(partners)`, ...) and giving rows (Fact.row; `proposal_fact`, `partner_facts` ...
+make the objects); `derive_rows` and `derive_facts` put them together in a stable order: the
 proposal, then partners, agreements and PCT areas in file order, then service lines and markets
 in sorted order, then the commitments. The fact kinds themselves are declared in
 icorules.analysis.facts.
@@ -10,10 +11,12 @@ icorules.analysis.facts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from icorules.analysis.budgets import pool, risk
 from icorules.analysis.commitments import written_commitments
 from icorules.analysis.coverage import Safeguards
+from icorules.analysis.fact_base import FactRow, made
 from icorules.analysis.facts import (
     AgreementFact,
     CommitmentFact,
@@ -38,18 +41,24 @@ SOCIAL_CARE_PARTNER_TYPES = (OrgType.local_authority, OrgType.care_trust)
 
 def derive_facts(partners: PartnerGraph) -> list[Fact]:
     """All facts for one check, in a stable order."""
+    return [made(row) for row in derive_rows(partners)]
+
+
+def derive_rows(partners: PartnerGraph) -> list[FactRow[Any]]:
+    """derive_facts as rows (Fact.row): a check sends the engine their records and makes the
+    objects only of the facts its findings show (FactsByKey)."""
     return [
-        proposal_fact(partners),
-        *partner_facts(partners),
-        *agreement_facts(partners),
-        *pct_area_facts(partners),
-        *service_line_facts(partners),
-        *market_facts(partners),
-        *commitment_facts(partners),
+        proposal_row(partners),
+        *partner_rows(partners),
+        *agreement_rows(partners),
+        *pct_area_rows(partners),
+        *service_line_rows(partners),
+        *market_rows(partners),
+        *commitment_rows(partners),
     ]
 
 
-def proposal_fact(partners: PartnerGraph) -> ProposalFact:
+def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
     """The bid as a whole."""
     proposal = partners.proposal
     organisations = proposal.organisations
@@ -62,7 +71,7 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
     types = {org.id: org.type for org in proposal.everyone()}
     shares, pooled = risk(budget), pool(proposal)
     holder = budget.holder if budget else None
-    return ProposalFact.trusted(
+    return ProposalFact.row(
         id=proposal.id,
         path="",
         name=proposal.name,
@@ -124,7 +133,7 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
     )
 
 
-def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
+def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
     """One fact per partner organisation, in file order."""
     proposal = partners.proposal
     lead_component = partners.component_of[proposal.lead]
@@ -136,7 +145,7 @@ def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
         body = partners.body(org.id)
         # A unit and its body are one: what either commissions, the other is conflicted over.
         conflicted = sorted(provided & commissioned.get(body, set()))
-        yield PartnerFact.trusted(
+        yield PartnerFact.row(
             id=org.id,
             path=f"organisations[{index}]",
             name=org.name,
@@ -176,7 +185,7 @@ def body_commissions(partners: PartnerGraph) -> dict[str, set[str]]:
     return out
 
 
-def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
+def agreement_rows(partners: PartnerGraph) -> Iterator[FactRow[AgreementFact]]:
     """One fact per agreement, in file order."""
     proposal = partners.proposal
     safeguards = Safeguards.of(proposal)
@@ -186,7 +195,7 @@ def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
     for index, agreement in enumerate(proposal.agreements):
         services = sorted({entry.key for entry in agreement.service_entries})
         unsafeguarded = safeguards.uncovered(agreement.service_entries)
-        yield AgreementFact.trusted(
+        yield AgreementFact.row(
             id=agreement.id,
             path=f"agreements[{index}]",
             type=agreement.type,
@@ -207,7 +216,7 @@ def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
         )
 
 
-def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
+def pct_area_rows(partners: PartnerGraph) -> Iterator[FactRow[PctAreaFact]]:
     """One fact per PCT area the bid declares, in file order."""
     covered = market_areas(partners)
     for index, area in enumerate(partners.proposal.pct_areas):
@@ -218,7 +227,7 @@ def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
         # file to list it.
         known = area.code in covered and bool(practices)
         support = commissioner_support(partners, area)
-        yield PctAreaFact.trusted(
+        yield PctAreaFact.row(
             id=area.code,
             path=f"pct_areas[{index}]",
             name=area.name,
@@ -256,7 +265,7 @@ def commissioner_support(partners: PartnerGraph, area: PctArea) -> str:
     return SupportStatus.supports.value if area.supports_bid else SupportStatus.pending.value
 
 
-def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
+def service_line_rows(partners: PartnerGraph) -> Iterator[FactRow[ServiceLineFact]]:
     """One fact per service line the partners provide, in sorted order."""
     proposal = partners.proposal
     safeguards = Safeguards.of(proposal)
@@ -271,7 +280,7 @@ def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
     for service in sorted(providers):
         given = [e for org in provided[service] for e in org.provided]
         uncovered = safeguards.uncovered(e for e in given if e.service.value == service)
-        yield ServiceLineFact.trusted(
+        yield ServiceLineFact.row(
             id=service,
             path=safeguards.paths.get(service, "choice_safeguards"),
             setting=SERVICE_LINES[service],
@@ -289,7 +298,7 @@ def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
         )
 
 
-def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
+def market_rows(partners: PartnerGraph) -> Iterator[FactRow[MarketFact]]:
     """One fact per market the partners are in (needs a market file), in sorted order."""
     proposal = partners.proposal
     area_names = {area.code: area.name for area in proposal.pct_areas}
@@ -300,7 +309,7 @@ def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
     for (area, service), measure in partners.markets.items():
         measured = measure.concentration
         area_name = area_names.get(area, area)
-        yield MarketFact.trusted(
+        yield MarketFact.row(
             id=f"{area}/{service}",
             path=first_provider.get(service, ""),
             name=f"{service} in {area_name}",
@@ -322,9 +331,40 @@ def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
         )
 
 
-def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
+def commitment_rows(partners: PartnerGraph) -> Iterator[FactRow[CommitmentFact]]:
     """One fact per agreement (in file order), then per governance arrangement stated."""
     return written_commitments(partners.proposal)
+
+
+# -- the fact objects (tests, fixes, explanations; a check makes only those it shows) -------
+
+
+def proposal_fact(partners: PartnerGraph) -> ProposalFact:
+    return made(proposal_row(partners))
+
+
+def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
+    return map(made, partner_rows(partners))
+
+
+def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
+    return map(made, agreement_rows(partners))
+
+
+def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
+    return map(made, pct_area_rows(partners))
+
+
+def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
+    return map(made, service_line_rows(partners))
+
+
+def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
+    return map(made, market_rows(partners))
+
+
+def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
+    return map(made, commitment_rows(partners))
 
 
 # -- measures more than one kind of fact needs ----------------------------------------------
