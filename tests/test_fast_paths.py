@@ -129,3 +129,27 @@ def test_a_lazy_fact_is_made_once() -> None:
     key = next(iter(lazy))
     assert lazy[key] is lazy[key]
     assert lazy.get(("partner", "no such id")) is None
+
+
+def test_a_market_read_by_load_market_file_is_not_checked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command line reads its market once (load_market_file) and hands the Market to each
+    check: its cross-references are not written out and checked again (~100 ms for the
+    national market in a fresh process)."""
+    import icorules.inputs.market as market_module
+    from icorules.api import load_market_file
+
+    market = load_market_file(EXAMPLES / "markets" / "morecambe-bay.json")
+    calls: list[object] = []
+    real = market_module.market_references
+    monkeypatch.setattr(market_module, "market_references", lambda *a: calls.append(a) or real(*a))
+    before = icorules.check(EXAMPLES / "bay-clean.json", market=market)
+    again = icorules.check(EXAMPLES / "bay-clean.json", market=market)
+    assert calls == []
+    assert again.model_dump(exclude={"elapsed_ms"}) == before.model_dump(exclude={"elapsed_ms"})
+    # A Market made elsewhere is still checked, once.
+    copy = market.model_copy()
+    icorules.check(EXAMPLES / "bay-clean.json", market=copy)
+    icorules.check(EXAMPLES / "bay-clean.json", market=copy)
+    assert len(calls) == 1

@@ -241,22 +241,17 @@ def run_check(
 
 
 # Markets read or checked here, by identity (a few: a service offers several). A Market given
-# again (every check of a batch, a library's loop) is the same object: its cross-references
-# were checked the first time, and writing out and checking a national market again cost
-# ~35 ms of each check.
+# again (every check of a batch, a library's loop, the command line's market, read by
+# load_market_file before its checks) is the same object: its cross-references were checked
+# when it was read, and writing out and checking the national market again cost ~35 ms (in a
+# fresh process ~100 ms) of each check.
 _checked_markets: dict[int, Market] = {}
 _CHECKED_KEPT = 8
 
 
 def _market_context(source: MarketSource, limits: Limits) -> Market:
     assert source is not None
-    if isinstance(source, Market) and _checked_markets.get(id(source)) is source:
-        return source
-    market = load_market_file(source, limits)
-    _checked_markets[id(market)] = market
-    while len(_checked_markets) > _CHECKED_KEPT:
-        del _checked_markets[next(iter(_checked_markets))]
-    return market
+    return load_market_file(source, limits)
 
 
 def load_market_file(
@@ -264,12 +259,20 @@ def load_market_file(
 ) -> Market:
     """A market from a market file (JSON or YAML), a compiled one (`.icm`, from `icorules
     market compile`), a dict or a Market."""
+    if isinstance(source, Market) and _checked_markets.get(id(source)) is source:
+        return source
+    market: Market | None = None
     if isinstance(source, str | Path):
         from icorules.compiled_market import is_compiled, load_compiled
 
         if is_compiled(source):
-            return load_compiled(source, limits)
-    return load_market(source, limits=limits)
+            market = load_compiled(source, limits)
+    if market is None:
+        market = load_market(source, limits=limits)
+    _checked_markets[id(market)] = market
+    while len(_checked_markets) > _CHECKED_KEPT:
+        del _checked_markets[next(iter(_checked_markets))]
+    return market
 
 
 def _not_evaluated(

@@ -22,7 +22,7 @@ META_FIELDS = frozenset({"path"})
 class Fact(BaseModel):
     """Base of every fact kind. `id` names the subject; `path` points into the proposal."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     kind: ClassVar[str]
     derived: ClassVar[bool] = False
 
