@@ -65,7 +65,7 @@ FORMAT: Final = FORMAT_2  # what new files are written in
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
 
 class ServiceEntry(Strict):
