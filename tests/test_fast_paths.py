@@ -153,3 +153,22 @@ def test_a_market_read_by_load_market_file_is_not_checked_again(
     icorules.check(EXAMPLES / "bay-clean.json", market=copy)
     icorules.check(EXAMPLES / "bay-clean.json", market=copy)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["A", "a\u200b", "\u3164", "\u3164x", "", " ", "\u200b", "1", "é", "\u2800", "_x"]
+)
+def test_visible_text_fast_path_says_what_the_full_test_says(text: str) -> None:
+    import unicodedata
+
+    from icorules.inputs.codes import (
+        _BLANK_CHARACTERS,
+        _INVISIBLE_CATEGORIES,
+        has_visible_character,
+    )
+
+    full = any(
+        ch not in _BLANK_CHARACTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        for ch in text
+    )
+    assert has_visible_character(text) is full

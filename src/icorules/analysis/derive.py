@@ -136,44 +136,51 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
 def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
     """One fact per partner organisation, in file order."""
     proposal = partners.proposal
-    lead_component = partners.component_of[proposal.lead]
+    lead, component_of, body_of = proposal.lead, partners.component_of, partners.body_of
+    lead_component = component_of[lead]
     commissioned = body_commissions(partners)
     shares = risk(proposal.governance.budget).shares
     partner_ids = {org.id for org in proposal.organisations}
+    members = partners.members  # looked up once: a partner is tested against each
+    board, dispute = members["board"], members["dispute_resolution"]
+    sharing, submitting = members["information_sharing"], members["data_submission"]
+    risk_sharing, covered = members["risk_sharing"], members["conflict_of_interest"]
+    tied, agreements_of = partners.tied_to_board, partners.agreements_of
     for index, org in enumerate(proposal.organisations):
+        org_id = org.id
         provided = set(org.provided_lines)
-        body = partners.body(org.id)
+        body = body_of.get(org_id, org_id)
         # A unit and its body are one: what either commissions, the other is conflicted over.
         conflicted = sorted(provided & commissioned.get(body, set()))
         yield PartnerFact.row(
-            id=org.id,
+            id=org_id,
             path=f"organisations[{index}]",
             name=org.name,
             type=org.type,
             pct=org.pct or "",
             list_size=org.list_size or 0,
             is_practice=org.type is OrgType.gp_practice,
-            is_lead=org.id == proposal.lead,
+            is_lead=org_id == lead,
             provides_care=bool(provided),
             provides_acute=provides_acute(org),
             service_count=len(provided),
-            agreement_count=len(partners.agreements_of[org.id]),
-            on_board=partners.is_member("board", org.id),
-            agreement_with_board_member=org.id in partners.tied_to_board,
-            in_dispute_procedure=partners.is_member("dispute_resolution", org.id),
-            in_information_sharing=partners.is_member("information_sharing", org.id),
-            in_data_submission=partners.is_member("data_submission", org.id),
-            in_risk_sharing=partners.is_member("risk_sharing", org.id),
-            has_conflict_cover=bool({org.id, body} & partners.members["conflict_of_interest"]),
+            agreement_count=len(agreements_of[org_id]),
+            on_board=org_id in board,
+            agreement_with_board_member=org_id in tied,
+            in_dispute_procedure=org_id in dispute,
+            in_information_sharing=org_id in sharing,
+            in_data_submission=org_id in submitting,
+            in_risk_sharing=org_id in risk_sharing,
+            has_conflict_cover=org_id in covered or body in covered,
             commissions_and_provides=bool(conflicted),
             conflicted_services=", ".join(conflicted),
-            in_lead_component=partners.component_of[org.id] == lead_component,
+            in_lead_component=component_of[org_id] == lead_component,
             body=body,
             is_unit=org.part_of is not None,
             body_is_partner=body in partner_ids,
             ods_code=org.ods_code or "",
-            has_risk_share=org.id in shares,
-            risk_share=round(shares.get(org.id, 0.0), 2),
+            has_risk_share=org_id in shares,
+            risk_share=round(shares.get(org_id, 0.0), 2),
         )
 
 
@@ -371,7 +378,12 @@ def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
 
 
 def provides_acute(org: Organisation) -> bool:
-    return any(SERVICE_LINES[line] is Setting.acute for line in org.provided_lines)
+    return not _ACUTE_LINES.isdisjoint(org.provided_lines)
+
+
+_ACUTE_LINES = frozenset(
+    line for line, setting in SERVICE_LINES.items() if setting is Setting.acute
+)
 
 
 def acute_trusts(partners: PartnerGraph) -> frozenset[str]:

@@ -257,6 +257,8 @@ def is_placeholder(text: str | None) -> bool:
 
 def has_visible_character(text: str) -> bool:
     """`text` shows something: one character that is neither blank nor invisible."""
+    if text[:1].isascii() and text[:1].isalnum():
+        return True  # most texts: an ASCII letter or digit shows, whatever follows it
     return any(
         ch not in _BLANK_CHARACTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
         for ch in text

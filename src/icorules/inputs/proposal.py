@@ -134,7 +134,12 @@ _ENTRIES_KEPT = 1024
 
 def lines(items: list[Any]) -> list[str]:
     """The service lines of a list of services, each once, in order."""
-    return list(dict.fromkeys(entry.service.value for entry in entries(items)))
+    return list(dict.fromkeys(_line(item) for item in items))
+
+
+def _line(item: Any) -> str:
+    line = item.service if isinstance(item, ServiceEntry) else item
+    return str(line._value_ if isinstance(line, ServiceLine) else ServiceLine(line).value)
 
 
 class Organisation(Strict):
@@ -178,7 +183,7 @@ class Organisation(Strict):
     @cached_property
     def provided_lines(self) -> tuple[str, ...]:
         """The lines it provides, each once, in order (lines())."""
-        return tuple(dict.fromkeys(entry.service.value for entry in self.provided))
+        return tuple(lines(self.provides))
 
     @cached_property
     def commissioned_lines(self) -> tuple[str, ...]:
