@@ -6,6 +6,7 @@ proposal -> model -> graph -> facts -> engine -> findings -> report
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -247,6 +248,7 @@ def run_check(
 # fresh process ~100 ms) of each check.
 _checked_markets: dict[int, Market] = {}
 _CHECKED_KEPT = 8
+_checked_lock = threading.Lock()
 
 
 def _market_context(source: MarketSource, limits: Limits) -> Market:
@@ -269,9 +271,10 @@ def load_market_file(
             market = load_compiled(source, limits)
     if market is None:
         market = load_market(source, limits=limits)
-    _checked_markets[id(market)] = market
-    while len(_checked_markets) > _CHECKED_KEPT:
-        del _checked_markets[next(iter(_checked_markets))]
+    with _checked_lock:  # threads (the service, a library's pool) read markets at once
+        _checked_markets[id(market)] = market
+        while len(_checked_markets) > _CHECKED_KEPT:
+            del _checked_markets[next(iter(_checked_markets))]
     return market
 
 
