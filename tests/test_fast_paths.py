@@ -172,3 +172,22 @@ def test_visible_text_fast_path_says_what_the_full_test_says(text: str) -> None:
         for ch in text
     )
     assert has_visible_character(text) is full
+
+
+def test_a_copy_works_its_services_out_again() -> None:
+    """What was worked out from an organisation's fields is not carried into a copy whose
+    fields changed (model_copy(update=...))."""
+    from icorules.inputs.codes import ServiceLine
+
+    proposal = icorules.load_proposal(EXAMPLES / "norfolk-older-people.yaml")
+    org = proposal.organisations[1]
+    assert org.provided_lines  # worked out and kept
+    changed = org.model_copy(update={"provides": [ServiceLine("outpatients")]})
+    assert changed.provided_lines == ("outpatients",)
+    assert changed.commissioned_lines == tuple(lines(changed.commissions))
+    assert org.model_copy().provided_lines == org.provided_lines
+    assert org.model_copy(deep=True) == org
+    agreement = proposal.agreements[0]
+    assert agreement.service_entries is not None
+    emptied = agreement.model_copy(update={"services": []})
+    assert emptied.service_entries == ()

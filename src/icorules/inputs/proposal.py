@@ -12,10 +12,10 @@ fields format 2 added, and their `supports_bid: true` means `commissioner_suppor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -67,6 +67,13 @@ FORMAT: Final = FORMAT_2  # what new files are written in
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, without what was worked out from the fields (an update may change them)."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in set(copied.__dict__) - set(type(self).model_fields):
+            del copied.__dict__[name]  # a cached_property: worked out again when read
+        return copied
+
 
 class ServiceEntry(Strict):
     """A service line, or one specialty under it: `{service: outpatients, specialty: diabetes}`.
@@ -114,8 +121,7 @@ def entries(items: list[Any]) -> list[ProvidedService]:
 
 
 def _entry(item: Any) -> ProvidedService:
-    """Made once per distinct item and shared (the models are frozen): making one took ~4 µs,
-    and a check needs one for each service of each partner."""
+    """Made once per distinct item and shared (frozen models): making one took ~4 µs."""
     key = (item.service, item.specialty) if isinstance(item, ServiceEntry) else item
     made = _entries_made.get(key)
     if made is None:
@@ -123,23 +129,18 @@ def _entry(item: Any) -> ProvidedService:
             made = ProvidedService(service=item.service, specialty=item.specialty)
         else:
             made = ProvidedService(service=item)
-        if len(_entries_made) < _ENTRIES_KEPT:
+        if len(_entries_made) < 1024:  # a few dozen lines and specialties in practice
             _entries_made[key] = made
     return made
 
 
 _entries_made: dict[Any, ProvidedService] = {}
-_ENTRIES_KEPT = 1024
 
 
 def lines(items: list[Any]) -> list[str]:
     """The service lines of a list of services, each once, in order."""
-    return list(dict.fromkeys(_line(item) for item in items))
-
-
-def _line(item: Any) -> str:
-    line = item.service if isinstance(item, ServiceEntry) else item
-    return str(line._value_ if isinstance(line, ServiceLine) else ServiceLine(line).value)
+    found = (item.service if isinstance(item, ServiceEntry) else item for item in items)
+    return list(dict.fromkeys(str(s._value_ if isinstance(s, ServiceLine) else s) for s in found))
 
 
 class Organisation(Strict):
@@ -173,11 +174,9 @@ class Organisation(Strict):
     )
     roles: list[Role] = Field(default_factory=list)
 
-    # Worked out once per organisation (the model is frozen): the facts read them ~250 times
-    # a check, and making them each time was a third of deriving the facts.
+    # Worked out once (frozen model): the facts read them ~250 times a check.
     @cached_property
     def provided(self) -> tuple[ProvidedService, ...]:
-        """`provides` with every item an object (entries())."""
         return tuple(entries(self.provides))
 
     @cached_property
@@ -222,7 +221,6 @@ class Agreement(Strict):
 
     @cached_property
     def service_entries(self) -> tuple[ProvidedService, ...]:
-        """`services` with every item an object (entries()), worked out once."""
         return tuple(entries(self.services))
 
 
