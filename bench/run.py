@@ -98,6 +98,28 @@ def spread(samples: list[float], scale: float = 1.0) -> dict[str, float]:
     return {"median": statistics.median(values), "p10": low, "p90": high, "n": len(values)}
 
 
+def _spin(_: int = 0) -> float:
+    """A fixed pure-Python workload (calibration_ms's, 20 times): its wall seconds."""
+    start = time.perf_counter()
+    for _ in range(20):
+        total = 0
+        for i in range(200_000):
+            total += i * i % 7
+    return time.perf_counter() - start
+
+
+def cores_free() -> float:
+    """How many of the machine's cores two processes got just now: a workload once alone, then
+    twice at once in two forked processes; 2.0 means both ran at full speed, 1.0 that they
+    shared one core (another program, or vCPUs that are two threads of one core)."""
+    import multiprocessing
+
+    alone = _spin()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        both = pool.map(_spin, [0, 1])
+    return round(2 * alone / max(both), 2)
+
+
 def machine() -> dict[str, Any]:
     """How busy and how fast the machine is right now."""
     return {"load": round(os.getloadavg()[0], 2), "calibration_ms": round(calibration_ms(), 2)}
@@ -484,11 +506,26 @@ def section_batch(quick: bool, work: Path) -> dict[str, Any]:
         cmd = [str(cli), "check", folder, "--format", "json", "--no-progress"]
         return _run([*cmd, "-o", str(work / "batch.json")], _installed_env(work))
 
-    variants = {"check_many": check_many_run, "cli": cli_run, "pool": pool_run}
+    def one_run() -> Any:
+        # The baseline, one proposal after another in one forked process: in turn with the
+        # others (so it shares their spells), and this process never starts an engine (its
+        # check_many would then spawn its workers instead of forking them).
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(1, mp_context=fork, initializer=_worker_init) as pool:
+            return list(pool.map(_worker_check, paths, chunksize=len(paths)))
+
+    variants = {
+        "check_many": check_many_run,
+        "cli": cli_run,
+        "pool": pool_run,
+        "one_process": one_run,
+    }
     walls: dict[str, list[float]] = {name: [] for name in variants}
     cpus: dict[str, list[float]] = {name: [] for name in variants}
     results: dict[str, Any] = {}
+    cores: list[float] = []
     for _ in range(repeats):  # in turn, so the variants share the machine's spells
+        cores.append(cores_free())
         for name, run in variants.items():
             children = _children_cpu()
             own = time.process_time()
@@ -496,22 +533,15 @@ def section_batch(quick: bool, work: Path) -> dict[str, Any]:
             results[name] = run()
             walls[name].append(time.perf_counter() - start)
             cpus[name].append(_children_cpu() - children + time.process_time() - own)
+    cores.append(cores_free())
     for name in variants:
         out[name] = {
             "seconds": spread(walls[name]),
             "per_s": spread([count / w for w in walls[name]]),
             "cpu_s": statistics.median(cpus[name]),
         }
-    _worker_init()  # the baseline: one process, one proposal after another
-    own = time.process_time()
-    start = time.perf_counter()
-    single = [_worker_check(p) for p in paths]
-    one = time.perf_counter() - start
-    out["one_process"] = {
-        "seconds": spread([one]),
-        "per_s": spread([count / one]),
-        "cpu_s": time.process_time() - own,
-    }
+    out["cores_free"] = spread(cores)
+    single = results["one_process"]
     out["pool_agrees"] = single == results["pool"]
     out["check_many_agrees"] = [
         (o.summary.error, o.summary.warning, o.summary.info) for o in results["check_many"]
@@ -893,6 +923,20 @@ def _md_engines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _cores_line(batch: dict[str, Any]) -> str:
+    """What two processes could get from the machine, measured before each round: a pool
+    can be no faster than one process by more than this."""
+    if "cores_free" not in batch:
+        return ""
+    got, one = batch["cores_free"], batch["one_process"]["per_s"]["median"]
+    ratio = batch["check_many"]["per_s"]["median"] / one
+    return (
+        f"Two processes got {got['median']:.2f} cores of this machine ({got['p10']:.2f}-"
+        f"{got['p90']:.2f}: a fixed workload run twice at once against once alone); check_many "
+        f"ran {ratio:.2f}x one process. "
+    )
+
+
 def _md_batch(results: dict[str, Any]) -> list[str]:
     batch = results["batch"]
     n, jobs = batch["proposals"], batch["jobs"]
@@ -912,6 +956,7 @@ def _md_batch(results: dict[str, Any]) -> list[str]:
         f"Mean {batch['mean_organisations']:.1f} organisations per bid; {batch['findings']:,} "
         f"findings; check_many and the pool agree with one process: "
         f"{'yes' if batch['check_many_agrees'] and batch['pool_agrees'] else 'NO'}. "
+        + _cores_line(batch)
         + _machine_line(results, "batch"),
         "",
     ]

@@ -18,7 +18,8 @@ from icorules.version import VERSION
 if TYPE_CHECKING:
     from icorules.api import check, default_rulesets
     from icorules.errors import InputError, Problem
-    from icorules.inputs.proposal import Proposal, load_proposal, proposal_schema
+    from icorules.inputs.proposal import Proposal, load_proposal
+    from icorules.inputs.proposal_schema import proposal_schema
     from icorules.limits import Limits
     from icorules.results.findings import Finding, Subject
     from icorules.results.report import Report
@@ -34,7 +35,7 @@ _EXPORTS = {
     "Limits": "icorules.limits",
     "Proposal": "icorules.inputs.proposal",
     "load_proposal": "icorules.inputs.proposal",
-    "proposal_schema": "icorules.inputs.proposal",
+    "proposal_schema": "icorules.inputs.proposal_schema",
     "Report": "icorules.results.report",
     "Rule": "icorules.rules.loader",
     "RuleBundle": "icorules.rules.loader",

@@ -6,15 +6,16 @@ proposal -> model -> graph -> facts -> engine -> findings -> report
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from icorules.analysis.derive import derive_facts
-from icorules.analysis.fact_base import Fact
+from icorules.analysis.derive import derive_rows
+from icorules.analysis.fact_base import Fact, FactsByKey, made
 from icorules.analysis.graph import build_graph
-from icorules.engines import Match, check_cost, fact_record, get_backend
+from icorules.engines import Match, check_cost, get_backend, record_of
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document
 from icorules.inputs.formats import FORMAT_1_NEEDS
@@ -153,12 +154,13 @@ def run_check(
             raise InputError(errors)
     partner_graph = build_graph(model, context)
     warnings = [*warnings, *partner_graph.warnings]
-    facts = derive_facts(partner_graph)
-    records = [fact_record(f) for f in facts]
+    # The engine gets records; the fact objects are made only for what findings show.
+    rows = derive_rows(partner_graph)
+    records = [record_of(cls, values) for cls, values in rows]
     check_cost(bundle, records, limits, document.name if document else "<proposal>")
     backend = get_backend(engine)
     matches = backend.run(backend.prepare(bundle), records)
-    by_key = {(f.kind, f.id): f for f in facts}
+    by_key = FactsByKey(rows)
     not_evaluated = _not_evaluated(bundle, model, context, ignored)
     skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
     skipped += [r.id for r in bundle.rules if r.needs_format > model.format_version]
@@ -172,7 +174,7 @@ def run_check(
 
         findings, explained = explain_check(
             bundle,
-            facts,
+            [made(row) for row in rows],
             matches,
             findings,
             every_finding=explain,
@@ -243,11 +245,13 @@ def run_check(
 
 
 # Markets read or checked here, by identity (a few: a service offers several). A Market given
-# again (every check of a batch, a library's loop) is the same object: its cross-references
-# were checked the first time, and writing out and checking a national market again cost
-# ~35 ms of each check.
+# again (every check of a batch, a library's loop, the command line's market, read by
+# load_market_file before its checks) is the same object: its cross-references were checked
+# when it was read, and writing out and checking the national market again cost ~35 ms (in a
+# fresh process ~100 ms) of each check.
 _checked_markets: dict[int, Market] = {}
 _CHECKED_KEPT = 8
+_checked_lock = threading.Lock()
 
 
 def _findings(
@@ -269,8 +273,6 @@ def _findings(
 
 def _market_context(source: MarketSource, limits: Limits) -> Market:
     assert source is not None
-    if isinstance(source, Market) and _checked_markets.get(id(source)) is source:
-        return source
     return load_market_file(source, limits)
 
 
@@ -280,6 +282,8 @@ def load_market_file(
     """A market from a market file (JSON or YAML), a compiled one (`.icm`, from `icorules
     market compile`), a dict or a Market; checked once, so a check given it is not checked
     again."""
+    if isinstance(source, Market) and _checked_markets.get(id(source)) is source:
+        return source
     market: Market | None = None
     if isinstance(source, str | Path):
         from icorules.compiled_market import is_compiled, load_compiled
@@ -288,9 +292,10 @@ def load_market_file(
             market = load_compiled(source, limits)
     if market is None:
         market = load_market(source, limits=limits)
-    _checked_markets[id(market)] = market
-    while len(_checked_markets) > _CHECKED_KEPT:
-        del _checked_markets[next(iter(_checked_markets))]
+    with _checked_lock:  # threads (the service, a library's pool) read markets at once
+        _checked_markets[id(market)] = market
+        while len(_checked_markets) > _CHECKED_KEPT:
+            del _checked_markets[next(iter(_checked_markets))]
     return market
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from icorules.analysis.fact_base import FactRow
 from icorules.analysis.facts import CommitmentFact
 from icorules.inputs.codes import AgreementStatus
 from icorules.inputs.proposal import Proposal, Written
@@ -27,12 +28,12 @@ class _Stated:
     sign_by: dt.date | None
 
 
-def written_commitments(proposal: Proposal) -> Iterator[CommitmentFact]:
-    """One fact per agreement (in file order), then per arrangement."""
+def written_commitments(proposal: Proposal) -> Iterator[FactRow[CommitmentFact]]:
+    """One fact (a row: Fact.row) per agreement (in file order), then per arrangement."""
     start = proposal.implementation_date
     for stated in _stated(proposal):
         status = stated.status.value if stated.status else "not_stated"
-        yield CommitmentFact.trusted(
+        yield CommitmentFact.row(
             id=stated.id,
             path=stated.path,
             source=stated.source,

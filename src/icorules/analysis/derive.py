@@ -1,7 +1,8 @@
 """Deriving the facts of one check from the partner graph and its measures.
 
-One function per fact kind, each taking the partner graph (`proposal_fact(partners)`,
-`partner_facts(partners)`, ...); `derive_facts` puts them together in a stable order: the
+One function per fact kind, each taking the partner graph (`proposal_row(partners)`,
+`partner_rows(partners)`, ...) and giving rows (Fact.row; `proposal_fact`, `partner_facts` ...
+make the objects); `derive_rows` and `derive_facts` put them together in a stable order: the
 proposal, then partners, agreements and PCT areas in file order, then service lines and markets
 in sorted order, then the commitments. The fact kinds themselves are declared in
 icorules.analysis.facts.
@@ -10,10 +11,12 @@ icorules.analysis.facts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from icorules.analysis.budgets import pool, risk
 from icorules.analysis.commitments import written_commitments
 from icorules.analysis.coverage import Safeguards
+from icorules.analysis.fact_base import FactRow, made
 from icorules.analysis.facts import (
     AgreementFact,
     CommitmentFact,
@@ -26,7 +29,7 @@ from icorules.analysis.facts import (
 )
 from icorules.analysis.graph import PartnerGraph
 from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, SupportStatus
-from icorules.inputs.proposal import Organisation, PctArea, entries, lines
+from icorules.inputs.proposal import Organisation, PctArea
 
 # The statutory commissioners: a partner of another type that commissions acute care means the
 # pilot itself commissions it.
@@ -38,18 +41,24 @@ SOCIAL_CARE_PARTNER_TYPES = (OrgType.local_authority, OrgType.care_trust)
 
 def derive_facts(partners: PartnerGraph) -> list[Fact]:
     """All facts for one check, in a stable order."""
+    return [made(row) for row in derive_rows(partners)]
+
+
+def derive_rows(partners: PartnerGraph) -> list[FactRow[Any]]:
+    """derive_facts as rows (Fact.row): a check sends the engine their records and makes the
+    objects only of the facts its findings show (FactsByKey)."""
     return [
-        proposal_fact(partners),
-        *partner_facts(partners),
-        *agreement_facts(partners),
-        *pct_area_facts(partners),
-        *service_line_facts(partners),
-        *market_facts(partners),
-        *commitment_facts(partners),
+        proposal_row(partners),
+        *partner_rows(partners),
+        *agreement_rows(partners),
+        *pct_area_rows(partners),
+        *service_line_rows(partners),
+        *market_rows(partners),
+        *commitment_rows(partners),
     ]
 
 
-def proposal_fact(partners: PartnerGraph) -> ProposalFact:
+def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
     """The bid as a whole."""
     proposal = partners.proposal
     organisations = proposal.organisations
@@ -58,11 +67,11 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
     evaluation = governance.evaluation
     budget = governance.budget
     practices = [org for org in organisations if org.type is OrgType.gp_practice]
-    settings = {SERVICE_LINES[line] for org in organisations for line in lines(org.provides)}
+    settings = {SERVICE_LINES[line] for org in organisations for line in org.provided_lines}
     types = {org.id: org.type for org in proposal.everyone()}
     shares, pooled = risk(budget), pool(proposal)
     holder = budget.holder if budget else None
-    return ProposalFact.trusted(
+    return ProposalFact.row(
         id=proposal.id,
         path="",
         name=proposal.name,
@@ -104,7 +113,7 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
             SERVICE_LINES[line] is Setting.acute
             for org in organisations
             if org.type not in STATUTORY_COMMISSIONERS
-            for line in lines(org.commissions)
+            for line in org.commissioned_lines
         ),
         has_social_care_partner=any(org.type in SOCIAL_CARE_PARTNER_TYPES for org in organisations),
         pct_area_count=len(practice_areas(partners)),
@@ -124,47 +133,54 @@ def proposal_fact(partners: PartnerGraph) -> ProposalFact:
     )
 
 
-def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
+def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
     """One fact per partner organisation, in file order."""
     proposal = partners.proposal
-    lead_component = partners.component_of[proposal.lead]
+    lead, component_of, body_of = proposal.lead, partners.component_of, partners.body_of
+    lead_component = component_of[lead]
     commissioned = body_commissions(partners)
     shares = risk(proposal.governance.budget).shares
     partner_ids = {org.id for org in proposal.organisations}
+    members = partners.members  # looked up once: a partner is tested against each
+    board, dispute = members["board"], members["dispute_resolution"]
+    sharing, submitting = members["information_sharing"], members["data_submission"]
+    risk_sharing, covered = members["risk_sharing"], members["conflict_of_interest"]
+    tied, agreements_of = partners.tied_to_board, partners.agreements_of
     for index, org in enumerate(proposal.organisations):
-        provided = set(lines(org.provides))
-        body = partners.body(org.id)
+        org_id = org.id
+        provided = set(org.provided_lines)
+        body = body_of.get(org_id, org_id)
         # A unit and its body are one: what either commissions, the other is conflicted over.
         conflicted = sorted(provided & commissioned.get(body, set()))
-        yield PartnerFact.trusted(
-            id=org.id,
+        yield PartnerFact.row(
+            id=org_id,
             path=f"organisations[{index}]",
             name=org.name,
             type=org.type,
             pct=org.pct or "",
             list_size=org.list_size or 0,
             is_practice=org.type is OrgType.gp_practice,
-            is_lead=org.id == proposal.lead,
+            is_lead=org_id == lead,
             provides_care=bool(provided),
             provides_acute=provides_acute(org),
             service_count=len(provided),
-            agreement_count=len(partners.agreements_of[org.id]),
-            on_board=partners.is_member("board", org.id),
-            agreement_with_board_member=org.id in partners.tied_to_board,
-            in_dispute_procedure=partners.is_member("dispute_resolution", org.id),
-            in_information_sharing=partners.is_member("information_sharing", org.id),
-            in_data_submission=partners.is_member("data_submission", org.id),
-            in_risk_sharing=partners.is_member("risk_sharing", org.id),
-            has_conflict_cover=bool({org.id, body} & partners.members["conflict_of_interest"]),
+            agreement_count=len(agreements_of[org_id]),
+            on_board=org_id in board,
+            agreement_with_board_member=org_id in tied,
+            in_dispute_procedure=org_id in dispute,
+            in_information_sharing=org_id in sharing,
+            in_data_submission=org_id in submitting,
+            in_risk_sharing=org_id in risk_sharing,
+            has_conflict_cover=org_id in covered or body in covered,
             commissions_and_provides=bool(conflicted),
             conflicted_services=", ".join(conflicted),
-            in_lead_component=partners.component_of[org.id] == lead_component,
+            in_lead_component=component_of[org_id] == lead_component,
             body=body,
             is_unit=org.part_of is not None,
             body_is_partner=body in partner_ids,
             ods_code=org.ods_code or "",
-            has_risk_share=org.id in shares,
-            risk_share=round(shares.get(org.id, 0.0), 2),
+            has_risk_share=org_id in shares,
+            risk_share=round(shares.get(org_id, 0.0), 2),
         )
 
 
@@ -172,11 +188,11 @@ def body_commissions(partners: PartnerGraph) -> dict[str, set[str]]:
     """Body -> the service lines any of its partner organisations commissions."""
     out: dict[str, set[str]] = {}
     for org in partners.proposal.organisations:
-        out.setdefault(partners.body(org.id), set()).update(lines(org.commissions))
+        out.setdefault(partners.body(org.id), set()).update(org.commissioned_lines)
     return out
 
 
-def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
+def agreement_rows(partners: PartnerGraph) -> Iterator[FactRow[AgreementFact]]:
     """One fact per agreement, in file order."""
     proposal = partners.proposal
     safeguards = Safeguards.of(proposal)
@@ -184,9 +200,9 @@ def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
     types = {org.id: org.type for org in proposal.everyone()}
     stakeholders = partners.stakeholders
     for index, agreement in enumerate(proposal.agreements):
-        services = sorted({entry.key for entry in entries(agreement.services)})
-        unsafeguarded = safeguards.uncovered(entries(agreement.services))
-        yield AgreementFact.trusted(
+        services = sorted({entry.key for entry in agreement.service_entries})
+        unsafeguarded = safeguards.uncovered(agreement.service_entries)
+        yield AgreementFact.row(
             id=agreement.id,
             path=f"agreements[{index}]",
             type=agreement.type,
@@ -207,7 +223,7 @@ def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
         )
 
 
-def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
+def pct_area_rows(partners: PartnerGraph) -> Iterator[FactRow[PctAreaFact]]:
     """One fact per PCT area the bid declares, in file order."""
     covered = market_areas(partners)
     for index, area in enumerate(partners.proposal.pct_areas):
@@ -218,7 +234,7 @@ def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
         # file to list it.
         known = area.code in covered and bool(practices)
         support = commissioner_support(partners, area)
-        yield PctAreaFact.trusted(
+        yield PctAreaFact.row(
             id=area.code,
             path=f"pct_areas[{index}]",
             name=area.name,
@@ -256,7 +272,7 @@ def commissioner_support(partners: PartnerGraph, area: PctArea) -> str:
     return SupportStatus.supports.value if area.supports_bid else SupportStatus.pending.value
 
 
-def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
+def service_line_rows(partners: PartnerGraph) -> Iterator[FactRow[ServiceLineFact]]:
     """One fact per service line the partners provide, in sorted order."""
     proposal = partners.proposal
     safeguards = Safeguards.of(proposal)
@@ -265,13 +281,13 @@ def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
     providers: dict[str, list[str]] = {}
     provided: dict[str, list[Organisation]] = {}
     for org in proposal.organisations:
-        for line in lines(org.provides):
+        for line in org.provided_lines:
             providers.setdefault(line, []).append(org.id)
             provided.setdefault(line, []).append(org)
     for service in sorted(providers):
-        given = [e for org in provided[service] for e in entries(org.provides)]
+        given = [e for org in provided[service] for e in org.provided]
         uncovered = safeguards.uncovered(e for e in given if e.service.value == service)
-        yield ServiceLineFact.trusted(
+        yield ServiceLineFact.row(
             id=service,
             path=safeguards.paths.get(service, "choice_safeguards"),
             setting=SERVICE_LINES[service],
@@ -289,18 +305,18 @@ def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
         )
 
 
-def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
+def market_rows(partners: PartnerGraph) -> Iterator[FactRow[MarketFact]]:
     """One fact per market the partners are in (needs a market file), in sorted order."""
     proposal = partners.proposal
     area_names = {area.code: area.name for area in proposal.pct_areas}
     first_provider: dict[str, str] = {}
     for index, org in reversed(list(enumerate(proposal.organisations))):
-        for line in lines(org.provides):
+        for line in org.provided_lines:
             first_provider[line] = f"organisations[{index}]"
     for (area, service), measure in partners.markets.items():
         measured = measure.concentration
         area_name = area_names.get(area, area)
-        yield MarketFact.trusted(
+        yield MarketFact.row(
             id=f"{area}/{service}",
             path=first_provider.get(service, ""),
             name=f"{service} in {area_name}",
@@ -322,16 +338,52 @@ def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
         )
 
 
-def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
+def commitment_rows(partners: PartnerGraph) -> Iterator[FactRow[CommitmentFact]]:
     """One fact per agreement (in file order), then per governance arrangement stated."""
     return written_commitments(partners.proposal)
+
+
+# -- the fact objects (tests, fixes, explanations; a check makes only those it shows) -------
+
+
+def proposal_fact(partners: PartnerGraph) -> ProposalFact:
+    return made(proposal_row(partners))
+
+
+def partner_facts(partners: PartnerGraph) -> Iterator[PartnerFact]:
+    return map(made, partner_rows(partners))
+
+
+def agreement_facts(partners: PartnerGraph) -> Iterator[AgreementFact]:
+    return map(made, agreement_rows(partners))
+
+
+def pct_area_facts(partners: PartnerGraph) -> Iterator[PctAreaFact]:
+    return map(made, pct_area_rows(partners))
+
+
+def service_line_facts(partners: PartnerGraph) -> Iterator[ServiceLineFact]:
+    return map(made, service_line_rows(partners))
+
+
+def market_facts(partners: PartnerGraph) -> Iterator[MarketFact]:
+    return map(made, market_rows(partners))
+
+
+def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
+    return map(made, commitment_rows(partners))
 
 
 # -- measures more than one kind of fact needs ----------------------------------------------
 
 
 def provides_acute(org: Organisation) -> bool:
-    return any(SERVICE_LINES[line] is Setting.acute for line in lines(org.provides))
+    return not _ACUTE_LINES.isdisjoint(org.provided_lines)
+
+
+_ACUTE_LINES = frozenset(
+    line for line, setting in SERVICE_LINES.items() if setting is Setting.acute
+)
 
 
 def acute_trusts(partners: PartnerGraph) -> frozenset[str]:

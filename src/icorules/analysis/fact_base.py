@@ -11,8 +11,8 @@ import datetime as dt
 import enum
 import functools
 import typing
-from collections.abc import Callable
-from typing import Any, ClassVar, Self
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ META_FIELDS = frozenset({"path"})
 class Fact(BaseModel):
     """Base of every fact kind. `id` names the subject; `path` points into the proposal."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     kind: ClassVar[str]
     derived: ClassVar[bool] = False
 
@@ -48,6 +48,12 @@ class Fact(BaseModel):
         object.__setattr__(fact, "__pydantic_private__", None)
         return fact
 
+    @classmethod
+    def row(cls, **values: Any) -> tuple[type[Self], dict[str, Any]]:
+        """The fact as derive worked it out, not yet an object: the engine needs only its
+        record (engines.record_of), and a check shows few facts (`made`, FactsByKey)."""
+        return cls, values
+
     def engine_dict(self) -> dict[str, Any]:
         """The fact as the engine sees it: unique `id`, own id as `ref`, no absent values."""
         values = self.__dict__
@@ -60,6 +66,37 @@ class Fact(BaseModel):
             if value is not None:
                 out[name] = value if convert is None else convert(value)
         return out
+
+
+F = TypeVar("F", bound=Fact)
+FactRow = tuple[type[F], dict[str, Any]]  # a kind and the values of one fact of it
+
+
+def made(row: FactRow[F]) -> F:
+    """The fact object of a row (Fact.row): what derive_facts gives."""
+    cls, values = row
+    return cls.trusted(**values)
+
+
+class FactsByKey(Mapping[tuple[str, str], Fact]):
+    """A check's facts by (kind, id), each object made when first asked for: findings read
+    the few facts rules fired on, and making all ~50 was a tenth of deriving them."""
+
+    def __init__(self, rows: Iterable[FactRow[Any]]) -> None:
+        self._rows = {(row[0].kind, row[1]["id"]): row for row in rows}
+        self._made: dict[tuple[str, str], Fact] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> Fact:
+        fact = self._made.get(key)
+        if fact is None:
+            fact = self._made[key] = made(self._rows[key])
+        return fact
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 @functools.cache

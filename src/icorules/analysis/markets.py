@@ -23,7 +23,7 @@ from typing import Literal
 
 from icorules.inputs.codes import OrgType
 from icorules.inputs.market import Market, MarketPctArea, Provider, matches
-from icorules.inputs.proposal import Organisation, Proposal, entries
+from icorules.inputs.proposal import Organisation, Proposal
 
 # Sizes are bounded where they are read (icorules.inputs.market.MAX_SIZE); above this the sums
 # below are worked on sizes scaled by the largest, so that no input can overflow them.
@@ -374,7 +374,7 @@ def line_sizes(org: Organisation, listed: Provider | None) -> dict[str, Supply]:
     """A partner's size in each line it provides: the sizes it gives for the line (its
     specialties added up), else `partner_size`."""
     given: dict[str, list[Supply]] = defaultdict(list)
-    for entry in entries(org.provides):
+    for entry in org.provided:
         given[entry.service.value].append((entry.size, entry.size_measure))
     out: dict[str, Supply] = {}
     for line, sizes in given.items():

@@ -26,7 +26,7 @@ def schema(document: str, output: str | None) -> None:
     `check --format json` prints one report object, or a list of them for several proposals.
     """
     from icorules.inputs.market import market_schema
-    from icorules.inputs.proposal import proposal_schema
+    from icorules.inputs.proposal_schema import proposal_schema
     from icorules.results.report import report_schema
 
     schemas = {"proposal": proposal_schema, "market": market_schema, "report": report_schema}

@@ -31,6 +31,7 @@ from icorules.engines.base import (
     derived_record,
     fact_record,
     gc_paused,
+    record_of,
 )
 from icorules.engines.cost import Cost, RuleCost, check_cost, estimate, ways
 
@@ -54,6 +55,7 @@ __all__ = [
     "fact_record",
     "gc_paused",
     "get_backend",
+    "record_of",
     "rule_problems",
     "ways",
 ]

@@ -77,34 +77,42 @@ def fact_record(fact: Fact) -> Record:
     """A fact of the check (analysis.derive_facts) as every backend gets it: its kind, its
     subject's id and its fields, enums as their text and numbers to 4 decimal places (what
     rules can rely on); an absent value is left out, so any test of it is false."""
-    values = fact.__dict__
-    out: Record = {"kind": fact.kind, "id": values["id"]}
-    for name, how in _record_fields(type(fact)):  # a hot path: every fact of every check
+    return record_of(type(fact), fact.__dict__)
+
+
+def record_of(cls: type[Fact], values: Mapping[str, Any]) -> Record:
+    """fact_record of a fact of kind `cls` with these values (a row of analysis.derive_rows,
+    which a check sends to the engine without making the fact object)."""
+    names, rounded, texts = _record_plan(cls)
+    # A hot path (every fact of every check): the fields copied in order, then the few that
+    # need converting converted in place (the order of the keys stays that of the fields).
+    out: Record = {"kind": cls.kind, "id": values["id"]}
+    for name in names:
         value = values[name]
-        if value is None:
-            continue
-        if how == _ROUND:
-            value = round(value, 4)
-        elif how == _TEXT and isinstance(value, enum.Enum):
-            value = value.value
-        out[name] = value
+        if value is not None:
+            out[name] = value
+    for name in rounded:
+        value = out.get(name)
+        if value is not None:
+            out[name] = round(value, 4)
+    for name in texts:
+        value = out.get(name)
+        if isinstance(value, enum.Enum):
+            out[name] = value._value_
     return out
 
 
-_AS_IS, _ROUND, _TEXT = 0, 1, 2
-
-
 @functools.cache
-def _record_fields(cls: type[Fact]) -> tuple[tuple[str, int], ...]:
-    """A kind's fields (not `id` or `path`) and how each is converted, worked out once."""
+def _record_plan(cls: type[Fact]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A kind's fields (not `id` or `path`), those rounded and those that are enums' text,
+    worked out once."""
     from icorules.analysis.facts import field_types
 
     types = field_types(cls.kind)
-    return tuple(
-        (name, _ROUND if types[name].base is float else _TEXT if types[name].choices else _AS_IS)
-        for name in cls.model_fields
-        if name in types and name != "id"
-    )
+    names = tuple(name for name in cls.model_fields if name in types and name != "id")
+    rounded = tuple(name for name in names if types[name].base is float)
+    texts = tuple(name for name in names if types[name].base is not float and types[name].choices)
+    return names, rounded, texts
 
 
 class Derives(Protocol):

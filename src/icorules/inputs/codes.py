@@ -8,6 +8,7 @@ the proposal model itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -192,12 +193,18 @@ def ods_shape_problem(org_type: object, code: object) -> str | None:
     if not isinstance(code, str) or not isinstance(org_type, str) or org_type not in _ORG_TYPES:
         return None
     shapes, words = ODS_SHAPES.get(OrgType(org_type), ((), ""))
-    if not shapes or any(re.fullmatch(shape, code) for shape in shapes):
+    if not shapes or any(_compiled(shape).fullmatch(code) for shape in shapes):
         return None
     return f"'{code}' is not the shape of a {org_type}'s ODS code: {words}"
 
 
 _ORG_TYPES = frozenset(t.value for t in OrgType)
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
 
 ORG_ID_FORM = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 ORG_ID_LENGTH = 64
@@ -211,11 +218,20 @@ _PCT_CODE = re.compile(PCT_CODE_FORM.strip("^$"))
 
 def is_org_id(value: object) -> TypeGuard[str]:
     """`value` is an id the formats accept (OrgId): what a reference check may look up."""
-    return (
-        isinstance(value, str)
-        and len(value) <= ORG_ID_LENGTH
-        and _ORG_ID.fullmatch(value) is not None
-    )
+    if not isinstance(value, str) or len(value) > ORG_ID_LENGTH:
+        return False
+    # A check asks of each id a dozen times (declared, referred to, its type, its parent):
+    # the answers are kept, a few thousand short texts at most.
+    known = _org_ids.get(value)
+    if known is None:
+        known = _ORG_ID.fullmatch(value) is not None
+        if len(_org_ids) < _ORG_IDS_KEPT:
+            _org_ids[value] = known
+    return known
+
+
+_org_ids: dict[str, bool] = {}
+_ORG_IDS_KEPT = 4096
 
 
 def is_pct_code(value: object) -> TypeGuard[str]:
@@ -241,6 +257,8 @@ def is_placeholder(text: str | None) -> bool:
 
 def has_visible_character(text: str) -> bool:
     """`text` shows something: one character that is neither blank nor invisible."""
+    if text[:1].isascii() and text[:1].isalnum():
+        return True  # most texts: an ASCII letter or digit shows, whatever follows it
     return any(
         ch not in _BLANK_CHARACTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
         for ch in text

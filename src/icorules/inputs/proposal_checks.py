@@ -96,11 +96,12 @@ def reference_problems(
     problems += repeated
     agreements, twice = declared(data.get("agreements"), ("agreements",), "id", *_AGREEMENT)
     problems += twice
-    problems += check_references(orgs, _org_references(data), is_org_id)
+    partner_refs = list(_partner_references(data))  # walked once, read twice
+    problems += check_references(orgs, _org_references(data, partner_refs), is_org_id)
     problems += check_references(agreements, _agreement_references(data), is_org_id)
     problems += check_references(areas, _area_references(data), is_pct_code)
     known = _Known.of(data)
-    problems += _partner_only(data, known)
+    problems += _partner_only(partner_refs, known)
     problems += _organisation_problems(data, known, (fields or {}).get("organisation", ()))
     problems += _area_problems(data, known)
     problems += _agreement_problems(data, known)
@@ -126,7 +127,8 @@ def _organisations(data: dict[str, Any]) -> tuple[Namespace, list[LocatedMessage
 
 class _Known:
     """What the cross-checks need to know of each organisation whose id and type are valid
-    (the first, where an id is listed twice): its type, whether it is a partner, its parent."""
+    (the first, where an id is listed twice; so a text in `types` is a valid id): its type,
+    whether it is a partner, its parent."""
 
     def __init__(self) -> None:
         self.types: dict[str, OrgType] = {}
@@ -157,11 +159,12 @@ class _Known:
 
 
 _ORG_TYPES = frozenset(t.value for t in OrgType)
+_Refs = list[tuple[Loc, Any]]
 
 
-def _org_references(data: dict[str, Any]) -> Iterator[tuple[Loc, Any]]:
+def _org_references(data: dict[str, Any], partner_refs: _Refs) -> Iterator[tuple[Loc, Any]]:
     """Every place a proposal names an organisation (partner or stakeholder) by id."""
-    yield from _partner_references(data)
+    yield from partner_refs
     for key in ("organisations", "stakeholders"):
         for i, org in items_of(data, key):
             yield (key, i, "part_of"), org.get("part_of")
@@ -205,16 +208,11 @@ def _area_references(data: dict[str, Any]) -> Iterator[tuple[Loc, Any]]:
             yield (key, i, "pct"), org.get("pct")
 
 
-def _partner_only(data: dict[str, Any], known: _Known) -> Iterator[LocatedMessage]:
-    for loc, ref in _partner_references(data):
-        if is_org_id(ref) and ref in known.types and ref not in known.partners:
-            yield (
-                loc,
-                (
-                    f"'{ref}' is a stakeholder; only a partner can be named here "
-                    "(list it under organisations to make it one)"
-                ),
-            )
+def _partner_only(partner_refs: _Refs, known: _Known) -> Iterator[LocatedMessage]:
+    for loc, ref in partner_refs:
+        if isinstance(ref, str) and ref in known.types and ref not in known.partners:
+            said = f"'{ref}' is a stakeholder; only a partner can be named here "
+            yield loc, said + "(list it under organisations to make it one)"
 
 
 def _misspelt(item: dict[str, Any], fields: Collection[str]) -> set[str]:

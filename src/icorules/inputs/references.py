@@ -132,7 +132,11 @@ def check_references(
     """A problem for each well-formed reference the namespace does not declare."""
     if not namespace.complete:
         return
+    declared_ids = namespace.first
     for loc, ref in references:
+        # Most references name a declared id, which is well formed: one lookup says so.
+        if isinstance(ref, str) and ref in declared_ids:
+            continue
         if well_formed(ref):
             message = namespace.unknown(ref)
             if message is not None:

@@ -284,7 +284,7 @@ def _add_rule_routes(app: FastAPI, state: State) -> None:
 def _schema_of(document: str) -> dict[str, Any] | None:
     """The JSON Schema named `document` (one of SCHEMAS), or None."""
     from icorules.inputs.market import market_schema
-    from icorules.inputs.proposal import proposal_schema
+    from icorules.inputs.proposal_schema import proposal_schema
     from icorules.results.report import report_schema
 
     found = {"proposal": proposal_schema, "market": market_schema, "report": report_schema}
