@@ -218,20 +218,14 @@ _PCT_CODE = re.compile(PCT_CODE_FORM.strip("^$"))
 
 def is_org_id(value: object) -> TypeGuard[str]:
     """`value` is an id the formats accept (OrgId): what a reference check may look up."""
-    if not isinstance(value, str) or len(value) > ORG_ID_LENGTH:
-        return False
-    # A check asks of each id a dozen times (declared, referred to, its type, its parent):
-    # the answers are kept, a few thousand short texts at most.
-    known = _org_ids.get(value)
-    if known is None:
-        known = _ORG_ID.fullmatch(value) is not None
-        if len(_org_ids) < _ORG_IDS_KEPT:
-            _org_ids[value] = known
-    return known
+    return isinstance(value, str) and len(value) <= ORG_ID_LENGTH and _org_id_form(value)
 
 
-_org_ids: dict[str, bool] = {}
-_ORG_IDS_KEPT = 4096
+# A check asks of each id a dozen times (declared, referred to, its type, its parent): the
+# answers are kept, for the few thousand most recent texts.
+@functools.lru_cache(maxsize=4096)
+def _org_id_form(value: str) -> bool:
+    return _ORG_ID.fullmatch(value) is not None
 
 
 def is_pct_code(value: object) -> TypeGuard[str]:
