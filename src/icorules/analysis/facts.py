@@ -23,7 +23,6 @@ from pydantic import Field
 
 from icorules.analysis.fact_base import META_FIELDS as META_FIELDS
 from icorules.analysis.fact_base import Fact as Fact
-from icorules.analysis.fact_base import engine_value as engine_value
 from icorules.inputs.codes import (
     AgreementType,
     OrgType,
