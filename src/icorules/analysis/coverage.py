@@ -42,7 +42,7 @@ class Safeguards:
 
     def covers(self, entry: ServiceEntry) -> bool:
         """A safeguard covers this service (a line, or a specialty of one)."""
-        return entry.service.value in self.lines or entry.key in self.specialties
+        return str(entry.service) in self.lines or entry.key in self.specialties
 
     def uncovered(self, services: Iterable[ServiceEntry]) -> list[str]:
         """The services no safeguard covers, as `line` or `line/specialty`, each once, sorted."""

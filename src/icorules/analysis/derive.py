@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from icorules.analysis.budgets import pool, risk
+from icorules.analysis.budgets import pool
 from icorules.analysis.commitments import written_commitments
-from icorules.analysis.coverage import Safeguards
 from icorules.analysis.fact_base import FactRow, made
 from icorules.analysis.facts import (
     AgreementFact,
@@ -27,15 +26,13 @@ from icorules.analysis.facts import (
     ProposalFact,
     ServiceLineFact,
 )
-from icorules.analysis.graph import PartnerGraph
+from icorules.analysis.graph import PartnerGraph, provides_acute
 from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, SupportStatus
-from icorules.inputs.proposal import Organisation, PctArea
+from icorules.inputs.proposal import PctArea, ProvidedService
 
 # The statutory commissioners: a partner of another type that commissions acute care means the
 # pilot itself commissions it.
 STATUTORY_COMMISSIONERS = (OrgType.pct, OrgType.care_trust)
-# Trusts whose acute service lines make a pilot vertical.
-ACUTE_TRUST_TYPES = (OrgType.nhs_trust, OrgType.foundation_trust)
 SOCIAL_CARE_PARTNER_TYPES = (OrgType.local_authority, OrgType.care_trust)
 
 
@@ -68,8 +65,8 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
     budget = governance.budget
     practices = [org for org in organisations if org.type is OrgType.gp_practice]
     settings = {SERVICE_LINES[line] for org in organisations for line in org.provided_lines}
-    types = {org.id: org.type for org in proposal.everyone()}
-    shares, pooled = risk(budget), pool(proposal)
+    types = partners.types
+    shares, pooled = partners.risk, pool(proposal)
     holder = budget.holder if budget else None
     return ProposalFact.row(
         id=proposal.id,
@@ -106,7 +103,7 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
         provides_primary=Setting.primary in settings,
         provides_community=Setting.community in settings,
         provides_acute=Setting.acute in settings,
-        has_acute_trust=bool(acute_trusts(partners)),
+        has_acute_trust=bool(partners.acute_trusts),
         provides_mental_health=Setting.mental_health in settings,
         provides_social_care=Setting.social_care in settings,
         commissions_acute=any(
@@ -139,7 +136,7 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
     lead, component_of, body_of = proposal.lead, partners.component_of, partners.body_of
     lead_component = component_of[lead]
     commissioned = body_commissions(partners)
-    shares = risk(proposal.governance.budget).shares
+    shares = partners.risk.shares
     partner_ids = {org.id for org in proposal.organisations}
     members = partners.members  # looked up once: a partner is tested against each
     board, dispute = members["board"], members["dispute_resolution"]
@@ -148,10 +145,11 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
     tied, agreements_of = partners.tied_to_board, partners.agreements_of
     for index, org in enumerate(proposal.organisations):
         org_id = org.id
-        provided = set(org.provided_lines)
+        provided = org.provided_lines
         body = body_of.get(org_id, org_id)
         # A unit and its body are one: what either commissions, the other is conflicted over.
-        conflicted = sorted(provided & commissioned.get(body, set()))
+        both = commissioned[body].intersection(provided) if body in commissioned else ()
+        conflicted = sorted(both)
         yield PartnerFact.row(
             id=org_id,
             path=f"organisations[{index}]",
@@ -163,7 +161,7 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
             is_lead=org_id == lead,
             provides_care=bool(provided),
             provides_acute=provides_acute(org),
-            service_count=len(provided),
+            service_count=len(provided),  # each line once (provided_lines)
             agreement_count=len(agreements_of[org_id]),
             on_board=org_id in board,
             agreement_with_board_member=org_id in tied,
@@ -185,20 +183,20 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
 
 
 def body_commissions(partners: PartnerGraph) -> dict[str, set[str]]:
-    """Body -> the service lines any of its partner organisations commissions."""
+    """Body -> the service lines any of its partner organisations commissions (bodies that
+    commission none are left out)."""
     out: dict[str, set[str]] = {}
     for org in partners.proposal.organisations:
-        out.setdefault(partners.body(org.id), set()).update(org.commissioned_lines)
+        if org.commissioned_lines:
+            out.setdefault(partners.body(org.id), set()).update(org.commissioned_lines)
     return out
 
 
 def agreement_rows(partners: PartnerGraph) -> Iterator[FactRow[AgreementFact]]:
     """One fact per agreement, in file order."""
     proposal = partners.proposal
-    safeguards = Safeguards.of(proposal)
-    trusts = acute_trusts(partners)
-    types = {org.id: org.type for org in proposal.everyone()}
-    stakeholders = partners.stakeholders
+    safeguards, trusts = partners.safeguards, partners.acute_trusts
+    types, stakeholders = partners.types, partners.stakeholders
     for index, agreement in enumerate(proposal.agreements):
         services = sorted({entry.key for entry in agreement.service_entries})
         unsafeguarded = safeguards.uncovered(agreement.service_entries)
@@ -225,7 +223,8 @@ def agreement_rows(partners: PartnerGraph) -> Iterator[FactRow[AgreementFact]]:
 
 def pct_area_rows(partners: PartnerGraph) -> Iterator[FactRow[PctAreaFact]]:
     """One fact per PCT area the bid declares, in file order."""
-    covered = market_areas(partners)
+    covered = partners.covered_areas
+    stakeholders = partners.stakeholders
     for index, area in enumerate(partners.proposal.pct_areas):
         registered = partners.registered_population.get(area.code, 0)
         joined = partners.practices_in.get(area.code, 0)
@@ -251,7 +250,7 @@ def pct_area_rows(partners: PartnerGraph) -> Iterator[FactRow[PctAreaFact]]:
             all_practices_joined=known and joined >= len(practices),
             commissioner_support=support,
             commissioner_is_partner=area.commissioner is not None
-            and area.commissioner not in partners.stakeholders,
+            and area.commissioner not in stakeholders,
             has_stated_practice_count=area.practice_count is not None,
             stated_practice_count=area.practice_count or 0,
         )
@@ -275,18 +274,17 @@ def commissioner_support(partners: PartnerGraph, area: PctArea) -> str:
 def service_line_rows(partners: PartnerGraph) -> Iterator[FactRow[ServiceLineFact]]:
     """One fact per service line the partners provide, in sorted order."""
     proposal = partners.proposal
-    safeguards = Safeguards.of(proposal)
-    covered = market_areas(partners)
+    safeguards, covered = partners.safeguards, partners.covered_areas
     area_of = {org.id: org.pct for org in proposal.organisations}
     providers: dict[str, list[str]] = {}
-    provided: dict[str, list[Organisation]] = {}
+    given: dict[str, list[ProvidedService]] = {}  # line -> its entries, in one pass
     for org in proposal.organisations:
         for line in org.provided_lines:
             providers.setdefault(line, []).append(org.id)
-            provided.setdefault(line, []).append(org)
+        for entry in org.provided:
+            given.setdefault(str(entry.service), []).append(entry)
     for service in sorted(providers):
-        given = [e for org in provided[service] for e in org.provided]
-        uncovered = safeguards.uncovered(e for e in given if e.service.value == service)
+        uncovered = safeguards.uncovered(given[service])
         yield ServiceLineFact.row(
             id=service,
             path=safeguards.paths.get(service, "choice_safeguards"),
@@ -375,31 +373,6 @@ def commitment_facts(partners: PartnerGraph) -> Iterator[CommitmentFact]:
 
 
 # -- measures more than one kind of fact needs ----------------------------------------------
-
-
-def provides_acute(org: Organisation) -> bool:
-    return not _ACUTE_LINES.isdisjoint(org.provided_lines)
-
-
-_ACUTE_LINES = frozenset(
-    line for line, setting in SERVICE_LINES.items() if setting is Setting.acute
-)
-
-
-def acute_trusts(partners: PartnerGraph) -> frozenset[str]:
-    """NHS and foundation trust partners that provide an acute service line."""
-    return frozenset(
-        org.id
-        for org in partners.proposal.organisations
-        if org.type in ACUTE_TRUST_TYPES and provides_acute(org)
-    )
-
-
-def market_areas(partners: PartnerGraph) -> frozenset[str]:
-    """The PCT areas the market file describes (none without one)."""
-    if partners.market is None:
-        return frozenset()
-    return frozenset(area.code for area in partners.market.pct_areas)
 
 
 def practice_areas(partners: PartnerGraph) -> list[str]:

@@ -19,11 +19,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from icorules.analysis.budgets import Risk, risk
+from icorules.analysis.coverage import Safeguards
 from icorules.analysis.markets import MarketMeasure, MarketView, measure_markets
-from icorules.inputs.codes import OrgType
+from icorules.inputs.codes import SERVICE_LINES, OrgType, Setting
 from icorules.inputs.formats import FORMAT_1_WARNING
 from icorules.inputs.market import Market
-from icorules.inputs.proposal import Proposal
+from icorules.inputs.proposal import Organisation, Proposal
+from icorules.memo import once
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -85,9 +88,40 @@ class PartnerGraph:
         organisation it is a unit of (`part_of`)."""
         return self.body_of.get(org_id, org_id)
 
-    @property
+    # Measures several kinds of fact read, worked out once per check on first use.
+
+    @once
     def stakeholders(self) -> frozenset[str]:
         return frozenset(s.id for s in self.proposal.stakeholders)
+
+    @once
+    def types(self) -> dict[str, OrgType]:
+        """Every organisation's type, partners and stakeholders, by id."""
+        return {org.id: org.type for org in self.proposal.everyone()}
+
+    @once
+    def risk(self) -> Risk:
+        return risk(self.proposal.governance.budget)
+
+    @once
+    def safeguards(self) -> Safeguards:
+        return Safeguards.of(self.proposal)
+
+    @once
+    def acute_trusts(self) -> frozenset[str]:
+        """NHS and foundation trust partners that provide an acute service line."""
+        return frozenset(
+            org.id
+            for org in self.proposal.organisations
+            if org.type in ACUTE_TRUST_TYPES and provides_acute(org)
+        )
+
+    @once
+    def covered_areas(self) -> frozenset[str]:
+        """The PCT areas the market file describes (none without one)."""
+        if self.market is None:
+            return frozenset()
+        return frozenset(area.code for area in self.market.pct_areas)
 
     @property
     def graph(self) -> nx.MultiDiGraph[str]:
@@ -95,6 +129,17 @@ class PartnerGraph:
         if self._graph is None:
             self._graph = _networkx(self)
         return self._graph
+
+
+def provides_acute(org: Organisation) -> bool:
+    return not _ACUTE_LINES.isdisjoint(org.provided_lines)
+
+
+_ACUTE_LINES = frozenset(
+    line for line, setting in SERVICE_LINES.items() if setting is Setting.acute
+)
+# Trusts whose acute service lines make a pilot vertical.
+ACUTE_TRUST_TYPES = (OrgType.nhs_trust, OrgType.foundation_trust)
 
 
 def _networkx(partners: PartnerGraph) -> nx.MultiDiGraph[str]:

@@ -13,7 +13,7 @@ fields format 2 added, and their `supports_bid: true` means `commissioner_suppor
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
 
@@ -58,6 +58,7 @@ from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.proposal_checks import reference_problems, size_problems
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
+from icorules.memo import once
 
 __all__ = ["FORMAT", "FORMAT_1", "FORMAT_2", "Proposal", "load_proposal", "read_proposal"]
 
@@ -65,7 +66,7 @@ FORMAT: Final = FORMAT_2  # what new files are written in
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, ignored_types=(once,))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy, without what was worked out from the fields (an update may change them)."""
@@ -87,7 +88,7 @@ class ServiceEntry(Strict):
     @property
     def key(self) -> str:
         """`outpatients`, or `outpatients/diabetes` for a specialty."""
-        return f"{self.service.value}/{self.specialty}" if self.specialty else self.service.value
+        return f"{self.service}/{self.specialty}" if self.specialty else str(self.service)
 
 
 class ProvidedService(ServiceEntry):
@@ -117,17 +118,18 @@ Provided = Annotated[
 
 def entries(items: list[Any]) -> list[ProvidedService]:
     """A list of services with every item an object (a plain line as `{service: line}`)."""
-    return [item if isinstance(item, ProvidedService) else _entry(item) for item in items]
+    return [_entry(item) for item in items]
 
 
 def _entry(item: Any) -> ProvidedService:
-    if isinstance(item, ServiceEntry):
-        return _entry_with_specialty(item.service, item.specialty)
-    return _entry_of_line(item)
+    if isinstance(item, str):  # a line (StrEnum): cheaper to ask than a model class is
+        return _entry_of_line(item)
+    if type(item) is ProvidedService:
+        return item
+    return _entry_with_specialty(item.service, item.specialty)
 
 
-# Made once per distinct item and shared (frozen models): making one took ~4 µs, and a bid has
-# a few dozen lines and specialties.
+# Made once per distinct item and shared (frozen models): making one took ~4 µs.
 @lru_cache(maxsize=1024)
 def _entry_of_line(line: ServiceLine) -> ProvidedService:
     return ProvidedService(service=line)
@@ -140,8 +142,7 @@ def _entry_with_specialty(line: ServiceLine, specialty: str | None) -> ProvidedS
 
 def lines(items: list[Any]) -> list[str]:
     """The service lines of a list of services, each once, in order."""
-    found = (item.service if isinstance(item, ServiceEntry) else item for item in items)
-    return list(dict.fromkeys(str(s) for s in found))  # a ServiceLine's str is its line
+    return list(dict.fromkeys(str(i) if isinstance(i, str) else str(i.service) for i in items))
 
 
 class Organisation(Strict):
@@ -175,17 +176,17 @@ class Organisation(Strict):
     )
     roles: list[Role] = Field(default_factory=list)
 
-    # Worked out once (frozen model): the facts read them ~250 times a check.
-    @cached_property
+    # Worked out once (frozen model, icorules.memo): the facts read them ~250 times a check.
+    @once
     def provided(self) -> tuple[ProvidedService, ...]:
         return tuple(entries(self.provides))
 
-    @cached_property
+    @once
     def provided_lines(self) -> tuple[str, ...]:
         """The lines it provides, each once, in order (lines())."""
         return tuple(lines(self.provides))
 
-    @cached_property
+    @once
     def commissioned_lines(self) -> tuple[str, ...]:
         return tuple(lines(self.commissions))
 
@@ -220,7 +221,7 @@ class Agreement(Strict):
     sign_by: Date | None = Field(None, description="When a draft is to be signed (format 2).")
     description: Text | None = None
 
-    @cached_property
+    @once
     def service_entries(self) -> tuple[ProvidedService, ...]:
         return tuple(entries(self.services))
 
