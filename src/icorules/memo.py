@@ -14,8 +14,12 @@ from typing import Any
 class once(cached_property[Any]):
     """A cached_property that stores its value without taking a lock."""
 
+    def __set_name__(self, owner: type, name: str) -> None:
+        super().__set_name__(owner, name)
+        self.name = name
+
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        value = instance.__dict__[self.attrname] = self.func(instance)
+        value = instance.__dict__[self.name] = self.func(instance)
         return value
