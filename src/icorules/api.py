@@ -328,6 +328,8 @@ def _not_evaluated(
 def left_out(bundle: RuleBundle, select: Sequence[str], ignore: Sequence[str]) -> list[str]:
     """Ids of the rules --select/--ignore leave out; a prefix that names no rule is an error
     (a misspelt prefix would otherwise quietly select nothing)."""
+    if not select and not ignore:
+        return []
     ids = [rule.id for rule in bundle.rules]
     for option, prefixes in (("--select", select), ("--ignore", ignore)):
         for prefix in prefixes:

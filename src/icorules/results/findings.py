@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -138,7 +138,7 @@ def _build_findings(
 ) -> list[Finding]:
     findings = []
     # Per subject, worked out once: with many rules, one fact is the subject of many findings.
-    prepared: dict[FactKey, tuple[dict[str, Any], dict[str, Any], Subject]] = {}
+    prepared: dict[FactKey, tuple[Mapping[str, Any], Mapping[str, Any], Subject]] = {}
     for match in matches:
         rule = bundle.rule(match.rule)
         key = (match.subject["kind"], match.subject["id"])
@@ -162,10 +162,13 @@ def _build_findings(
     return sorted(findings, key=Finding.sort_key)
 
 
-def _subject(match: Match, fact: Fact | None) -> tuple[dict[str, Any], dict[str, Any], Subject]:
+def _subject(
+    match: Match, fact: Fact | None
+) -> tuple[Mapping[str, Any], Mapping[str, Any], Subject]:
     """A match's subject: its values, those values as messages show them, and the Subject."""
+    values: Mapping[str, Any]
     if fact is not None:
-        values: dict[str, Any] = {n: getattr(fact, n) for n in type(fact).model_fields}
+        values = fact.__dict__  # its fields, in order (read here, never changed)
         subject = construct(
             Subject, kind=fact.kind, id=fact.id, name=str(getattr(fact, "name", "")), path=fact.path
         )
@@ -177,4 +180,24 @@ def _subject(match: Match, fact: Fact | None) -> tuple[dict[str, Any], dict[str,
             id=match.subject["id"],
             name=str(match.subject.get("name", "")),
         )
-    return values, {k: for_message(v) for k, v in values.items()}, subject
+    return values, _ForMessage(values), subject
+
+
+class _ForMessage(Mapping[str, Any]):
+    """A fact's values as message templates get them (`for_message`), each converted when a
+    template reads it: a template reads a few of a fact's dozens of fields."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, name: str) -> Any:
+        return for_message(self._values[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
