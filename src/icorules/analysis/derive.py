@@ -34,6 +34,8 @@ from icorules.inputs.proposal import PctArea, ProvidedService
 # pilot itself commissions it.
 STATUTORY_COMMISSIONERS = (OrgType.pct, OrgType.care_trust)
 SOCIAL_CARE_PARTNER_TYPES = (OrgType.local_authority, OrgType.care_trust)
+# Enum members read in loops, looked up once: each read through the class costs ~0.15 µs.
+_GP_PRACTICE, _PATIENT_GROUP, _ACUTE = OrgType.gp_practice, OrgType.patient_group, Setting.acute
 
 
 def derive_facts(partners: PartnerGraph) -> list[Fact]:
@@ -63,7 +65,7 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
     clinical_lead = governance.clinical_lead
     evaluation = governance.evaluation
     budget = governance.budget
-    practices = [org for org in organisations if org.type is OrgType.gp_practice]
+    practices = [org for org in organisations if org.type is _GP_PRACTICE]
     settings = {SERVICE_LINES[line] for org in organisations for line in org.provided_lines}
     types = partners.types
     shares, pooled = partners.risk, pool(proposal)
@@ -97,7 +99,7 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
         data_submission_party_count=len(partners.members["data_submission"]),
         has_it_support=governance.it_support is not None,
         has_patient_engagement_plan=governance.patient_engagement is not None,
-        has_patient_group=any(org.type is OrgType.patient_group for org in organisations),
+        has_patient_group=any(org.type is _PATIENT_GROUP for org in organisations),
         outcome_measure_count=len(governance.outcome_measures),
         component_count=len(partners.components),
         provides_primary=Setting.primary in settings,
@@ -107,7 +109,7 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
         provides_mental_health=Setting.mental_health in settings,
         provides_social_care=Setting.social_care in settings,
         commissions_acute=any(
-            SERVICE_LINES[line] is Setting.acute
+            SERVICE_LINES[line] is _ACUTE
             for org in organisations
             if org.type not in STATUTORY_COMMISSIONERS
             for line in org.commissioned_lines
@@ -157,7 +159,7 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
             type=org.type,
             pct=org.pct or "",
             list_size=org.list_size or 0,
-            is_practice=org.type is OrgType.gp_practice,
+            is_practice=org.type is _GP_PRACTICE,
             is_lead=org_id == lead,
             provides_care=bool(provided),
             provides_acute=provides_acute(org),
@@ -213,9 +215,7 @@ def agreement_rows(partners: PartnerGraph) -> Iterator[FactRow[AgreementFact]]:
             unsafeguarded_services=", ".join(unsafeguarded),
             unsafeguarded_count=len(unsafeguarded),
             involves_acute=any(party in trusts for party in agreement.parties),
-            involves_practice=any(
-                types[party] is OrgType.gp_practice for party in agreement.parties
-            ),
+            involves_practice=any(types[party] is _GP_PRACTICE for party in agreement.parties),
             status=agreement.status.value if agreement.status else "not_stated",
             stakeholder_count=len(set(agreement.parties) & stakeholders),
         )
@@ -305,6 +305,8 @@ def service_line_rows(partners: PartnerGraph) -> Iterator[FactRow[ServiceLineFac
 
 def market_rows(partners: PartnerGraph) -> Iterator[FactRow[MarketFact]]:
     """One fact per market the partners are in (needs a market file), in sorted order."""
+    if not partners.markets:
+        return
     proposal = partners.proposal
     area_names = {area.code: area.name for area in proposal.pct_areas}
     first_provider: dict[str, str] = {}

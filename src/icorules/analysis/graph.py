@@ -31,6 +31,8 @@ from icorules.memo import once
 if TYPE_CHECKING:
     import networkx as nx
 
+# Enum members read in loops, looked up once: each read through the class costs ~0.15 µs.
+_GP_PRACTICE, _PCT = OrgType.gp_practice, OrgType.pct
 ARRANGEMENTS = (
     "board",
     "dispute_resolution",
@@ -262,7 +264,7 @@ def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGrap
     population: dict[str, int] = defaultdict(int)
     practices: dict[str, int] = defaultdict(int)
     for org in proposal.organisations:
-        if org.type is OrgType.gp_practice and org.pct:
+        if org.type is _GP_PRACTICE and org.pct:
             population[org.pct] += org.list_size or 0
             practices[org.pct] += 1
 
@@ -290,7 +292,7 @@ def proposal_warnings(proposal: Proposal) -> list[str]:
     for i, org in enumerate(proposal.everyone()):
         area = commissioners.get(org.id)
         code = org.ods_code
-        if org.type is OrgType.pct and code and area and code != area:
+        if org.type is _PCT and code and area and code != area:
             where = _where(proposal, i)
             warnings.append(
                 f"{where}.ods_code: {org.id} has ODS code {code} but commissions PCT area "

@@ -27,6 +27,7 @@ from icorules.inputs.proposal import Organisation, Proposal
 
 # Sizes are bounded where they are read (icorules.inputs.market.MAX_SIZE); above this the sums
 # below are worked on sizes scaled by the largest, so that no input can overflow them.
+_GP_PRACTICE = OrgType.gp_practice  # read in loops: a read through the class is ~0.15 µs
 _SCALE_ABOVE = 1e150
 
 
@@ -219,7 +220,7 @@ def scan_providers(
     pilot_services = {service for _, service in supply.bodies}
     bodies = who.partner_bodies()
     for provider in market.providers:
-        if provider.type is OrgType.gp_practice:
+        if provider.type is _GP_PRACTICE:
             found.practices[provider.pct].add(who.provider_org.get(provider.id, provider.id))
         if provider.pct not in nearby:
             continue
@@ -260,7 +261,7 @@ def area_practices(proposal: Proposal, listed: Mapping[str, set[str]]) -> dict[s
     """Every GP practice in each area: the market file's and the proposal's."""
     practices: dict[str, set[str]] = defaultdict(set, {a: set(ids) for a, ids in listed.items()})
     for org in proposal.organisations:
-        if org.type is OrgType.gp_practice and org.pct:
+        if org.type is _GP_PRACTICE and org.pct:
             practices[org.pct].add(org.id)
     return {a: frozenset(ids) for a, ids in practices.items()}
 
@@ -400,6 +401,6 @@ def _add(current: Supply | None, more: Supply) -> Supply:
 def partner_size(org: Organisation, listed: Provider | None, line: str) -> Supply:
     """A partner's size in one line where the bid gives none: its list size for a practice,
     else what the market file says (the line's size, else the provider's)."""
-    if org.type is OrgType.gp_practice and org.list_size:
+    if org.type is _GP_PRACTICE and org.list_size:
         return float(org.list_size), "list_size"
     return listed.line_size(line) if listed is not None else (None, None)
