@@ -42,12 +42,14 @@ def construct(cls: type[M], **values: Any) -> M:
     """A results model from values a check worked out itself, of its fields' types: not
     validated, so no validator is built (pydantic's `model_construct` does the same, at twice
     the cost of validating). Fields not given take their defaults."""
-    data: dict[str, Any] = {}
-    for name, default, factory in _defaults(cls):
-        if name in values:
-            data[name] = values[name]
-        else:
-            data[name] = factory() if factory is not None else default
+    defaults, factories = _defaults(cls)
+    data = defaults.copy()  # every field, in order: the values given then take their places
+    data.update(values)
+    if len(data) != len(defaults):
+        raise TypeError(f"{cls.__name__}: unknown fields {sorted(set(data) - set(defaults))}")
+    for name, factory in factories:
+        if name not in values:
+            data[name] = factory()
     made = cls.__new__(cls)
     object.__setattr__(made, "__dict__", data)
     object.__setattr__(made, "__pydantic_fields_set__", set(values))
@@ -57,11 +59,18 @@ def construct(cls: type[M], **values: Any) -> M:
 
 
 @functools.cache
-def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
-    return tuple(
-        (name, info.default, info.default_factory)  # type: ignore[misc]
-        for name, info in cls.model_fields.items()
+def _defaults(
+    cls: type[BaseModel],
+) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]:
+    """A model's fields with their defaults, in order, and those whose default is made fresh
+    for each object (a list, a dict)."""
+    fields = cls.model_fields
+    factories = tuple(
+        (name, info.default_factory)
+        for name, info in fields.items()
+        if info.default_factory is not None
     )
+    return {name: info.default for name, info in fields.items()}, factories  # type: ignore[return-value]
 
 
 Scalar = bool | int | float | str | None
