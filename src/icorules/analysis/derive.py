@@ -294,10 +294,8 @@ def service_line_rows(partners: PartnerGraph) -> Iterator[FactRow[ServiceLineFac
             has_choice_safeguard=not uncovered,
             safeguard_mechanisms=", ".join(sorted(set(safeguards.mechanisms.get(service, [])))),
             # Known only where the market file lists an area the service is provided in.
-            has_market_data=any(
-                area_of[org_id] in covered if area_of[org_id] else bool(covered)
-                for org_id in providers[service]
-            ),
+            has_market_data=bool(covered)
+            and any(not area_of[o] or area_of[o] in covered for o in providers[service]),
             outside_providers_nearby=partners.outside_nearby.get(service, 0),
             unsafeguarded_specialties=", ".join(u for u in uncovered if "/" in u),
         )
