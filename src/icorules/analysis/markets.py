@@ -238,10 +238,11 @@ def scan_providers(
             found.outside[service].add(name)
             if (provider.pct, service) in supply.bodies:
                 supply.bodies[(provider.pct, service)][name] = provider.line_size(service)
-    for provider in market.providers:  # the partner bodies' own supply, as the file gives it
-        key = who.key(provider)
-        if key in bodies:
-            supply.add_listed(provider, key)
+    if supply.with_units:  # the partner bodies' own supply, as the file gives it
+        for provider in market.providers:
+            key = who.key(provider)
+            if key in bodies:
+                supply.add_listed(provider, key)
     return found
 
 
@@ -250,11 +251,8 @@ def outside_services(
 ) -> list[str]:
     """The pilot's service lines `provider` supplies other than through the pilot (all it
     supplies of them, unless its body provides them in the pilot)."""
-    return [
-        line.value
-        for line in provider.lines()
-        if line.value in pilot_services and line.value not in in_pilot
-    ]
+    lines = map(str, provider.lines())  # a line's str is its text (cheaper than .value)
+    return [line for line in lines if line in pilot_services and line not in in_pilot]
 
 
 def area_practices(proposal: Proposal, listed: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
@@ -321,11 +319,11 @@ class PilotSupply:
         what the market file lists for it: the whole of its service, not only the unit's."""
         if body not in self.with_units:
             return
-        for line in provider.lines():
-            market = (provider.pct, line.value)
-            if market not in self.bodies or line.value not in self.lines_of[body]:
+        for line in map(str, provider.lines()):
+            market = (provider.pct, line)
+            if market not in self.bodies or line not in self.lines_of[body]:
                 continue
-            listed = provider.line_size(line.value)
+            listed = provider.line_size(line)
             current = self.bodies[market].get(body, (None, None))
             if listed[0] is not None and (current[0] is None or listed[0] > current[0]):
                 self.bodies[market][body] = listed
@@ -376,7 +374,7 @@ def line_sizes(org: Organisation, listed: Provider | None) -> dict[str, Supply]:
     specialties added up), else `partner_size`."""
     given: dict[str, list[Supply]] = defaultdict(list)
     for entry in org.provided:
-        given[entry.service.value].append((entry.size, entry.size_measure))
+        given[str(entry.service)].append((entry.size, entry.size_measure))
     out: dict[str, Supply] = {}
     for line, sizes in given.items():
         if all(size is None for size, _ in sizes):
