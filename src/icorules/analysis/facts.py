@@ -348,15 +348,15 @@ def field_types(kind: str) -> dict[str, FieldType]:
 
 @functools.cache
 def _field_types(kind: str) -> dict[str, FieldType]:
-    """Worked out once per kind: get_type_hints compiles every annotation string, and the
-    loader asks once per rule (half the time `icorules check` spent loading its rules)."""
-    hints = typing.get_type_hints(FACT_KINDS[kind])
-    out: dict[str, FieldType] = {}
-    for name in FACT_KINDS[kind].model_fields:
-        if name in META_FIELDS:
-            continue
-        out[name] = _field_type(hints[name])
-    return out
+    """Worked out once per kind (the loader asks once per rule), from the annotations pydantic
+    has already resolved: typing.get_type_hints would compile every annotation string again
+    (~2 ms at the start of every check)."""
+    fields = FACT_KINDS[kind].model_fields
+    return {
+        name: _field_type(info.annotation)
+        for name, info in fields.items()
+        if name not in META_FIELDS
+    }
 
 
 def _field_type(annotation: Any) -> FieldType:
