@@ -266,7 +266,11 @@ def _unit_problems(loc: Loc, org: dict[str, Any], known: _Known) -> Iterator[Loc
         )
     elif OrgType.gp_practice in (known.types[parent], org.get("type")):
         yield loc, "a GP practice is neither a unit of another organisation nor has units"
-    elif org.get("type") in _ORG_TYPES and OrgType(org["type"]) != known.types[parent]:
+    elif (
+        isinstance(kind := org.get("type"), str)
+        and kind in _ORG_TYPES
+        and kind != known.types[parent]
+    ):
         yield (
             loc,
             (
