@@ -55,7 +55,8 @@ from icorules.inputs.codes import (
 from icorules.inputs.documents import Document, check_data, load_document
 from icorules.inputs.formats import FORMAT_1, FORMAT_2, format_problems
 from icorules.inputs.kinds import refuse_other_kind
-from icorules.inputs.proposal_checks import reference_problems, size_problems
+from icorules.inputs.proposal_checks import size_problems
+from icorules.inputs.proposal_quick import cross_reference_problems
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.memo import once
@@ -409,7 +410,7 @@ def parse_proposal(
     too_many = size_problems(data, limits)
     if too_many:
         raise InputError([located(document, name, loc, m) for loc, m in too_many])
-    found = format_problems(data) + reference_problems(data, _FIELDS)
+    found = format_problems(data) + cross_reference_problems(data, _FIELDS)
     problems = [located(document, name, loc, m) for loc, m in found]
     try:
         proposal = Proposal.model_validate(data)
@@ -439,7 +440,7 @@ def read_proposal(
     input, a web request)."""
     if isinstance(source, Proposal):
         data = source.model_dump(mode="json")
-        refs = size_problems(data, limits) or reference_problems(data, _FIELDS)
+        refs = size_problems(data, limits) or cross_reference_problems(data, _FIELDS)
         if refs:
             raise InputError([located(None, "<proposal>", loc, m) for loc, m in refs])
         return source, None
