@@ -122,56 +122,53 @@ def _fast_json(text: str, limits: Limits) -> Any:
         if _LONG_NUMBER in raw.translate(_DIGITS):
             return _UNSURE
         data = orjson.loads(raw)
-    except (orjson.JSONDecodeError, UnicodeEncodeError):
+        # Written out again, indented: what says how deep it is and how many keys it kept.
+        written = orjson.dumps(data, option=orjson.OPT_INDENT_2)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnicodeEncodeError):
         return _UNSURE
-    keys = _bounded(data, limits)
-    if keys is None or not _no_repeated_key(text, data, keys):
+    if len(raw) > limits.values and not _few_enough(data, limits):
+        return _UNSURE
+    if _too_deep(written, limits) or not _no_repeated_key(raw, written):
         return _UNSURE
     return data
 
 
-def _bounded(data: Any, limits: Limits) -> int | None:
-    """The keys in the document's objects, or None if it may pass the depth or values limit
-    (the exact walk, `_check_shape`, then says which). One pass per level, over containers."""
-    values, keys, depth = 1, 0, 0
+def _too_deep(written: bytes, limits: Limits) -> bool:
+    """Whether a value lies deeper than the depth limit allows, read from the document as
+    orjson writes it indented by two spaces: each value at depth d starts a line with 2d
+    spaces, and nothing else starts a line (a text's line break is written as \\n)."""
+    return b"\n" + b" " * (2 * limits.depth + 2) in written
+
+
+def _few_enough(data: Any, limits: Limits) -> bool:
+    """Whether the document has at most as many values as the limit allows. Only a document
+    of more bytes than that needs counting (each value starts at a byte of its own); one pass
+    per level, over containers (the exact walk, `_check_shape`, says what is wrong)."""
+    values = 1
     level = [data] if data.__class__ is dict or data.__class__ is list else []
     while level:
         below: list[Any] = []
         for item in level:
-            if not item:
-                continue
-            if depth >= limits.depth:  # its items would be one level too deep
-                return None
             values += len(item)
-            if item.__class__ is dict:
-                keys += len(item)
-                below += [v for v in item.values() if v.__class__ is dict or v.__class__ is list]
-            else:
-                below += [v for v in item if v.__class__ is dict or v.__class__ is list]
+            found = item.values() if item.__class__ is dict else item
+            below += [v for v in found if v.__class__ is dict or v.__class__ is list]
         if values > limits.values:
-            return None
-        level, depth = below, depth + 1
-    return keys
+            return False
+        level = below
+    return True
 
 
-def _no_repeated_key(text: str, data: Any, keys: int) -> bool:
-    """Whether the text has exactly `keys` keys (a repeated key leaves fewer in the data).
+def _no_repeated_key(raw: bytes, written: bytes) -> bool:
+    """Whether the text kept every key it has (a repeated key leaves one fewer in the data).
 
-    Each key is followed by one colon; any other colon is inside a string. If the text has as
-    many colons as the data has keys, no key was dropped. Otherwise the data written out again
-    has one colon per key plus those inside its strings, which are at most the text's own plus
-    those written as the escape \\u003a: no more colons in the text than that means none is a
-    dropped key's.
+    Each key is followed by one colon; any other colon is inside a string. The data written
+    out again has one colon per key it kept plus those inside its strings, which are at most
+    the text's own plus those written as the escape \\u003a: so if the text has no more colons
+    than that, no key was dropped.
     """
-    colons = text.count(":")
-    if colons == keys:
-        return True
-    escaped = text.count("\\u003a") + text.count("\\u003A") if "\\u" in text else 0
-    try:
-        written = orjson.dumps(data).count(b":")
-    except (orjson.JSONEncodeError, TypeError):
-        return False
-    return colons + escaped == written
+    colons = raw.count(b":")
+    escaped = raw.count(b"\\u003a") + raw.count(b"\\u003A") if b"\\u" in raw else 0
+    return colons + escaped == written.count(b":")
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
