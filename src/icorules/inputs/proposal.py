@@ -101,7 +101,7 @@ class ProvidedService(ServiceEntry):
 
 
 def _line_or_entry(value: Any) -> str:
-    return "~entry" if isinstance(value, dict | ServiceEntry) else "~line"
+    return "~entry" if isinstance(value, (dict, ServiceEntry)) else "~line"  # no X | Y made
 
 
 # In a list of services, each item is a service line (text) or an object (format 2). The tag
