@@ -101,7 +101,9 @@ def _declared(
 
 def _within(refs: Iterable[Any], known: set[Any]) -> None:
     """Every reference is absent (None) or one of `known`."""
-    if not known.issuperset(r for r in refs if r is not None):
+    named = set(refs)
+    named.discard(None)
+    if not named <= known:
         raise _Unsure
 
 
@@ -121,25 +123,13 @@ class _Bid:
         self.budget = _mapping(gov.get("budget"))
         self.risk = self.budget.get("risk_sharing")
         self.written = {name: _mapping(gov.get(name)) for name in (*WRITTEN, "evaluation")}
-        self.known = _Known()
-
-    def _known(self) -> _Known:
-        """What _Known.of finds, once the references are known to be in order (so every id
-        is well formed, listed once, and each `part_of` names one of them)."""
-        known = _Known()
-        for org in (*self.orgs, *self.others):
-            kind = _TYPE_OF.get(org.get("type"))
-            if kind is not None:
-                known.types[org["id"]] = kind
-            if org.get("part_of") is not None:
-                known.parent[org["id"]] = org["part_of"]
-        known.partners = self.partners
-        return known
+        self.known = _Known()  # what _Known.of finds: here every id is well formed, and once
+        self.known.partners = partners
+        self.practices: dict[str, int] = {}  # partner practices by PCT area
 
     def check(self) -> None:
         """Raise _Unsure unless every check of reference_problems would pass."""
         self._references()
-        self.known = self._known()
         self._organisations()
         self._areas()
         self._agreements()
@@ -147,16 +137,16 @@ class _Bid:
             self._budget(_mapping(self.risk))
 
     def _references(self) -> None:
-        """check_references and _partner_only: each id named is declared, and where only a
-        partner may be named, is a partner's."""
+        """check_references and _partner_only (organisations' own in _organisations): each id
+        named is declared, and where only a partner may be named, is a partner's."""
         data, gov, risk = self.data, self.governance, _mapping(self.risk)
         members = _items(_mapping(gov.get("board")).get("members"))
         shares = _items(risk.get("shares"))
         lead = _mapping(gov.get("clinical_lead")).get("organisation")
-        singles = (data.get("lead"), data.get("legal_vehicle"), lead, self.budget.get("holder"))
+        singles = [data.get("lead"), data.get("legal_vehicle"), lead, self.budget.get("holder")]
+        singles += [m.get("organisation") for m in members]
+        singles += [s.get("party") for s in shares]
         _within(singles, self.partners)
-        _within((m.get("organisation") for m in members), self.partners)
-        _within((s.get("party") for s in shares), self.partners)
         evaluation = self.written["evaluation"].get("data_submission_parties")
         for parties in (
             self.written["dispute_resolution"].get("parties"),
@@ -165,41 +155,53 @@ class _Bid:
             evaluation,
         ):
             _within(_ids(parties), self.partners)
-        everyone = self.everyone
-        _within((org.get("part_of") for org in (*self.orgs, *self.others)), everyone)
-        _within((area.get("commissioner") for area in self.areas), everyone)
+        contributions = _items(self.budget.get("contributions"))
+        singles = [area.get("commissioner") for area in self.areas]
+        singles += [c.get("party") for c in contributions]
+        singles.append(gov.get("lead_commissioner"))
+        _within(singles, self.everyone)
         for agreement in self.agreements:
-            _within(_ids(agreement.get("parties")), everyone)
-        _within(_ids(self.written["conflict_of_interest"].get("parties")), everyone)
-        _within((c.get("party") for c in _items(self.budget.get("contributions"))), everyone)
-        _within((gov.get("lead_commissioner"),), everyone)
-        carriers = (w.get("agreement") for w in (*self.written.values(), risk))
+            _within(_ids(agreement.get("parties")), self.everyone)
+        _within(_ids(self.written["conflict_of_interest"].get("parties")), self.everyone)
+        carriers = [w.get("agreement") for w in (*self.written.values(), risk)]
         _within(carriers, self.agreement_ids)
-        _within((org.get("pct") for org in (*self.orgs, *self.others)), self.codes)
 
     def _organisations(self) -> None:
-        """_organisation_problems: a practice's area, an 'other' said, ODS shapes, units."""
-        for org in self.orgs:
-            kind = org.get("type")
-            if kind == OrgType.gp_practice and org.get("pct") is None:
-                raise _Unsure
-            if kind == OrgType.other and org.get("type_description") is None:
-                raise _Unsure
+        """The organisations' own references (part_of, pct), what _Known.of finds of them, and
+        _organisation_problems: a practice's area, an 'other' said, ODS shapes, units."""
+        known, units = self.known, []
         for key, orgs in (("organisations", self.orgs), ("stakeholders", self.others)):
             for i, org in enumerate(orgs):
-                code = org.get("ods_code")
-                if code is not None and ods_shape_problem(org.get("type"), code) is not None:
+                org_id, kind, pct = org["id"], org.get("type"), org.get("pct")
+                if pct is not None and pct not in self.codes:
                     raise _Unsure
                 if org.get("part_of") is not None:
-                    _none(_unit_problems((key, i, "part_of"), org, self.known))
+                    if org["part_of"] not in self.everyone:
+                        raise _Unsure
+                    known.parent[org_id] = org["part_of"]
+                    units.append(((key, i, "part_of"), org))
+                if kind in _TYPE_OF:
+                    known.types[org_id] = _TYPE_OF[kind]
+                code = org.get("ods_code")
+                if code is not None and ods_shape_problem(kind, code) is not None:
+                    raise _Unsure
+                if key == "organisations":
+                    self._partner(org, kind, pct)
+        for loc, org in units:
+            _none(_unit_problems(loc, org, known))
+
+    def _partner(self, org: dict[str, Any], kind: Any, pct: Any) -> None:
+        """A practice names its area (and is counted in it); an 'other' says what it is."""
+        if kind == OrgType.gp_practice:
+            if pct is None:
+                raise _Unsure
+            self.practices[pct] = self.practices.get(pct, 0) + 1
+        elif kind == OrgType.other and org.get("type_description") is None:
+            raise _Unsure
 
     def _areas(self) -> None:
         """_area_problems and _commissioner_problems."""
-        known = self.known
-        practices: dict[Any, int] = {}
-        for org in self.orgs:
-            if org.get("type") == OrgType.gp_practice and org.get("pct") is not None:
-                practices[org["pct"]] = practices.get(org["pct"], 0) + 1
+        known, practices = self.known, self.practices
         status = {s["id"]: s.get("status") for s in self.others}
         for area in self.areas:
             commissioner = area.get("commissioner")  # None, or an id the bid declares
