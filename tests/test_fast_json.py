@@ -17,7 +17,7 @@ from icorules.inputs import documents
 from icorules.limits import Limits
 
 _KEYS = st.sampled_from(["a", "b", "id", "c:d", "é", "x y"])
-_TEXT = st.text(alphabet=st.sampled_from("ab:é \\\"\n\u2028"), max_size=6)
+_TEXT = st.text(alphabet=st.sampled_from('ab:é \\"\n\u2028'), max_size=6)
 
 
 def _string(text: str, escape_colons: bool) -> str:
@@ -41,9 +41,7 @@ def _containers(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     """Lists, and objects whose keys may repeat (JSON text, written by hand)."""
     pairs = st.lists(st.tuples(_KEYS, children, st.booleans()), max_size=4)
     objects = pairs.map(
-        lambda kvs: "{"
-        + ", ".join(f"{_string(k, colon)}: {v}" for k, v, colon in kvs)
-        + "}"
+        lambda kvs: "{" + ", ".join(f"{_string(k, colon)}: {v}" for k, v, colon in kvs) + "}"
     )
     lists = st.lists(children, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
     return objects | lists
@@ -107,9 +105,7 @@ def test_a_repeated_key_is_never_vouched_for(text: str) -> None:
 
 
 def test_a_bid_is_vouched_for_and_a_deep_one_is_not() -> None:
-    assert documents._fast_json('{"a": [1, {"b": ":"}]}', Limits(depth=3)) == {
-        "a": [1, {"b": ":"}]
-    }
+    assert documents._fast_json('{"a": [1, {"b": ":"}]}', Limits(depth=3)) == {"a": [1, {"b": ":"}]}
     assert documents._fast_json('{"a": [1, {"b": ":"}]}', Limits(depth=2)) is documents._UNSURE
     deep = "[" * 300 + "]" * 300  # deeper than orjson writes: the exact path decides
     assert documents._fast_json(deep, Limits(depth=400)) is documents._UNSURE
