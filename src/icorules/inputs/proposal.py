@@ -407,8 +407,7 @@ def parse_proposal(
         message = "a proposal is a JSON/YAML object (a mapping of fields)"
         raise InputError([located(document, name, (), message)])
     refuse_other_kind(data, "proposal", document, name)
-    too_many = size_problems(data, limits)
-    if too_many:
+    if too_many := size_problems(data, limits):
         raise InputError([located(document, name, loc, m) for loc, m in too_many])
     found = format_problems(data) + cross_reference_problems(data, _FIELDS)
     problems = [located(document, name, loc, m) for loc, m in found]
