@@ -10,6 +10,7 @@ the command runs (`Commands.lazy`): a cold `icorules check` pays for nothing els
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -40,6 +41,7 @@ def main() -> None:
     # 20 ms of each start) the first time it builds a model; the command line has no use for
     # them. Set PYDANTIC_DISABLE_PLUGINS yourself (even to "") to decide otherwise.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    Commands.own_process = True
     try:
         cli(prog_name="icorules")
     except KeyboardInterrupt:
@@ -50,3 +52,7 @@ def main() -> None:
             "with the input that caused it"
         )
         sys.exit(EXIT_INTERNAL)
+    finally:
+        # On exit the interpreter clears every module and collects what that leaves, one
+        # object at a time: ~0.1 s after a check. Frozen objects are left to the process's end.
+        gc.freeze()
