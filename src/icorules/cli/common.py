@@ -43,7 +43,7 @@ class Commands(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = self.lazy.get(cmd_name)
         if module is not None and cmd_name not in self.commands:
-            with long_lived() if self.own_process else contextlib.nullcontext():
+            with long_lived():
                 importlib.import_module(module)  # its decorators add the command to this group
         return super().get_command(ctx, cmd_name)
 
@@ -90,9 +90,13 @@ def cli(ctx: click.Context, config_path: str | None, isolated: bool) -> None:
 
 @contextlib.contextmanager
 def long_lived() -> Iterator[None]:
-    """Make what lives as long as the process (modules, their classes and models) with the
-    cyclic garbage collector off, then freeze it. Collections while modules are imported free
-    nothing and walk everything made so far; frozen, no later collection walks it again."""
+    """In the command line's own process (`Commands.own_process`), make what lives as long as
+    the process (modules, the rules, the market) with the cyclic garbage collector off, then
+    freeze it: collections while it is made free nothing and walk everything made so far, and
+    once frozen no later collection walks it again (a national market is ~40,000 objects)."""
+    if not Commands.own_process:
+        yield
+        return
     enabled = gc.isenabled()
     gc.disable()
     try:
