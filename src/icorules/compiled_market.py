@@ -191,7 +191,13 @@ def _model_builder(cls: type[BaseModel]) -> Build | None:
     names = frozenset(name for name, _ in fields)
     count = len(fields)
     converted = tuple((name, convert) for name, convert in fields if convert is not _same)
-    new, setattr_ = cls.__new__, object.__setattr__
+    new = cls.__new__
+    # BaseModel's slots, set through their descriptors (object.__setattr__ looks each up).
+    slots = BaseModel.__dict__
+    set_dict = slots["__dict__"].__set__
+    set_fields = slots["__pydantic_fields_set__"].__set__
+    set_extra = slots["__pydantic_extra__"].__set__
+    set_private = slots["__pydantic_private__"].__set__
 
     def build(values: Any) -> Any:
         # `values` is a fresh dict from orjson with every field, in order (model_dump wrote it):
@@ -201,10 +207,10 @@ def _model_builder(cls: type[BaseModel]) -> Build | None:
         for name, convert in converted:
             values[name] = convert(values[name])  # type: ignore[misc]
         obj = new(cls)
-        setattr_(obj, "__dict__", values)
-        setattr_(obj, "__pydantic_fields_set__", set(names))
-        setattr_(obj, "__pydantic_extra__", None)
-        setattr_(obj, "__pydantic_private__", dict(private) if private else None)
+        set_dict(obj, values)
+        set_fields(obj, set(names))
+        set_extra(obj, None)
+        set_private(obj, dict(private) if private else None)
         return obj
 
     _BUILDERS[cls] = build
