@@ -11,9 +11,11 @@ the command runs (`Commands.lazy`): a cold `icorules check` pays for nothing els
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import sys
 import types
+from typing import Any
 
 from icorules.cli.common import EXIT_INTERNAL, Commands, cli, say
 from icorules.errors import printable
@@ -60,14 +62,26 @@ def main() -> None:
         gc.freeze()
 
 
+_LOADER = "pydantic.plugin._loader"
+
+
 def _no_plugin_loader() -> None:
     """With plugins disabled, pydantic is given a loader that finds none. Its own loader imports
     importlib.metadata (email, zipfile, csv: 10-20 ms of a start) before it reads the setting
-    that says not to look; pydantic imports the loader when it builds its first validator."""
+    that says not to look; pydantic imports the loader when it builds its first validator.
+    Anything else asked of the loader (another pydantic) gets the real one, imported then."""
     if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in ("__all__", "1", "true"):
         return
-    name = "pydantic.plugin._loader"
-    if name not in sys.modules:
-        loader = types.ModuleType(name, "pydantic's plugin loader, with plugins disabled")
+    if _LOADER not in sys.modules:
+        loader = types.ModuleType(_LOADER, "pydantic's plugin loader, with plugins disabled")
         loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
-        sys.modules[name] = loader
+        loader.__getattr__ = _real_loader  # type: ignore[method-assign]
+        sys.modules[_LOADER] = loader
+
+
+def _real_loader(name: str) -> Any:
+    """A name the stand-in lacks, from pydantic's own loader (which then replaces it)."""
+    if name.startswith("__"):  # what import machinery and tools probe modules for
+        raise AttributeError(name)
+    del sys.modules[_LOADER]
+    return getattr(importlib.import_module(_LOADER), name)
