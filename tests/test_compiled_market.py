@@ -52,6 +52,23 @@ def test_a_compiled_market_is_built_without_validating_it_again() -> None:
     assert _model_builder(Market) is not None
 
 
+def test_a_rebuilt_list_of_lines_holds_enum_members_and_refuses_an_unknown_line() -> None:
+    """Lines are looked up in bulk; a value that is no line (a file from a changed icorules)
+    is refused as the enum refuses it, not rebuilt as None."""
+    from icorules.inputs.codes import ServiceLine
+
+    data = load_market(MARKETS[0]).model_dump(mode="json")
+    data["providers"][0]["services"] = ["general_practice", {"service": "community_nursing"}]
+    rebuilt = trusted(Market, data)
+    first = rebuilt.providers[0].services
+    assert first[0] is ServiceLine.general_practice
+    assert first[1].service is ServiceLine.community_nursing
+    data = load_market(MARKETS[0]).model_dump(mode="json")
+    data["providers"][0]["services"] = ["general_practice", "no_such_line"]
+    with pytest.raises(ValueError, match="no_such_line"):
+        trusted(Market, data)
+
+
 @pytest.mark.parametrize(
     "proposal",
     [BAY, ROOT / "examples" / "bay-no-alternative.json", ROOT / "examples" / "church-view.json"],

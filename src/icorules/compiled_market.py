@@ -190,7 +190,14 @@ def _model_builder(cls: type[BaseModel]) -> Build | None:
     private = {name: attr.get_default() for name, attr in cls.__private_attributes__.items()}
     names = frozenset(name for name, _ in fields)
     count = len(fields)
-    converted = [(name, convert) for name, convert in fields if convert is not _same]
+    converted = tuple((name, convert) for name, convert in fields if convert is not _same)
+    new = cls.__new__
+    # BaseModel's slots, set through their descriptors (object.__setattr__ looks each up).
+    slots = BaseModel.__dict__
+    set_dict = slots["__dict__"].__set__
+    set_fields = slots["__pydantic_fields_set__"].__set__
+    set_extra = slots["__pydantic_extra__"].__set__
+    set_private = slots["__pydantic_private__"].__set__
 
     def build(values: Any) -> Any:
         # `values` is a fresh dict from orjson with every field, in order (model_dump wrote it):
@@ -199,11 +206,11 @@ def _model_builder(cls: type[BaseModel]) -> Build | None:
             return cls.model_validate(values)
         for name, convert in converted:
             values[name] = convert(values[name])  # type: ignore[misc]
-        obj = cls.__new__(cls)
-        object.__setattr__(obj, "__dict__", values)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(names))
-        object.__setattr__(obj, "__pydantic_extra__", None)
-        object.__setattr__(obj, "__pydantic_private__", dict(private) if private else None)
+        obj = new(cls)
+        set_dict(obj, values)
+        set_fields(obj, set(names))
+        set_extra(obj, None)
+        set_private(obj, dict(private) if private else None)
         return obj
 
     _BUILDERS[cls] = build
@@ -230,11 +237,26 @@ def _builder(annotation: Any) -> Build | None:
     if origin in (typing.Union, types.UnionType):
         return _optional(args) if type(None) in args else _union(args)
     if origin is list and len(args) == 1:
-        inner = _builder(args[0])
-        if inner is _same:
-            return list
-        return None if inner is None else lambda values: list(map(inner, values))
+        return _list(args[0])
     return None
+
+
+def _list(item: Any) -> Build | None:
+    """A list: a national market has ~9,500 providers, each with a list of lines (enum members,
+    looked up in one comprehension) or, in format 2, of lines and sized lines."""
+    inner = _builder(item)
+    if inner is None or inner is _same:
+        return None if inner is None else list
+    members = _MEMBERS.get(inner)
+    if members is not None:  # a list of enum members (or of them and one model)
+        get, model = members
+
+        def lines(values: list[Any]) -> list[Any]:
+            out = [get(v) if v.__class__ is str else model(v) for v in values]
+            return out if None not in out else list(map(inner, values))  # inner says what's wrong
+
+        return lines
+    return lambda values: list(map(inner, values))
 
 
 def _enum(cls: type[enum.Enum]) -> Build:
@@ -246,7 +268,16 @@ def _enum(cls: type[enum.Enum]) -> Build:
         found = members.get(value)
         return cls(value) if found is None else found
 
+    _MEMBERS[member] = (members.get, _not_a_model)
     return member
+
+
+# A member builder -> (its lookup, how to build anything else in the list): for `_list`.
+_MEMBERS: dict[Build, tuple[Callable[[Any], Any], Build]] = {}
+
+
+def _not_a_model(value: Any) -> None:
+    return None  # a list of enum members holds no models: `_list` builds it the slow way
 
 
 def _union(args: tuple[Any, ...]) -> Build | None:
@@ -261,7 +292,13 @@ def _union(args: tuple[Any, ...]) -> Build | None:
     as_other = _builder(next(k for k in kinds if k is not models[0]))
     if as_model is None or as_other is None:
         return None
-    return lambda value: as_model(value) if value.__class__ is dict else as_other(value)
+
+    def either(value: Any) -> Any:
+        return as_model(value) if value.__class__ is dict else as_other(value)
+
+    if as_other in _MEMBERS:  # a line or a sized line: `_list` looks the lines up itself
+        _MEMBERS[either] = (_MEMBERS[as_other][0], as_model)
+    return either
 
 
 def _optional(args: tuple[Any, ...]) -> Build | None:

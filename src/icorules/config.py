@@ -23,7 +23,6 @@ wherever icorules is run from. Options on the command line override the file.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +40,8 @@ Scalar = bool | int | float | str
 class Settings(BaseModel):
     """What a config file may set (each key also has a command-line option)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Its validator is built when a file is read, not at every start (most runs have no file).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
     rulesets: list[str] | None = Field(None, description="Ruleset files or folders (-r).")
     market: str | None = Field(None, description="Market context file (--market).")
     waivers: str | None = Field(None, description="Waiver file (--waivers).")
@@ -110,6 +110,8 @@ def _has_tool_table(path: Path) -> bool:
 
 def load_config(path: Path) -> Config:
     """Read and check a config file; InputError, located, for anything wrong in it."""
+    import tomllib  # only when there is a file to read
+
     from icorules.inputs.documents import read_text
 
     name = str(path)

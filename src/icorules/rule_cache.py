@@ -177,6 +177,9 @@ def decode(node: Any) -> Any:
         return [decode(v) for v in node]
     if type(node) is not dict:
         return node
+    if "@class" in node:  # the commonest first: most of a bundle is its conditions' dataclasses
+        found = _CLASSES.get(node["@class"]) or _class(node["@class"], None)
+        return found(**{k: decode(v) for k, v in node["f"].items()})
     if "@tuple" in node:
         return tuple(decode(v) for v in node["@tuple"])
     if "@map" in node:
@@ -187,13 +190,15 @@ def decode(node: Any) -> Any:
         return _TYPES[node["@type"]]
     if "@enum" in node:
         return _class(node["@enum"], enum.Enum)(decode(node["v"]))
-    if "@class" in node:
-        return _class(node["@class"], None)(**{k: decode(v) for k, v in node["f"].items()})
     if "@model" in node:
         model = _class(node["@model"], BaseModel)
         fields = {k: decode(v) for k, v in node["f"].items()}
         return model.model_construct(_fields_set=set(node["s"]), **fields)
     raise _Damaged(f"not a cached value: {sorted(node)[:3]}")
+
+
+# Dataclasses already looked up by name, so each is checked once per process, not per object.
+_CLASSES: dict[str, Any] = {}
 
 
 def _class(name: str, base: type | None) -> Any:
@@ -207,4 +212,6 @@ def _class(name: str, base: type | None) -> Any:
         raise _Damaged(f"{name} is not a dataclass")
     if base is not None and not issubclass(found, base):
         raise _Damaged(f"{name} is not a {base.__name__}")
+    if base is None:
+        _CLASSES[name] = found
     return found

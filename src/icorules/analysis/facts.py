@@ -10,8 +10,6 @@ proposal, market or graph, so rule tooling can read the vocabulary alone. Workin
 of a check is icorules.analysis.derive.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import enum
 import functools

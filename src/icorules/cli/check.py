@@ -21,6 +21,7 @@ from icorules.cli.common import (
     fail,
     limit_option,
     limits_from,
+    long_lived,
     market_option,
     param_option,
     parse_params,
@@ -189,11 +190,13 @@ def check(
     rest are still checked. Exit 0 clean, 1 findings at --fail-on, 2 unreadable input.
     """
     limits = limits_from(limit_values)
-    bundle = resolve_rulesets(list(rulesets) or None, parse_params(params), limits)
+    with long_lived():
+        bundle = resolve_rulesets(list(rulesets) or None, parse_params(params), limits)
     _known_rules(bundle, explain_rules)
     select, ignore = _prefixes(select), _prefixes(ignore)
     left_out(bundle, select, ignore)  # a prefix that names no rule stops the run here
-    market = load_market_file(market_path, limits) if market_path else None
+    with long_lived():
+        market = load_market_file(market_path, limits) if market_path else None
     waivers = _waivers(waivers_path, bundle, limits) if waivers_path else []
     paths = expand(proposals)
     sources = [_stdin(stdin_filename, limits) if p == "-" else p for p in paths]

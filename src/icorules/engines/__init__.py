@@ -18,6 +18,7 @@ can make and the join that `given` patterns ask for, against `Limits.matches` an
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from icorules.engines.base import (
@@ -33,9 +34,9 @@ from icorules.engines.base import (
     gc_paused,
     record_of,
 )
-from icorules.engines.cost import Cost, RuleCost, check_cost, estimate, ways
 
 if TYPE_CHECKING:
+    from icorules.engines.cost import Cost, RuleCost, check_cost, estimate, ways
     from icorules.rules.loader import Rule
 
 __all__ = [
@@ -61,6 +62,19 @@ __all__ = [
 ]
 
 BACKENDS = ("durable_rules", "reference")
+
+# The cost estimate reads the rules' conditions (rules.ir, the fact models, pydantic): it is
+# imported on first use, so what needs only EngineError (the command line) does not pay for it.
+_COST = frozenset({"Cost", "RuleCost", "check_cost", "estimate", "ways"})
+
+
+def __getattr__(name: str) -> Any:
+    """The cost estimate's names, imported on first use (PEP 562) and kept."""
+    if name not in _COST:
+        raise AttributeError(f"module 'icorules.engines' has no attribute {name!r}")
+    value = getattr(importlib.import_module("icorules.engines.cost"), name)
+    globals()[name] = value
+    return value
 
 
 def get_backend(name: str = "durable_rules") -> Backend[Any]:

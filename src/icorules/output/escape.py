@@ -16,6 +16,7 @@ and every renderer passes such text through the one for its format:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from icorules.errors import printable
@@ -65,13 +66,17 @@ def markdown_code(text: str) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
-# XML 1.0 allows tab, newline, carriage return and U+0020 up, except surrogates and U+FFFE/F.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+@functools.cache
+def _not_xml() -> re.Pattern[str]:
+    """What XML 1.0 forbids: it allows tab, newline, carriage return and U+0020 up, except
+    surrogates and U+FFFE/F. Compiled on first use; written as the allowed ranges negated, the
+    class took 5 ms to compile, at every start."""
+    return re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
     """Text any XML 1.0 parser accepts: forbidden characters are shown as escapes (\\x1b)."""
-    return _NOT_XML.sub(lambda m: repr(m.group())[1:-1], text)
+    return _not_xml().sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def dot_quoted(text: str) -> str:
