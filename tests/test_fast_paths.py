@@ -9,7 +9,7 @@ import pytest
 
 import icorules
 from icorules.analysis.graph import PartnerGraph, build_graph
-from icorules.inputs.proposal import entries, lines
+from icorules.inputs.services import entries, lines
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PROPOSALS = sorted(
@@ -33,17 +33,17 @@ def test_cached_services_equal_entries_and_lines(path: Path) -> None:
 
 def test_entries_made_once_are_what_making_them_gives() -> None:
     from icorules.inputs.codes import ServiceLine
-    from icorules.inputs.proposal import ProvidedService, ServiceEntry
+    from icorules.inputs.services import ProvidedService, ServiceEntry
 
     line = ServiceLine("outpatients")
     entry = ServiceEntry(service=line, specialty="diabetes")
     whole = ServiceEntry(service=line)
     made = entries([line, entry, whole])
-    assert made == [
+    assert made == (
         ProvidedService(service=line),
         ProvidedService(service=line, specialty="diabetes"),
         ProvidedService(service=line, specialty=None),
-    ]
+    )
     assert [m.model_fields_set for m in made] == [
         {"service"},
         {"service", "specialty"},

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from icorules.inputs.codes import is_placeholder
-from icorules.inputs.proposal import Proposal, ServiceEntry
+from icorules.inputs.proposal import Proposal
+from icorules.inputs.services import ServiceEntry
 
 
 @dataclass

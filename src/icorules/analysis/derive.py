@@ -28,7 +28,8 @@ from icorules.analysis.facts import (
 )
 from icorules.analysis.graph import PartnerGraph, provides_acute
 from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, SupportStatus
-from icorules.inputs.proposal import PctArea, ProvidedService
+from icorules.inputs.proposal import PctArea
+from icorules.inputs.services import ProvidedService
 
 # The statutory commissioners: a partner of another type that commissions acute care means the
 # pilot itself commissions it.

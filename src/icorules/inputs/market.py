@@ -36,7 +36,7 @@ from icorules.inputs.codes import (
 )
 from icorules.inputs.documents import Document, Loc, check_data, json_path, load_document
 from icorules.inputs.kinds import refuse_other_kind
-from icorules.inputs.proposal import Organisation, Proposal, Stakeholder, Strict
+from icorules.inputs.proposal import Organisation, Proposal, Stakeholder
 from icorules.inputs.references import (
     NOT_DECLARED,
     LocatedMessage,
@@ -45,6 +45,7 @@ from icorules.inputs.references import (
     items_of,
     list_at,
 )
+from icorules.inputs.services import Strict
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 

@@ -12,17 +12,12 @@ fields format 2 added, and their `supports_bid: true` means `commissioner_suppor
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, Self
+from typing import Any, Final, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
     Field,
-    Tag,
     ValidationError,
 )
 
@@ -46,8 +41,6 @@ from icorules.inputs.codes import (
     Profession,
     Role,
     ServiceLine,
-    Size,
-    SizeMeasure,
     Specialty,
     SupportStatus,
     Text,
@@ -57,6 +50,14 @@ from icorules.inputs.formats import FORMAT_1, FORMAT_2, format_problems
 from icorules.inputs.kinds import refuse_other_kind
 from icorules.inputs.proposal_checks import size_problems
 from icorules.inputs.proposal_quick import cross_reference_problems
+from icorules.inputs.services import (
+    Provided,
+    ProvidedService,
+    Service,
+    Strict,
+    entries,
+    lines,
+)
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.memo import once
@@ -64,86 +65,6 @@ from icorules.memo import once
 __all__ = ["FORMAT", "FORMAT_1", "FORMAT_2", "Proposal", "load_proposal", "read_proposal"]
 
 FORMAT: Final = FORMAT_2  # what new files are written in
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, ignored_types=(once,))
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy, without what was worked out from the fields (an update may change them)."""
-        copied = super().model_copy(update=update, deep=deep)
-        for name in set(copied.__dict__) - set(type(self).model_fields):
-            del copied.__dict__[name]  # a cached_property: worked out again when read
-        return copied
-
-
-class ServiceEntry(Strict):
-    """A service line, or one specialty under it: `{service: outpatients, specialty: diabetes}`.
-    A specialty does not change the line's care setting, and is not a market of its own."""
-
-    service: ServiceLine
-    specialty: Specialty | None = Field(
-        None, description="A specialty under the line (lower-case words joined by _)."
-    )
-
-    @property
-    def key(self) -> str:
-        """`outpatients`, or `outpatients/diabetes` for a specialty."""
-        return f"{self.service}/{self.specialty}" if self.specialty else str(self.service)
-
-
-class ProvidedService(ServiceEntry):
-    """A service the organisation provides, with its size in that line where the bid knows it
-    (its size in that market: it overrides the market file's for this partner)."""
-
-    size: Size | None = Field(None, strict=True, ge=0, le=MAX_SIZE, allow_inf_nan=False)
-    size_measure: SizeMeasure | None = Field(None, description="What `size` counts.")
-
-
-def _line_or_entry(value: Any) -> str:
-    return "~entry" if isinstance(value, (dict, ServiceEntry)) else "~line"  # no X | Y made
-
-
-# In a list of services, each item is a service line (text) or an object (format 2). The tag
-# decides which is validated, so a mistake is reported once; validation.py leaves tags ('~...')
-# out of the paths it shows.
-Service = Annotated[
-    Annotated[ServiceLine, Tag("~line")] | Annotated[ServiceEntry, Tag("~entry")],
-    Discriminator(_line_or_entry),
-]
-Provided = Annotated[
-    Annotated[ServiceLine, Tag("~line")] | Annotated[ProvidedService, Tag("~entry")],
-    Discriminator(_line_or_entry),
-]
-
-
-def entries(items: list[Any]) -> list[ProvidedService]:
-    """A list of services with every item an object (a plain line as `{service: line}`)."""
-    return [_entry(item) for item in items]
-
-
-def _entry(item: Any) -> ProvidedService:
-    if isinstance(item, str):  # a line (StrEnum): cheaper to ask than a model class is
-        return _entry_of_line(item)
-    if type(item) is ProvidedService:
-        return item
-    return _entry_with_specialty(item.service, item.specialty)
-
-
-# Made once per distinct item and shared (frozen models): making one took ~4 µs.
-@lru_cache(maxsize=1024)
-def _entry_of_line(line: ServiceLine) -> ProvidedService:
-    return ProvidedService(service=line)
-
-
-@lru_cache(maxsize=1024)
-def _entry_with_specialty(line: ServiceLine, specialty: str | None) -> ProvidedService:
-    return ProvidedService(service=line, specialty=specialty)
-
-
-def lines(items: list[Any]) -> list[str]:
-    """The service lines of a list of services, each once, in order."""
-    return list(dict.fromkeys(str(i) if isinstance(i, str) else str(i.service) for i in items))
 
 
 class Organisation(Strict):
@@ -180,16 +101,16 @@ class Organisation(Strict):
     # Worked out once (frozen model, icorules.memo): the facts read them ~250 times a check.
     @once
     def provided(self) -> tuple[ProvidedService, ...]:
-        return tuple(entries(self.provides))
+        return entries(self.provides)
 
     @once
     def provided_lines(self) -> tuple[str, ...]:
         """The lines it provides, each once, in order (lines())."""
-        return tuple(lines(self.provides))
+        return lines(self.provides)
 
     @once
     def commissioned_lines(self) -> tuple[str, ...]:
-        return tuple(lines(self.commissions))
+        return lines(self.commissions)
 
 
 class Stakeholder(Strict):
@@ -224,7 +145,7 @@ class Agreement(Strict):
 
     @once
     def service_entries(self) -> tuple[ProvidedService, ...]:
-        return tuple(entries(self.services))
+        return entries(self.services)
 
 
 class BoardMember(Strict):
