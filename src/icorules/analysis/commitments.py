@@ -34,15 +34,17 @@ def written_commitments(proposal: Proposal) -> Iterator[FactRow[CommitmentFact]]
     for stated in _stated(proposal):
         status = stated.status.value if stated.status else "not_stated"
         yield CommitmentFact.row(
-            id=stated.id,
-            path=stated.path,
-            source=stated.source,
-            type=stated.type,
-            status=status,
-            has_sign_by=stated.sign_by is not None,
-            sign_by=stated.sign_by,
-            in_time=_in_time(status, stated.sign_by, start),
-            timing=_timing(status, stated.sign_by, start),
+            {
+                "id": stated.id,
+                "path": stated.path,
+                "source": stated.source,
+                "type": stated.type,
+                "status": status,
+                "has_sign_by": stated.sign_by is not None,
+                "sign_by": stated.sign_by,
+                "in_time": _in_time(status, stated.sign_by, start),
+                "timing": _timing(status, stated.sign_by, start),
+            }
         )
 
 

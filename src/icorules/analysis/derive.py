@@ -72,64 +72,70 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
     shares, pooled = partners.risk, pool(proposal)
     holder = budget.holder if budget else None
     return ProposalFact.row(
-        id=proposal.id,
-        path="",
-        name=proposal.name,
-        population_basis=proposal.population_basis,
-        registered_population=sum(partners.registered_population.values()),
-        practice_count=len(practices),
-        practices_without_list=sum(1 for practice in practices if not practice.list_size),
-        partner_count=len(organisations),
-        lead=proposal.lead,
-        lead_type=types[proposal.lead],
-        legal_vehicle_type=types[proposal.legal_vehicle].value if proposal.legal_vehicle else "",
-        care_category_count=len(proposal.care_categories) + len(proposal.pathways),
-        has_implementation_date=proposal.implementation_date is not None,
-        implementation_date=proposal.implementation_date,
-        has_board=governance.board is not None,
-        has_clinical_lead=clinical_lead is not None,
-        clinical_lead_name=clinical_lead.name if clinical_lead else "",
-        clinical_lead_profession=clinical_lead.profession.value if clinical_lead else "",
-        clinical_lead_organisation=clinical_lead.organisation if clinical_lead else "",
-        has_dispute_procedure=governance.dispute_resolution is not None,
-        has_risk_management=governance.risk_management is not None,
-        budget_model=budget.model.value if budget else "none",
-        risk_sharing_party_count=len(partners.members["risk_sharing"]),
-        has_independent_evaluation=bool(evaluation and evaluation.independent),
-        evaluation_years=evaluation.years if evaluation else 0,
-        data_submission_party_count=len(partners.members["data_submission"]),
-        has_it_support=governance.it_support is not None,
-        has_patient_engagement_plan=governance.patient_engagement is not None,
-        has_patient_group=any(org.type is _PATIENT_GROUP for org in organisations),
-        outcome_measure_count=len(governance.outcome_measures),
-        component_count=len(partners.components),
-        provides_primary=Setting.primary in settings,
-        provides_community=Setting.community in settings,
-        provides_acute=Setting.acute in settings,
-        has_acute_trust=bool(partners.acute_trusts),
-        provides_mental_health=Setting.mental_health in settings,
-        provides_social_care=Setting.social_care in settings,
-        commissions_acute=any(
-            SERVICE_LINES[line] is _ACUTE
-            for org in organisations
-            if org.type not in STATUTORY_COMMISSIONERS
-            for line in org.commissioned_lines
-        ),
-        has_social_care_partner=any(org.type in SOCIAL_CARE_PARTNER_TYPES for org in organisations),
-        pct_area_count=len(practice_areas(partners)),
-        has_lead_commissioner=governance.lead_commissioner is not None,
-        cross_boundary_agreement=has_cross_boundary_agreement(partners),
-        has_market_data=partners.market is not None,
-        format_version=proposal.format_version,
-        stakeholder_count=len(proposal.stakeholders),
-        has_budget_amount=bool(budget and budget.amount),
-        budget_gbp=budget.amount.gbp if budget and budget.amount else 0.0,
-        budget_holder_type=types[holder].value if holder else "",
-        risk_shares_stated=shares.stated,
-        risk_share_total=shares.total,
-        risk_parties_without_share=", ".join(shares.without_share),
-        section_75_missing_for=pooled.missing_for,
-        pool_uncovered=", ".join(pooled.uncovered),
+        {
+            "id": proposal.id,
+            "path": "",
+            "name": proposal.name,
+            "population_basis": proposal.population_basis,
+            "registered_population": sum(partners.registered_population.values()),
+            "practice_count": len(practices),
+            "practices_without_list": sum(1 for practice in practices if not practice.list_size),
+            "partner_count": len(organisations),
+            "lead": proposal.lead,
+            "lead_type": types[proposal.lead],
+            "legal_vehicle_type": types[proposal.legal_vehicle].value
+            if proposal.legal_vehicle
+            else "",
+            "care_category_count": len(proposal.care_categories) + len(proposal.pathways),
+            "has_implementation_date": proposal.implementation_date is not None,
+            "implementation_date": proposal.implementation_date,
+            "has_board": governance.board is not None,
+            "has_clinical_lead": clinical_lead is not None,
+            "clinical_lead_name": clinical_lead.name if clinical_lead else "",
+            "clinical_lead_profession": clinical_lead.profession.value if clinical_lead else "",
+            "clinical_lead_organisation": clinical_lead.organisation if clinical_lead else "",
+            "has_dispute_procedure": governance.dispute_resolution is not None,
+            "has_risk_management": governance.risk_management is not None,
+            "budget_model": budget.model.value if budget else "none",
+            "risk_sharing_party_count": len(partners.members["risk_sharing"]),
+            "has_independent_evaluation": bool(evaluation and evaluation.independent),
+            "evaluation_years": evaluation.years if evaluation else 0,
+            "data_submission_party_count": len(partners.members["data_submission"]),
+            "has_it_support": governance.it_support is not None,
+            "has_patient_engagement_plan": governance.patient_engagement is not None,
+            "has_patient_group": any(org.type is _PATIENT_GROUP for org in organisations),
+            "outcome_measure_count": len(governance.outcome_measures),
+            "component_count": len(partners.components),
+            "provides_primary": Setting.primary in settings,
+            "provides_community": Setting.community in settings,
+            "provides_acute": Setting.acute in settings,
+            "has_acute_trust": bool(partners.acute_trusts),
+            "provides_mental_health": Setting.mental_health in settings,
+            "provides_social_care": Setting.social_care in settings,
+            "commissions_acute": any(
+                SERVICE_LINES[line] is _ACUTE
+                for org in organisations
+                if org.type not in STATUTORY_COMMISSIONERS
+                for line in org.commissioned_lines
+            ),
+            "has_social_care_partner": any(
+                org.type in SOCIAL_CARE_PARTNER_TYPES for org in organisations
+            ),
+            "pct_area_count": len(practice_areas(partners)),
+            "has_lead_commissioner": governance.lead_commissioner is not None,
+            "cross_boundary_agreement": has_cross_boundary_agreement(partners),
+            "has_market_data": partners.market is not None,
+            "format_version": proposal.format_version,
+            "stakeholder_count": len(proposal.stakeholders),
+            "has_budget_amount": bool(budget and budget.amount),
+            "budget_gbp": budget.amount.gbp if budget and budget.amount else 0.0,
+            "budget_holder_type": types[holder].value if holder else "",
+            "risk_shares_stated": shares.stated,
+            "risk_share_total": shares.total,
+            "risk_parties_without_share": ", ".join(shares.without_share),
+            "section_75_missing_for": pooled.missing_for,
+            "pool_uncovered": ", ".join(pooled.uncovered),
+        }
     )
 
 
@@ -154,34 +160,36 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
         both = commissioned[body].intersection(provided) if body in commissioned else ()
         conflicted = sorted(both)
         yield PartnerFact.row(
-            id=org_id,
-            path=f"organisations[{index}]",
-            name=org.name,
-            type=org.type,
-            pct=org.pct or "",
-            list_size=org.list_size or 0,
-            is_practice=org.type is _GP_PRACTICE,
-            is_lead=org_id == lead,
-            provides_care=bool(provided),
-            provides_acute=provides_acute(org),
-            service_count=len(provided),  # each line once (provided_lines)
-            agreement_count=len(agreements_of[org_id]),
-            on_board=org_id in board,
-            agreement_with_board_member=org_id in tied,
-            in_dispute_procedure=org_id in dispute,
-            in_information_sharing=org_id in sharing,
-            in_data_submission=org_id in submitting,
-            in_risk_sharing=org_id in risk_sharing,
-            has_conflict_cover=org_id in covered or body in covered,
-            commissions_and_provides=bool(conflicted),
-            conflicted_services=", ".join(conflicted),
-            in_lead_component=component_of[org_id] == lead_component,
-            body=body,
-            is_unit=org.part_of is not None,
-            body_is_partner=body in partner_ids,
-            ods_code=org.ods_code or "",
-            has_risk_share=org_id in shares,
-            risk_share=round(shares.get(org_id, 0.0), 2),
+            {
+                "id": org_id,
+                "path": f"organisations[{index}]",
+                "name": org.name,
+                "type": org.type,
+                "pct": org.pct or "",
+                "list_size": org.list_size or 0,
+                "is_practice": org.type is _GP_PRACTICE,
+                "is_lead": org_id == lead,
+                "provides_care": bool(provided),
+                "provides_acute": provides_acute(org),
+                "service_count": len(provided),  # each line once (provided_lines)
+                "agreement_count": len(agreements_of[org_id]),
+                "on_board": org_id in board,
+                "agreement_with_board_member": org_id in tied,
+                "in_dispute_procedure": org_id in dispute,
+                "in_information_sharing": org_id in sharing,
+                "in_data_submission": org_id in submitting,
+                "in_risk_sharing": org_id in risk_sharing,
+                "has_conflict_cover": org_id in covered or body in covered,
+                "commissions_and_provides": bool(conflicted),
+                "conflicted_services": ", ".join(conflicted),
+                "in_lead_component": component_of[org_id] == lead_component,
+                "body": body,
+                "is_unit": org.part_of is not None,
+                "body_is_partner": body in partner_ids,
+                "ods_code": org.ods_code or "",
+                "has_risk_share": org_id in shares,
+                "risk_share": round(shares.get(org_id, 0.0), 2),
+            }
         )
 
 
@@ -204,21 +212,25 @@ def agreement_rows(partners: PartnerGraph) -> Iterator[FactRow[AgreementFact]]:
         services = sorted({entry.key for entry in agreement.service_entries})
         unsafeguarded = safeguards.uncovered(agreement.service_entries)
         yield AgreementFact.row(
-            id=agreement.id,
-            path=f"agreements[{index}]",
-            type=agreement.type,
-            party_count=len(set(agreement.parties)),
-            parties=", ".join(
-                f"{p} (stakeholder)" if p in stakeholders else p for p in agreement.parties
-            ),
-            services=", ".join(services),
-            exclusive_referral=agreement.exclusive_referral,
-            unsafeguarded_services=", ".join(unsafeguarded),
-            unsafeguarded_count=len(unsafeguarded),
-            involves_acute=any(party in trusts for party in agreement.parties),
-            involves_practice=any(types[party] is _GP_PRACTICE for party in agreement.parties),
-            status=agreement.status.value if agreement.status else "not_stated",
-            stakeholder_count=len(set(agreement.parties) & stakeholders),
+            {
+                "id": agreement.id,
+                "path": f"agreements[{index}]",
+                "type": agreement.type,
+                "party_count": len(set(agreement.parties)),
+                "parties": ", ".join(
+                    f"{p} (stakeholder)" if p in stakeholders else p for p in agreement.parties
+                ),
+                "services": ", ".join(services),
+                "exclusive_referral": agreement.exclusive_referral,
+                "unsafeguarded_services": ", ".join(unsafeguarded),
+                "unsafeguarded_count": len(unsafeguarded),
+                "involves_acute": any(party in trusts for party in agreement.parties),
+                "involves_practice": any(
+                    types[party] is _GP_PRACTICE for party in agreement.parties
+                ),
+                "status": agreement.status.value if agreement.status else "not_stated",
+                "stakeholder_count": len(set(agreement.parties) & stakeholders),
+            }
         )
 
 
@@ -235,25 +247,27 @@ def pct_area_rows(partners: PartnerGraph) -> Iterator[FactRow[PctAreaFact]]:
         known = area.code in covered and bool(practices)
         support = commissioner_support(partners, area)
         yield PctAreaFact.row(
-            id=area.code,
-            path=f"pct_areas[{index}]",
-            name=area.name,
-            population=area.population,
-            registered_population=registered,
-            population_share=registered / area.population,
-            practice_count=joined,
-            commissioner=area.commissioner or "",
-            has_commissioner=area.commissioner is not None,
-            supports_bid=support == "supports",
-            has_market_data=known,
-            market_practice_count=len(practices),
-            partner_practice_share=joined / len(practices) if known else 0.0,
-            all_practices_joined=known and joined >= len(practices),
-            commissioner_support=support,
-            commissioner_is_partner=area.commissioner is not None
-            and area.commissioner not in stakeholders,
-            has_stated_practice_count=area.practice_count is not None,
-            stated_practice_count=area.practice_count or 0,
+            {
+                "id": area.code,
+                "path": f"pct_areas[{index}]",
+                "name": area.name,
+                "population": area.population,
+                "registered_population": registered,
+                "population_share": registered / area.population,
+                "practice_count": joined,
+                "commissioner": area.commissioner or "",
+                "has_commissioner": area.commissioner is not None,
+                "supports_bid": support == "supports",
+                "has_market_data": known,
+                "market_practice_count": len(practices),
+                "partner_practice_share": joined / len(practices) if known else 0.0,
+                "all_practices_joined": known and joined >= len(practices),
+                "commissioner_support": support,
+                "commissioner_is_partner": area.commissioner is not None
+                and area.commissioner not in stakeholders,
+                "has_stated_practice_count": area.practice_count is not None,
+                "stated_practice_count": area.practice_count or 0,
+            }
         )
 
 
@@ -287,18 +301,22 @@ def service_line_rows(partners: PartnerGraph) -> Iterator[FactRow[ServiceLineFac
     for service in sorted(providers):
         uncovered = safeguards.uncovered(given[service])
         yield ServiceLineFact.row(
-            id=service,
-            path=safeguards.paths.get(service, "choice_safeguards"),
-            setting=SERVICE_LINES[service],
-            provider_count=len(providers[service]),
-            providers=", ".join(providers[service]),
-            has_choice_safeguard=not uncovered,
-            safeguard_mechanisms=", ".join(sorted(set(safeguards.mechanisms.get(service, [])))),
-            # Known only where the market file lists an area the service is provided in.
-            has_market_data=bool(covered)
-            and any(not area_of[o] or area_of[o] in covered for o in providers[service]),
-            outside_providers_nearby=partners.outside_nearby.get(service, 0),
-            unsafeguarded_specialties=", ".join(u for u in uncovered if "/" in u),
+            {
+                "id": service,
+                "path": safeguards.paths.get(service, "choice_safeguards"),
+                "setting": SERVICE_LINES[service],
+                "provider_count": len(providers[service]),
+                "providers": ", ".join(providers[service]),
+                "has_choice_safeguard": not uncovered,
+                "safeguard_mechanisms": ", ".join(
+                    sorted(set(safeguards.mechanisms.get(service, [])))
+                ),
+                # Known only where the market file lists an area the service is provided in.
+                "has_market_data": bool(covered)
+                and any(not area_of[o] or area_of[o] in covered for o in providers[service]),
+                "outside_providers_nearby": partners.outside_nearby.get(service, 0),
+                "unsafeguarded_specialties": ", ".join(u for u in uncovered if "/" in u),
+            }
         )
 
 
@@ -316,24 +334,26 @@ def market_rows(partners: PartnerGraph) -> Iterator[FactRow[MarketFact]]:
         measured = measure.concentration
         area_name = area_names.get(area, area)
         yield MarketFact.row(
-            id=f"{area}/{service}",
-            path=first_provider.get(service, ""),
-            name=f"{service} in {area_name}",
-            pct=area,
-            pct_name=area_name,
-            service=service,
-            setting=SERVICE_LINES[service],
-            provider_count=len(measure.bodies) + len(measure.outside),
-            partner_count=len(measure.bodies),
-            outside_count=len(measure.outside),
-            partners=", ".join(measure.partners),
-            partner_share=measured.partner_share,
-            share_basis=measured.basis,
-            hhi_pre=measured.hhi_pre,
-            hhi_post=measured.hhi_post,
-            hhi_delta=measured.hhi_delta,
-            alternative_nearby=measure.alternative_nearby,
-            pilot_share=measure.own_share,
+            {
+                "id": f"{area}/{service}",
+                "path": first_provider.get(service, ""),
+                "name": f"{service} in {area_name}",
+                "pct": area,
+                "pct_name": area_name,
+                "service": service,
+                "setting": SERVICE_LINES[service],
+                "provider_count": len(measure.bodies) + len(measure.outside),
+                "partner_count": len(measure.bodies),
+                "outside_count": len(measure.outside),
+                "partners": ", ".join(measure.partners),
+                "partner_share": measured.partner_share,
+                "share_basis": measured.basis,
+                "hhi_pre": measured.hhi_pre,
+                "hhi_post": measured.hhi_post,
+                "hhi_delta": measured.hhi_delta,
+                "alternative_nearby": measure.alternative_nearby,
+                "pilot_share": measure.own_share,
+            }
         )
 
 

@@ -44,9 +44,10 @@ class Fact(BaseModel):
         return fact
 
     @classmethod
-    def row(cls, **values: Any) -> tuple[type[Self], dict[str, Any]]:
+    def row(cls, values: dict[str, Any]) -> tuple[type[Self], dict[str, Any]]:
         """The fact as derive worked it out, not yet an object: the engine needs only its
-        record (engines.record_of), and a check shows few facts (`made`, FactsByKey)."""
+        record (engines.record_of), and a check shows few facts (`made`, FactsByKey). The
+        values come as one dict (a literal costs half what keyword arguments do)."""
         return cls, values
 
 
