@@ -88,3 +88,28 @@ def test_market_facts_need_a_market() -> None:
     partners = build_graph(icorules.load_proposal(clean_proposal()))
     assert list(derive.market_facts(partners)) == []
     assert derive.proposal_fact(partners).has_market_data is False
+
+
+EXAMPLE_BIDS = sorted(
+    p
+    for p in Path(__file__).parent.parent.joinpath("examples").rglob("*")
+    if p.suffix in (".json", ".yaml") and "markets" not in p.parts and ".test." not in p.name
+)
+
+
+@pytest.mark.parametrize("path", EXAMPLE_BIDS, ids=lambda p: p.name)
+def test_components_are_networkx_connected_components(path: Path) -> None:
+    """The union-find of partners (through agreements and units) finds what networkx does, in
+    order: largest first, then by first id."""
+    import networkx as nx
+
+    proposal = icorules.load_proposal(path)
+    links = nx.Graph()
+    links.add_nodes_from(o.id for o in proposal.everyone())
+    for agreement in proposal.agreements:
+        links.add_edges_from((agreement.parties[0], p) for p in agreement.parties[1:])
+    links.add_edges_from((o.id, o.part_of) for o in proposal.everyone() if o.part_of)
+    partners = {o.id for o in proposal.organisations}
+    expected = [frozenset(c & partners) for c in nx.connected_components(links) if c & partners]
+    expected.sort(key=lambda c: (-len(c), sorted(c)))
+    assert build_graph(proposal).components == expected

@@ -219,28 +219,28 @@ def _add_stakeholders(graph: nx.MultiDiGraph[str], proposal: Proposal) -> None:
 
 def _components(proposal: Proposal) -> list[frozenset[str]]:
     """Partners linked through agreements, or as a unit and its body (union-find: no graph
-    library needed). A stakeholder party to agreements links them, but is no partner."""
-    parent = {o.id: o.id for o in proposal.everyone()}
+    library needed). A stakeholder party to agreements links them, but is no partner. Largest
+    first, then by their first id (the parts are disjoint, so that orders them all)."""
+    parent: dict[str, str] = {}  # only organisations something links: others stand alone
 
     def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
+        while (up := parent.get(x, x)) != x:
+            parent[x] = parent.get(up, up)
+            x = up
         return x
 
-    links = [sorted(set(agreement.parties)) for agreement in proposal.agreements]
+    links = [agreement.parties for agreement in proposal.agreements]
     links += [[o.id, o.part_of] for o in proposal.everyone() if o.part_of]
     for parties in links:
-        for party in parties:
-            parent.setdefault(party, party)
+        first = root(parties[0])
         for party in parties[1:]:
-            parent[root(party)] = root(parties[0])
-    partners = {o.id for o in proposal.organisations}
+            other = root(party)
+            if other != first:
+                parent[other] = first
     groups: dict[str, set[str]] = defaultdict(set)
-    for org in parent:
-        if org in partners:
-            groups[root(org)].add(org)
-    return sorted((frozenset(c) for c in groups.values()), key=lambda c: (-len(c), sorted(c)))
+    for org in proposal.organisations:
+        groups[root(org.id)].add(org.id)
+    return sorted((frozenset(c) for c in groups.values()), key=lambda c: (-len(c), min(c)))
 
 
 def build_graph(proposal: Proposal, market: Market | None = None) -> PartnerGraph:
