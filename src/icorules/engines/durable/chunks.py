@@ -141,9 +141,9 @@ def _pack(members: Sequence[_Form]) -> list[list[_Form]]:
 
 # -- what each chunk is sent ------------------------------------------------------------------
 
-# Per fact kind: the fields sent (each with whether its value needs converting: dates and
+# Per fact kind: the fields sent as they are, those whose values need converting (dates and
 # numbers), and what every fact of the kind carries besides (its kind, the parameter fields).
-Sending = Mapping[str, tuple[tuple[tuple[str, bool], ...], Mapping[str, Any]]]
+Sending = Mapping[str, tuple[tuple[str, ...], tuple[str, ...], Mapping[str, Any]]]
 
 
 def sending(fields: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) -> Sending:
@@ -151,8 +151,12 @@ def sending(fields: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) ->
     out = {}
     for kind, names in fields.items():
         convert = set(_converted(kind))
-        sent = tuple((n, n in convert) for n in names if n not in ("kind", "id", "ref"))
-        out[kind] = (sent, {"kind": kind, **values.get(kind, {})})
+        sent = [n for n in names if n not in ("kind", "id", "ref")]
+        out[kind] = (
+            tuple(n for n in sent if n not in convert),
+            tuple(n for n in sent if n in convert),
+            {"kind": kind, **values.get(kind, {})},
+        )
     return out
 
 
@@ -162,15 +166,23 @@ def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list
     (`<kind>:<id>`) and its own id as `ref`. A hot path: every fact of every check."""
     out = []
     for record in records:
-        found = how.get(record["kind"])
+        kind = record["kind"]
+        found = how.get(kind)
         if found is None:
             continue
-        names, constant = found
+        plain, converted, constant = found
         own = record["id"]
-        sent = {**constant, "id": f"{record['kind']}:{own}", "ref": own, "sid": sid}
-        for name, convert in names:
+        sent = {**constant, "id": f"{kind}:{own}", "ref": own, "sid": sid}
+        try:  # most records have every field a chunk reads: no test of each is needed
+            for name in plain:
+                sent[name] = record[name]
+        except KeyError:  # an absent value (None) is left out of the record
+            for name in plain:
+                if name in record:
+                    sent[name] = record[name]
+        for name in converted:
             if name in record:
-                sent[name] = engine_value(record[name]) if convert else record[name]
+                sent[name] = engine_value(record[name])
         out.append(sent)
     return out
 
