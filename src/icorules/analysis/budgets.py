@@ -7,12 +7,14 @@ Worked out once per check for the proposal fact (icorules.analysis.derive).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from icorules.inputs.codes import NHS_BODY_TYPES, AgreementType, OrgType
+from icorules.inputs.codes import NHS_BODY_TYPES, AgreementType, BudgetModel, OrgType
 from icorules.inputs.proposal import Budget, Proposal
 
 _COUNCIL_SIDE = (OrgType.local_authority, OrgType.care_trust)
+_POOLED = BudgetModel.pooled
 
 
 @dataclass(frozen=True)
@@ -59,23 +61,24 @@ class Pool:
     uncovered: tuple[str, ...]
 
 
-def pool(proposal: Proposal) -> Pool:
+def pool(
+    proposal: Proposal, types: Mapping[str, OrgType], body_of: Mapping[str, str], shared: Risk
+) -> Pool:
     """Who pools a pooled budget (its contributors, else its risk-sharing parties), and which
     of them would need a section 75 agreement with an NHS body of the pool and have none.
 
     A local authority needs one with any NHS body of the pool; a care trust (an NHS body
     itself) with another NHS body of the pool: the requirement names "a local authority or care
-    trust". A unit (a PCT's provider arm) counts as the body it belongs to.
+    trust". A unit (a PCT's provider arm) counts as the body it belongs to (`body_of`: unit ->
+    body). `types` and `shared` (the budget's risk) are the partner graph's, worked out once.
     """
     budget = proposal.governance.budget
-    if budget is None or budget.model.value != "pooled":
+    if budget is None or budget.model != _POOLED:
         return Pool("", ())
-    types = {org.id: org.type for org in proposal.everyone()}
-    body = {org.id: org.part_of or org.id for org in proposal.everyone()}
-    members = [c.party for c in budget.contributions] or list(risk(budget).parties)
-    bodies = list(dict.fromkeys(body.get(m, m) for m in members))
+    members = [c.party for c in budget.contributions] or list(shared.parties)
+    bodies = list(dict.fromkeys(body_of.get(m, m) for m in members))
     agreements = [
-        {body.get(p, p) for p in agreement.parties}
+        {body_of.get(p, p) for p in agreement.parties}
         for agreement in proposal.agreements
         if agreement.type is AgreementType.section_75
     ]

@@ -69,7 +69,8 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
     practices = [org for org in organisations if org.type is _GP_PRACTICE]
     settings = {SERVICE_LINES[line] for org in organisations for line in org.provided_lines}
     types = partners.types
-    shares, pooled = partners.risk, pool(proposal)
+    shares = partners.risk
+    pooled = pool(proposal, types, partners.body_of, shares)
     holder = budget.holder if budget else None
     return ProposalFact.row(
         {
