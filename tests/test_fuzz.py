@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 import icorules
 from icorules.analysis.facts import FACT_KINDS, field_types
 from icorules.engines.durable import pattern_json
+from icorules.engines.durable.forms import engine_names
 from icorules.errors import InputError
 from icorules.inputs.codes import SERVICE_LINES, OrgType, has_visible_character
 from icorules.inputs.market import load_market
@@ -306,7 +307,8 @@ def test_conditions_compile_or_raise_expression_error(text: str, kind: str) -> N
         return
     engine_form, values = pattern_json(ir.Pattern(kind, compiled.condition, True), PARAMS)
     json.dumps([engine_form, values])  # plain data only
-    names = {"ref" if f == "id" else f for f in fields} | {"kind"} | set(values)
+    short = engine_names(kind)
+    names = {"ref" if f == "id" else short[f] for f in fields} | {"kind"} | set(values)
     assert set(keys_of(engine_form)) <= ALLOWED_KEYS | names
     assert set(compiled.reads) <= set(fields)
 

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from icorules.engines.base import gc_paused
 from icorules.engines.durable import forms, network
-from icorules.engines.durable.forms import _converted, _Form, _Slot, engine_value, translate
+from icorules.engines.durable.forms import (
+    _converted,
+    _Form,
+    _Slot,
+    engine_names,
+    engine_value,
+    translate,
+)
 from icorules.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -141,9 +148,12 @@ def _pack(members: Sequence[_Form]) -> list[list[_Form]]:
 
 # -- what each chunk is sent ------------------------------------------------------------------
 
-# Per fact kind: the fields sent as they are, those whose values need converting (dates and
-# numbers), and what every fact of the kind carries besides (its kind, the parameter fields).
-Sending = Mapping[str, tuple[tuple[str, ...], tuple[str, ...], Mapping[str, Any]]]
+# Per fact kind: the fields sent as they are and those whose values need converting (dates
+# and numbers), each as (the engine's name, the record's), and what every fact of the kind
+# carries besides (its kind, the parameter fields).
+Sending = Mapping[
+    str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], Mapping[str, Any]]
+]
 
 
 def sending(fields: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) -> Sending:
@@ -151,10 +161,11 @@ def sending(fields: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) ->
     out = {}
     for kind, names in fields.items():
         convert = set(_converted(kind))
-        sent = [n for n in names if n not in ("kind", "id", "ref")]
+        field_of = {short: name for name, short in engine_names(kind).items()}
+        sent = [(n, field_of.get(n, n)) for n in names if n not in ("kind", "id", "ref")]
         out[kind] = (
-            tuple(n for n in sent if n not in convert),
-            tuple(n for n in sent if n in convert),
+            tuple(pair for pair in sent if pair[1] not in convert),
+            tuple(pair for pair in sent if pair[1] in convert),
             {"kind": kind, **values.get(kind, {})},
         )
     return out
@@ -174,35 +185,14 @@ def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list
         own = record["id"]
         sent = {**constant, "id": f"{kind}:{own}", "ref": own, "sid": sid}
         try:  # most records have every field a chunk reads: no test of each is needed
-            for name in plain:
-                sent[name] = record[name]
+            for short, name in plain:
+                sent[short] = record[name]
         except KeyError:  # an absent value (None) is left out of the record
-            for name in plain:
+            for short, name in plain:
                 if name in record:
-                    sent[name] = record[name]
-        for name in converted:
+                    sent[short] = record[name]
+        for short, name in converted:
             if name in record:
-                sent[name] = engine_value(record[name])
+                sent[short] = engine_value(record[name])
         out.append(sent)
-    return out
-
-
-def project(
-    facts: Sequence[Mapping[str, Any]],
-    fields: Mapping[str, tuple[str, ...]],
-    values: Mapping[str, Mapping[str, Any]],
-    sid: str,
-) -> list[dict[str, Any]]:
-    """Facts already in the engine's form (`forms.engine_fact`) cut to the kinds in `fields`,
-    each with only those fields and its kind's parameter fields, in session `sid` (what
-    `bench/floor.py` sends)."""
-    out = []
-    for fact in facts:
-        kind = fact["kind"]
-        names = fields.get(kind)
-        if names is not None:
-            sent = {name: fact[name] for name in names if name in fact}
-            sent.update(values.get(kind, ()))
-            sent["sid"] = sid
-            out.append(sent)
     return out
