@@ -40,7 +40,8 @@ class Floor:
             if name not in _REGISTERED:
                 definition = json.dumps(chunk.definition(), ensure_ascii=False)
                 _REGISTERED[name] = self._core.create_ruleset(name, definition)
-            self.chunks.append((_REGISTERED[name], sending(chunk.fields, chunk.values(bundle))))
+            how = sending(chunk.fields, chunk.values(bundle), chunk.members(bundle))
+            self.chunks.append((_REGISTERED[name], how))
 
     def prepare(self, facts: Sequence[dict[str, Any]]) -> list[str | None]:
         """Per chunk, the facts as icorules sends them, encoded (outside any timing)."""

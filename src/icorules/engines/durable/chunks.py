@@ -23,6 +23,7 @@ from icorules.engines.durable.forms import (
     _Slot,
     engine_names,
     engine_value,
+    member_key,
     translate,
 )
 from icorules.errors import InputError, Problem
@@ -71,17 +72,31 @@ class Chunk:
         return hashlib.sha256(material.encode()).hexdigest()
 
     def values(self, bundle: RuleBundle) -> dict[str, dict[str, Any]]:
-        """The parameter fields each fact of a kind carries, with `bundle`'s values."""
+        """The parameter fields each fact of a kind carries, with `bundle`'s values (the same
+        on every fact; not the `in` slots, which `members` gives)."""
         params = {rule.ruleset: rule.params for rule in bundle.rules}
         out: dict[str, dict[str, Any]] = {}
         for kind, slots in self.slots.items():
+            fixed = {n: slot for n, slot in slots.items() if not slot.member}
             out[kind] = {
-                self.short[name]: slot.fill(params[slot.ruleset]) for name, slot in slots.items()
+                self.short[name]: slot.fill(params[slot.ruleset]) for name, slot in fixed.items()
             }
-            if any(slot.divisor and out[kind][self.short[n]] == 0 for n, slot in slots.items()):
+            if any(slot.divisor and out[kind][self.short[n]] == 0 for n, slot in fixed.items()):
                 rule = next(f.rule for f in self.forms if kind in f.fields)
                 raise InputError([Problem(rule.file, rule.line, None, "division by zero")])
         return out
+
+    def members(self, bundle: RuleBundle) -> dict[str, tuple[Member, ...]]:
+        """Per kind, each `field in params.list` slot: its name, the field, the list's values."""
+        params = {rule.ruleset: rule.params for rule in bundle.rules}
+        return {
+            kind: tuple(
+                (self.short[name], slot.member, slot.members(params[slot.ruleset]))
+                for name, slot in slots.items()
+                if slot.member
+            )
+            for kind, slots in self.slots.items()
+        }
 
 
 def plan(bundle: RuleBundle) -> list[Chunk]:
@@ -114,11 +129,12 @@ def _chunk(members: Sequence[_Form]) -> Chunk:
 
 
 def _renamed(node: Any, names: Mapping[str, str]) -> Any:
-    """`node` with each `{"$m": name}` of a parameter field given its short name."""
+    """`node` with each parameter field given its short name: where a test reads it
+    (`{"$m": name}`) and where it is tested itself (an `in` slot, `{name: true}`)."""
     if isinstance(node, dict):
         if len(node) == 1 and node.get("$m") in names:
             return {"$m": names[node["$m"]]}
-        return {key: _renamed(value, names) for key, value in node.items()}
+        return {names.get(key, key): _renamed(value, names) for key, value in node.items()}
     if isinstance(node, list):
         return [_renamed(item, names) for item in node]
     return node
@@ -151,12 +167,24 @@ def _pack(members: Sequence[_Form]) -> list[list[_Form]]:
 # Per fact kind: the fields sent as they are and those whose values need converting (dates
 # and numbers), each as (the engine's name, the record's), and what every fact of the kind
 # carries besides (its kind, the parameter fields).
+# And each `field in params.list` slot (see `Chunk.members`).
+Member = tuple[str, str, frozenset[tuple[bool, Any]]]
 Sending = Mapping[
-    str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], Mapping[str, Any]]
+    str,
+    tuple[
+        tuple[tuple[str, str], ...],
+        tuple[tuple[str, str], ...],
+        Mapping[str, Any],
+        tuple[Member, ...],
+    ],
 ]
 
 
-def sending(fields: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) -> Sending:
+def sending(
+    fields: Mapping[str, tuple[str, ...]],
+    values: Mapping[str, Any],
+    members: Mapping[str, tuple[Member, ...]],
+) -> Sending:
     """How a chunk's facts are made from the caller's records, worked out once."""
     out = {}
     for kind, names in fields.items():
@@ -167,6 +195,7 @@ def sending(fields: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) ->
             tuple(pair for pair in sent if pair[1] not in convert),
             tuple(pair for pair in sent if pair[1] in convert),
             {"kind": kind, **values.get(kind, {})},
+            members.get(kind, ()),
         )
     return out
 
@@ -181,7 +210,7 @@ def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list
         found = how.get(kind)
         if found is None:
             continue
-        plain, converted, constant = found
+        plain, converted, constant, members = found
         own = record["id"]
         sent = {**constant, "id": f"{kind}:{own}", "ref": own, "sid": sid}
         try:  # most records have every field a chunk reads: no test of each is needed
@@ -194,5 +223,8 @@ def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list
         for short, name in converted:
             if name in record:
                 sent[short] = engine_value(record[name])
+        for short, name, keys in members:  # absent where the value is: any test is false
+            if name in record:
+                sent[short] = member_key(engine_value(record[name])) in keys
         out.append(sent)
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -95,24 +95,31 @@ def _converted(kind: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class _Slot:
     """A field the facts of a chunk carry for a parameter: a fixed value (a parameter, or
-    arithmetic on parameters), or one place of a list parameter."""
+    arithmetic on parameters), or, for `field in params.list`, whether the fact's own `member`
+    field is one of the list's values (worked out for each fact as it is sent: one true or
+    false rather than the whole list on every fact)."""
 
     ruleset: str
     value: ir.Value | None = None
     param: str = ""
-    index: int = 0
+    member: str = ""
     divisor: bool = False
 
     def fill(self, params: Mapping[str, Any]) -> Any:
-        if self.value is not None:
-            value = ir.param_value(self.value, params)
-            return float(value) if self.divisor else engine_value(value)
-        values = _distinct(params[self.param])
-        return values[self.index] if self.index < len(values) else None
+        """The value every fact carries (not for a `member` slot: see `members`)."""
+        assert self.value is not None
+        value = ir.param_value(self.value, params)
+        return float(value) if self.divisor else engine_value(value)
+
+    def members(self, params: Mapping[str, Any]) -> frozenset[tuple[bool, Any]]:
+        """The list's values as `member_key` gives them, for a `member` slot."""
+        return frozenset(member_key(engine_value(v)) for v in params[self.param])
 
 
-def _distinct(values: Sequence[Any]) -> list[Any]:
-    return list(dict.fromkeys(engine_value(v) for v in values))
+def member_key(value: Any) -> tuple[bool, Any]:
+    """A value as the engine would compare it with another for equality: numbers by value
+    (1 equals 1.0), but a truth value never equals a number (JSON's true is not 1)."""
+    return value.__class__ is bool, value
 
 
 def _value_key(value: ir.Value) -> str:
@@ -133,7 +140,6 @@ class _Form:
     patterns: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fields: dict[str, set[str]] = field(default_factory=dict)  # kind -> engine fields read
     slots: dict[str, dict[str, _Slot]] = field(default_factory=dict)  # kind -> slot fields
-    padding: dict[str, int] = field(default_factory=dict)  # kind -> null places sent
 
     def definition(self) -> dict[str, Any]:
         return {"all": [{alias: pattern} for alias, _, pattern in self.patterns], "cap": CAP}
@@ -166,9 +172,8 @@ class _Translator:
             right = self.value(cond.right)
             return {name: right} if cond.op == "==" else {_OPS[cond.op]: {name: right}}
         if isinstance(cond.choices, ir.ParamRef):
-            rights: list[Any] = self.list_slots(cond.choices.name)
-        else:
-            rights = [self.value(choice) for choice in cond.choices]
+            return {self.member_slot(cond.left, cond.choices.name): not cond.negated}
+        rights = [self.value(choice) for choice in cond.choices]
         tests = [{"$neq": {name: r}} if cond.negated else {name: r} for r in rights]
         return _join("$and" if cond.negated else "$or", tests)
 
@@ -190,28 +195,13 @@ class _Translator:
         left, right = self.value(value.left), self.value(value.right, value.op == "/")
         return {_ARITH[value.op]: {"$l": left, "$r": right}}
 
-    def list_slots(self, param: str) -> list[dict[str, str]]:
-        count = len(_distinct(self.params[param]))
-        size = _places(count)
-        base = "_l" + _digest(f"{self.ruleset}|{param}|{size}")
-        self.form.padding[self.kind] = self.form.padding.get(self.kind, 0) + size - count
-        out = []
-        for index in range(size):
-            name = f"{base}_{index}"
-            self.form.slots[self.kind][name] = _Slot(self.ruleset, param=param, index=index)
-            out.append({"$m": name})
-        return out
-
-
-def _places(count: int) -> int:
-    """Places for a list of `count` different values: a power of two up to 16, then a multiple
-    of 16. Few sizes, so few engine rulesets however the list changes; little padding sent."""
-    if count > 16:
-        return -(-count // 16) * 16
-    size = 1
-    while size < count:
-        size *= 2
-    return size
+    def member_slot(self, ref: ir.FieldRef, param: str) -> str:
+        """A field that says whether the fact's `ref` is in list parameter `param` (absent
+        where the fact lacks `ref`, so that, like any test of an absent value, both `in` and
+        `not in` are false)."""
+        name = "_i" + _digest(f"{self.ruleset}|{param}|{ref.name}")
+        self.form.slots[self.kind][name] = _Slot(self.ruleset, param=param, member=ref.name)
+        return name
 
 
 def _join(key: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -240,4 +230,7 @@ def pattern_json(
     form = _Form(None)  # type: ignore[arg-type]
     json_form = _Translator(form, ruleset, params).pattern(pattern)
     slots = form.slots[pattern.kind]
-    return json_form, {name: slot.fill(params) for name, slot in slots.items()}
+    return json_form, {
+        name: list(params[slot.param]) if slot.member else slot.fill(params)
+        for name, slot in slots.items()
+    }

@@ -190,7 +190,8 @@ class Engine:
 
     def _ready(self, chunk: Chunk, bundle: RuleBundle) -> _Ready:
         values = chunk.values(bundle)
-        return _Ready(self._register(chunk), chunk.fields, values, sending(chunk.fields, values))
+        how = sending(chunk.fields, values, chunk.members(bundle))
+        return _Ready(self._register(chunk), chunk.fields, values, how)
 
     def run(self, prepared: Prepared, facts: Sequence[Record]) -> list[Match]:
         """Assert `facts` and return every rule match, derived facts chained in."""

@@ -219,15 +219,14 @@ def _excess_message(excess: _Excess) -> str:
     if excess.table == "properties":
         return (
             f"the engine would get {amount} fields with each '{excess.kind}' fact (those the "
-            "rule reads, and a place for each value of the parameters it compares with); it "
-            f"takes at most {MAX_PROPERTIES}: use fewer or shorter list parameters"
+            "rules read, and one for each parameter they compare with); it takes at most "
+            f"{MAX_PROPERTIES}: compare with fewer parameters"
         )
     if excess.table == "children":
         return (
-            f"the condition puts {amount} comparisons side by side (each value of a list "
-            "parameter takes a place, and a list's places are rounded up to a power of two); "
-            f"the engine allows at most {MAX_CHILDREN} (more make it hang): split it into "
-            "several rules"
+            f"the condition puts {amount} comparisons side by side (each value of a written "
+            f"list takes one); the engine allows at most {MAX_CHILDREN} (more make it hang): "
+            "split it into several rules"
         )
     most = {"forwards": MAX_FORWARDS, "betas": MAX_BETAS}.get(excess.table, CHUNK_RULES)
     return (
@@ -251,7 +250,7 @@ def rule_problems(rule: Rule) -> list[RuleProblem]:
             f"engine allows at most {MAX_PATTERNS}"
         )
     for _, kind, pattern in form.patterns:
-        tests = _leaves(pattern) - 1 - form.padding.get(kind, 0)  # not the kind, not padding
+        tests = _leaves(pattern) - 1  # not the kind
         if tests > MAX_TESTS:
             found.setdefault(
                 kind,
