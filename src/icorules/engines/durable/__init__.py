@@ -17,10 +17,9 @@ pitfalls table in docs/design.md); each is handled here:
 - rulesets cannot be unregistered, so each distinct engine ruleset is registered once per
   process, keyed by a hash of its JSON, and reused. Parameter values are not part of that JSON:
   each fact a chunk gets carries them as extra fields (`_0`, `_1`, ...: one per parameter
-  value, and one per place of a list parameter's different values, padded with null, which no
-  fact value equals, to a power of two up to 16 and a multiple of 16 above) and conditions
-  compare with them by `$m`. So a new set of parameter values registers nothing new, or one of
-  a few list sizes;
+  value, compared with by `$m`, and for `field in params.LIST` one saying whether the fact's
+  value is in the list, tested for true or false). So a new set of parameter values registers
+  nothing new;
 - the engine's tables have fixed sizes and it hangs, fails or corrupts memory past them
   (`network`): `rule_problems` refuses at load what one rule cannot fit (the loader reports it,
   located), and `plan` packs a bundle into chunks that stay inside every table. Equal tests in

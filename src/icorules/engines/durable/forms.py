@@ -2,9 +2,9 @@
 pattern of `$and`, `$lt`, `$m` and so on; a caller's record becomes a fact the engine can
 compare (dates as YYYYMMDD, numbers to 4 decimal places, its own id as `ref`).
 
-Parameter values are never written into a pattern: each becomes a field (`_p…`, or `_l…_N` for
-one place of a list parameter) that the facts a chunk gets carry, so that new values register
-nothing new (see icorules.engines.durable).
+Parameter values are never written into a pattern: each becomes a field (`_p…`, or `_i…` for
+whether a fact's value is in a list parameter) that the facts a chunk gets carry, so that new
+values register nothing new (see icorules.engines.durable).
 """
 
 from __future__ import annotations

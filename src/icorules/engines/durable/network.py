@@ -139,31 +139,27 @@ class _Network:
         return list(dict.fromkeys(out))
 
     def _pattern(self, pattern: dict[str, Any], kind: str) -> None:
-        end = self._alpha(pattern, self.root, kind, "")
+        end = self._alpha(pattern, self.root, kind)
         end.betas += 1
         self._log.append(("beta", end))
         self._touched.append(end)
 
-    def _alpha(self, cond: dict[str, Any], parent: _Node, kind: str, scope: str) -> _Node:
+    def _alpha(self, cond: dict[str, Any], parent: _Node, kind: str) -> _Node:
         ((name, arg),) = cond.items()
         if name == "$and":
             node = parent
             for item in arg:
-                node = self._alpha(item, node, kind, scope)
+                node = self._alpha(item, node, kind)
             return node
         if name == "$or":
             forward = _Node(kind)  # a fresh forward node for every `or`, never shared
-            inner = str(next(self._serial))
             for item in arg:
-                self._link(self._alpha(item, parent, kind, inner), forward)
+                self._link(self._alpha(item, parent, kind), forward)
             return forward
         operator = name.startswith("$")
         ((prop, right),) = arg.items() if operator else ((name, arg),)
         if isinstance(right, dict):  # `$m` or arithmetic: a node of its own, always
             key, group = f"#{next(self._serial)}", None
-            slot = right.get("$m", "")
-            if not operator and slot.startswith("_l"):  # one place of a list parameter
-                group = f"{prop}~{slot.rsplit('_', 1)[0]}~{scope or key}"
         else:
             key = _canon(cond)
             group = None if operator else f"{prop}="
