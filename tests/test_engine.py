@@ -347,3 +347,47 @@ def test_a_check_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# A check sends the rows' values as derive gives them (engines.normalized): an absent date as
+# None, enums as members, shares unrounded. Each of these is read by a rule here, and by the
+# bundled rules (dates against a parameter, types against a list parameter, shares).
+AS_SENT = (
+    rule("T-201", "proposal", "implementation_date > params.start")
+    + rule("T-202", "proposal", "implementation_date != params.start")
+    + rule("T-206", "proposal", "lead_type == 'gp_practice'")
+    + rule("T-203", "partner", "type in ['gp_practice', 'local_authority']")
+    + rule("T-204", "pct_area", "population_share == {share}")
+    + "parameters:\n  start: {default: 2008-11-01, description: d, unit: date}\n"
+)
+
+
+@pytest.mark.parametrize("start", ["2008-11-01", None, "2009-06-30"])
+def test_rows_as_sent_match_as_their_normalized_records_do(tmp_path: Path, start: str) -> None:
+    from icorules.analysis.derive import derive_rows
+    from icorules.analysis.graph import build_graph
+    from icorules.engines import normalized
+
+    def data(p: dict) -> None:
+        p["implementation_date"] = start
+        p["pct_areas"][0]["population"] = 81_000  # a share with more than 4 decimal places
+
+    engine, reference = Engine(), get_backend("reference")
+    rows = derive_rows(build_graph(icorules.load_proposal(edited(data))))
+    sent = [values for _, values in rows]
+    assert (sent[0]["implementation_date"] is None) == (start is None)
+    share = next(r["population_share"] for r in sent if r["kind"] == "pct_area")
+    assert round(share, 4) != share  # equal to the rule's number only as rules see it
+    extra = ruleset(tmp_path, "as-sent", AS_SENT.replace("{share}", str(round(share, 4))))
+    for bundle in (icorules.default_rulesets(), extra):
+        got = engine.run(engine.prepare(bundle), sent)
+        records = [normalized(r) for r in sent]
+        want = {(m.rule, m.subject["id"]) for m in engine.run(engine.prepare(bundle), records)}
+        assert {(m.rule, m.subject["id"]) for m in got} == want
+        assert {
+            (m.rule, m.subject["id"]) for m in reference.run(reference.prepare(bundle), sent)
+        } == want
+    fired_extra = {m.rule for m in engine.run(engine.prepare(extra), sent)}
+    later = start == "2009-06-30"
+    assert ("T-201" in fired_extra) == ("T-202" in fired_extra) == later  # absent: false
+    assert {"T-203", "T-204", "T-206"} <= fired_extra

@@ -101,19 +101,24 @@ def _graphs() -> list[PartnerGraph]:
 
 
 def test_rows_records_and_lazy_facts_equal_the_fact_objects() -> None:
-    """A check sends the engine records made from rows and makes fact objects on demand: the
-    same records and the same facts (in the same field order) as derive_facts."""
+    """A check sends the engine the rows' values as they are and makes fact objects on demand:
+    read as a backend reads them, the same records, and the same facts (in the same field
+    order), as derive_facts."""
     from icorules.analysis.derive import derive_facts, derive_rows
     from icorules.analysis.fact_base import FactsByKey, made
-    from icorules.engines import fact_record, record_of
+    from icorules.engines import fact_record, normalized, record_of
 
     for partners in _graphs():
         rows = derive_rows(partners)
         facts = derive_facts(partners)
         assert [made(row) for row in rows] == facts
         for (cls, values), fact in zip(rows, facts, strict=True):
-            assert set(values) == set(type(fact).model_fields)  # every field given, no other
-            assert record_of(cls, values) == fact_record(fact)
+            # every field given, no other, and the kind: the values are the record sent
+            assert set(values) == {*type(fact).model_fields, "kind"}
+            assert values["kind"] == cls.kind
+            record = fact_record(fact)
+            assert record_of(cls, values) == normalized(values) == record
+            assert normalized(record) == record  # already normalized: unchanged
         lazy = FactsByKey(derive_rows(partners))
         assert dict(lazy) == {(f.kind, f.id): f for f in facts}
         assert [list(dict(f).items()) for f in lazy.values()] == [

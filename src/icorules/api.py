@@ -15,7 +15,7 @@ from typing import Any, Literal
 from icorules.analysis.derive import derive_rows
 from icorules.analysis.fact_base import Fact, FactsByKey, made
 from icorules.analysis.graph import build_graph
-from icorules.engines import Match, check_cost, get_backend, record_of
+from icorules.engines import Match, check_cost, get_backend
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document
 from icorules.inputs.formats import FORMAT_1_NEEDS
@@ -154,9 +154,10 @@ def run_check(
             raise InputError(errors)
     partner_graph = build_graph(model, context)
     warnings = [*warnings, *partner_graph.warnings]
-    # The engine gets records; the fact objects are made only for what findings show.
+    # The engine gets the rows' values as they are (engines.normalized); the fact objects are
+    # made only for what findings show.
     rows = derive_rows(partner_graph)
-    records = [record_of(cls, values) for cls, values in rows]
+    records = [values for _, values in rows]
     check_cost(bundle, records, limits, document.name if document else "<proposal>")
     backend = get_backend(engine)
     matches = backend.run(backend.prepare(bundle), records)

@@ -46,8 +46,10 @@ class Fact(BaseModel):
     @classmethod
     def row(cls, values: dict[str, Any]) -> tuple[type[Self], dict[str, Any]]:
         """The fact as derive worked it out, not yet an object: the engine needs only its
-        record (engines.record_of), and a check shows few facts (`made`, FactsByKey). The
-        values come as one dict (a literal costs half what keyword arguments do)."""
+        values, and a check shows few facts (`made`, FactsByKey). The values come as one dict
+        (a literal costs half what keyword arguments do); its kind is put in, so that the dict
+        is also the record a check sends the engine (engines.normalized)."""
+        values["kind"] = cls.kind
         return cls, values
 
 
@@ -58,7 +60,7 @@ FactRow = tuple[type[F], dict[str, Any]]  # a kind and the values of one fact of
 def made(row: FactRow[F]) -> F:
     """The fact object of a row (Fact.row): what derive_facts gives."""
     cls, values = row
-    return cls.trusted(**values)
+    return cls.trusted(**{name: value for name, value in values.items() if name != "kind"})
 
 
 class FactsByKey(Mapping[tuple[str, str], Fact]):

@@ -32,6 +32,7 @@ from icorules.engines.base import (
     derived_record,
     fact_record,
     gc_paused,
+    normalized,
     record_of,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "fact_record",
     "gc_paused",
     "get_backend",
+    "normalized",
     "record_of",
     "rule_problems",
     "ways",

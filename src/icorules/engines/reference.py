@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from icorules.engines.base import Match, Record, RuleProblem, derived_record
+from icorules.engines.base import Match, Record, RuleProblem, derived_record, normalized
 from icorules.engines.evaluate import (  # re-exported: explain and lint read them from here
     MISSING,
     Test,
@@ -99,7 +99,7 @@ class ReferenceBackend:
 
     def run(self, prepared: Prepared, facts: Sequence[Record]) -> list[Match]:
         """Every rule match, chaining derived facts to a fixpoint, one per (rule, subject)."""
-        return _run(list(prepared.rules), facts)
+        return _run(list(prepared.rules), [normalized(fact) for fact in facts])
 
 
 BACKEND = ReferenceBackend()

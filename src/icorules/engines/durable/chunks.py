@@ -164,9 +164,9 @@ def _pack(members: Sequence[_Form]) -> list[list[_Form]]:
 
 # -- what each chunk is sent ------------------------------------------------------------------
 
-# Per fact kind: the fields sent as they are and those whose values need converting (dates
-# and numbers), each as (the engine's name, the record's), and what every fact of the kind
-# carries besides (its kind, the parameter fields).
+# Per fact kind: the fields sent as they are and those that need a look (dates, numbers and
+# values that may be absent), each as (the engine's name, the record's), and what every fact of
+# the kind carries besides (its kind, the parameter fields).
 # And each `field in params.list` slot (see `Chunk.members`).
 Member = tuple[str, str, frozenset[tuple[bool, Any]]]
 Sending = Mapping[
@@ -202,8 +202,10 @@ def sending(
 
 def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list[dict[str, Any]]:
     """The records of the kinds a chunk reads as it gets them, in session `sid`: its fields
-    (dates as YYYYMMDD, numbers to 4 decimal places), its parameter fields, a unique id
-    (`<kind>:<id>`) and its own id as `ref`. A hot path: every fact of every check."""
+    (dates as YYYYMMDD, numbers to 4 decimal places, enums as their text, a value that is None
+    left out), its parameter fields, a unique id (`<kind>:<id>`) and its own id as `ref`.
+    Records come as a check sends them (engines.normalized) or already normalized. A hot path:
+    every fact of every check."""
     out = []
     for record in records:
         kind = record["kind"]
@@ -215,16 +217,18 @@ def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list
         sent = {**constant, "id": f"{kind}:{own}", "ref": own, "sid": sid}
         try:  # most records have every field a chunk reads: no test of each is needed
             for short, name in plain:
-                sent[short] = record[name]
-        except KeyError:  # an absent value (None) is left out of the record
+                sent[short] = record[name]  # an enum member is sent as its text (orjson)
+        except KeyError:  # a derived fact has only the fields its rule gives it
             for short, name in plain:
                 if name in record:
                     sent[short] = record[name]
         for short, name in converted:
-            if name in record:
-                sent[short] = engine_value(record[name])
+            value = record.get(name)
+            if value is not None:
+                sent[short] = engine_value(value)
         for short, name, keys in members:  # absent where the value is: any test is false
-            if name in record:
-                sent[short] = member_key(engine_value(record[name])) in keys
+            value = record.get(name)
+            if value is not None:
+                sent[short] = member_key(engine_value(value)) in keys
         out.append(sent)
     return out

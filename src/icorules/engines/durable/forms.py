@@ -80,13 +80,15 @@ def _literal(value: Any) -> Any:
 
 @functools.cache
 def _converted(kind: str) -> tuple[str, ...]:
-    """The fields of a kind whose values durable_rules needs in another form (dates, and
-    numbers a derived fact may give with more decimal places)."""
+    """The fields of a kind whose values need a look before they are sent: dates and numbers
+    (durable_rules needs them in another form), and any that may be None (absent: left out)."""
     from icorules.analysis.facts import FACT_KINDS, field_types
 
     if kind not in FACT_KINDS:
         return ()
-    return tuple(n for n, t in field_types(kind).items() if t.base in (dt.date, float))
+    return tuple(
+        n for n, t in field_types(kind).items() if t.base in (dt.date, float) or t.nullable
+    )
 
 
 # -- rules in durable_rules' form -------------------------------------------------------------
