@@ -12,6 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import icorules
 from icorules.errors import InputError
@@ -373,3 +375,49 @@ def test_cli_writes_market_and_proposal(synthetic: ModuleType, tmp_path: Path) -
     market = load_market(tmp_path / "out" / "market.json")
     assert len(market.pct_areas) == 152
     assert len(load_proposal(tmp_path / "out" / "proposal.json").organisations) == 40
+
+
+def _scanned(proposal: Any, market: Market) -> list[tuple[int, list[str]]]:
+    """What _candidates finds, by a pass over every provider (as it once worked)."""
+    by_id = {org.id for org in proposal.everyone()}
+    by_ods: dict[str, str] = {}
+    for org in proposal.everyone():
+        if org.ods_code:
+            by_ods.setdefault(org.ods_code, org.id)
+    out = []
+    for j, provider in enumerate(market.providers):
+        found = [provider.id] if provider.id in by_id else []
+        found += [by_ods[code] for code in (provider.id, provider.ods_code) if code in by_ods]
+        if found:
+            out.append((j, list(dict.fromkeys(found))))
+    return out
+
+
+_CODES = ["A81001", "A81002", "B81003"]  # practices' ODS codes
+_IDS = ["GP1", "GP2", "LA1", "X1", "A81001", "B81003"]  # partners' ids, codes, and others
+_ODS = [None, *_CODES, "C81004"]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(_IDS), st.sampled_from(_ODS)), max_size=10),
+    st.lists(st.sampled_from(_CODES), unique=True, max_size=3),
+)
+def test_providers_found_by_index_are_those_a_scan_finds(
+    providers: list[tuple[str, str | None]], partner_codes: list[str]
+) -> None:
+    from icorules.inputs.market import _candidates, matches
+
+    data = clean_proposal()
+    practices = [o for o in data["organisations"] if o["type"] == "gp_practice"]
+    for org, code in zip(practices, partner_codes, strict=False):
+        org["ods_code"] = code
+    market_data = base_market()
+    market_data["format"] = "icorules/market/2"
+    market_data["providers"] = [
+        {"id": pid, "name": pid, "type": "gp_practice", "pct": "5AA", "ods_code": code}
+        for pid, code in providers
+    ]
+    proposal, market = load_proposal(data), Market.model_validate(market_data)
+    assert list(_candidates(proposal, market)) == _scanned(proposal, market)
+    assert matches(proposal, market) == {j: ids[0] for j, ids in _scanned(proposal, market)}
+    assert market == Market.model_validate(market_data)  # the index it keeps is not a field
