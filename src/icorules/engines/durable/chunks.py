@@ -21,6 +21,7 @@ from icorules.engines.durable.forms import (
     _converted,
     _Form,
     _Slot,
+    _texts,
     engine_names,
     engine_value,
     member_key,
@@ -167,8 +168,10 @@ def _pack(members: Sequence[_Form]) -> list[list[_Form]]:
 # Per fact kind: the fields sent as they are and those that need a look (dates, numbers and
 # values that may be absent), each as (the engine's name, the record's), and what every fact of
 # the kind carries besides (its kind, the parameter fields).
-# And each `field in params.list` slot (see `Chunk.members`).
+# And each `field in params.list` slot (see `Chunk.members`): those of text fields apart, as
+# (name, field, the list's texts), since a text needs no converting to be looked up.
 Member = tuple[str, str, frozenset[tuple[bool, Any]]]
+TextMember = tuple[str, str, frozenset[str]]
 Sending = Mapping[
     str,
     tuple[
@@ -176,6 +179,7 @@ Sending = Mapping[
         tuple[tuple[str, str], ...],
         Mapping[str, Any],
         tuple[Member, ...],
+        tuple[TextMember, ...],
     ],
 ]
 
@@ -188,14 +192,22 @@ def sending(
     """How a chunk's facts are made from the caller's records, worked out once."""
     out = {}
     for kind, names in fields.items():
-        convert = set(_converted(kind))
         field_of = {short: name for name, short in engine_names(kind).items()}
         sent = [(n, field_of.get(n, n)) for n in names if n not in ("kind", "id", "ref")]
+        looked_at = _converted(kind)
+        convert = {name for _, name in sent} if looked_at is None else set(looked_at)
+        texts = set(_texts(kind))
+        slots = members.get(kind, ())
         out[kind] = (
             tuple(pair for pair in sent if pair[1] not in convert),
             tuple(pair for pair in sent if pair[1] in convert),
             {"kind": kind, **values.get(kind, {})},
-            members.get(kind, ()),
+            tuple(slot for slot in slots if slot[1] not in texts),
+            tuple(
+                (short, name, frozenset(v for is_bool, v in keys if not is_bool))
+                for short, name, keys in slots
+                if name in texts
+            ),
         )
     return out
 
@@ -212,16 +224,11 @@ def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list
         found = how.get(kind)
         if found is None:
             continue
-        plain, converted, constant, members = found
+        plain, converted, constant, members, text_members = found
         own = record["id"]
         sent = {**constant, "id": f"{kind}:{own}", "ref": own, "sid": sid}
-        try:  # most records have every field a chunk reads: no test of each is needed
-            for short, name in plain:
-                sent[short] = record[name]  # an enum member is sent as its text (orjson)
-        except KeyError:  # a derived fact has only the fields its rule gives it
-            for short, name in plain:
-                if name in record:
-                    sent[short] = record[name]
+        for short, name in plain:  # always there: a fact of the kind has every field
+            sent[short] = record[name]  # an enum member is sent as its text (orjson)
         for short, name in converted:
             value = record.get(name)
             if value is not None:
@@ -230,5 +237,9 @@ def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list
             value = record.get(name)
             if value is not None:
                 sent[short] = member_key(engine_value(value)) in keys
+        for short, name, texts in text_members:  # the same answers, for a text
+            value = record.get(name)
+            if value is not None:
+                sent[short] = value in texts
         out.append(sent)
     return out

@@ -79,16 +79,28 @@ def _literal(value: Any) -> Any:
 
 
 @functools.cache
-def _converted(kind: str) -> tuple[str, ...]:
+def _converted(kind: str) -> tuple[str, ...] | None:
     """The fields of a kind whose values need a look before they are sent: dates and numbers
-    (durable_rules needs them in another form), and any that may be None (absent: left out)."""
+    (durable_rules needs them in another form), and any that may be None (absent: left out).
+    None for a kind rules derive: its facts have only the fields their rule gives, so each
+    field needs a look."""
+    from icorules.analysis.facts import FACT_KINDS, field_types
+
+    if kind not in FACT_KINDS:
+        return None
+    return tuple(
+        n for n, t in field_types(kind).items() if t.base in (dt.date, float) or t.nullable
+    )
+
+
+def _texts(kind: str) -> tuple[str, ...]:
+    """The fields of a kind whose values are text (a list parameter of texts is all a loaded
+    rule may test them against)."""
     from icorules.analysis.facts import FACT_KINDS, field_types
 
     if kind not in FACT_KINDS:
         return ()
-    return tuple(
-        n for n, t in field_types(kind).items() if t.base in (dt.date, float) or t.nullable
-    )
+    return tuple(n for n, t in field_types(kind).items() if t.base is str)
 
 
 # -- rules in durable_rules' form -------------------------------------------------------------
