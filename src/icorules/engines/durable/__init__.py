@@ -44,7 +44,8 @@ pitfalls table in docs/design.md); each is handled here:
 - `$or` fires once per true branch (and `given` once per matching fact): matches are
   de-duplicated on (rule, subject fact); every rule has `cap`, so an action is called once per
   rule with all its matches, not once per match;
-- identical facts without an id are refused: every fact's engine id is "<kind>:<id>";
+- identical facts without an id are refused: every fact's engine id is its place among the
+  session's facts (a number: shorter JSON than its kind and id, made without any text);
 - floats such as 1e-07 fail to parse and integer division truncates: numbers are rounded to 4
   decimal places, dates become YYYYMMDD integers, and a divisor is always sent as a float;
 - found here: `delete_state` segfaults for a session in which no action ran (first seen with

@@ -212,21 +212,22 @@ def sending(
     return out
 
 
-def encode(records: Sequence[Mapping[str, Any]], how: Sending, sid: str) -> list[dict[str, Any]]:
+def encode(
+    records: Sequence[Mapping[str, Any]], how: Sending, sid: str, first: int = 0
+) -> list[dict[str, Any]]:
     """The records of the kinds a chunk reads as it gets them, in session `sid`: its fields
     (dates as YYYYMMDD, numbers to 4 decimal places, enums as their text, a value that is None
-    left out), its parameter fields, a unique id (`<kind>:<id>`) and its own id as `ref`.
-    Records come as a check sends them (engines.normalized) or already normalized. A hot path:
-    every fact of every check."""
+    left out), its parameter fields, its place among the session's facts (`first` for the
+    first record) as its unique id, and its own id as `ref`. Records come as a check sends
+    them (engines.normalized) or already normalized. A hot path: every fact of every check."""
     out = []
-    for record in records:
+    for engine_id, record in enumerate(records, first):
         kind = record["kind"]
         found = how.get(kind)
         if found is None:
             continue
         plain, converted, constant, members, text_members = found
-        own = record["id"]
-        sent = {**constant, "id": f"{kind}:{own}", "ref": own, "sid": sid}
+        sent = {**constant, "id": engine_id, "ref": record["id"], "sid": sid}
         for short, name in plain:  # always there: a fact of the kind has every field
             sent[short] = record[name]  # an enum member is sent as its text (orjson)
         for short, name in converted:

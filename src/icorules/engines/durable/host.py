@@ -114,27 +114,28 @@ class _Run:
     def __init__(self, bundle: RuleBundle) -> None:
         self.bundle = bundle
         self.matches: list[Match] = []
-        self.seen: set[tuple[str, str]] = set()
+        self.seen: set[tuple[str, str, str]] = set()
         self.derived: list[Record] = []
         self.errors: list[BaseException] = []
-        self.known: dict[str, Record] = {}  # engine id -> the caller's record
+        # The caller's records; each is sent with its place here as its engine id (a number
+        # is shorter JSON than `kind:id`, and needs no text made for every fact).
+        self.known: list[Record] = []
 
-    def add(self, records: Sequence[Record]) -> Sequence[Record]:
-        """Records about to be asserted, known by their engine ids from now on."""
-        known = self.known
-        for record in records:
-            known[f"{record['kind']}:{record['id']}"] = record
-        return records
+    def add(self, records: Sequence[Record]) -> int:
+        """Records about to be asserted: the engine id of the first (the rest follow on)."""
+        first = len(self.known)
+        self.known += records
+        return first
 
     def record(self, rule_id: str, items: Sequence[Mapping[str, Any]]) -> None:
         try:
             rule = self.bundle.rule(rule_id)
             for match in items:
-                key = (rule_id, match[SUBJECT]["id"])  # `given` asks "is there one?"
+                subject = self.known[match[SUBJECT]["id"]]  # the full record, not what was sent
+                key = (rule_id, subject["kind"], subject["id"])  # `given` asks "is there one?"
                 if key in self.seen:
                     continue
                 self.seen.add(key)
-                subject = self.known[key[1]]  # the full record, not the fields sent
                 given = {
                     alias.removeprefix("given_"): self.known[sent["id"]]
                     for alias, sent in match.items()
@@ -201,10 +202,10 @@ class Engine:
             opened: list[str] = []
             try:
                 with gc_paused():
-                    pending = run.add(facts)
+                    pending, first = facts, run.add(facts)
                     while pending and not run.errors:
                         for chunk in prepared.chunks:
-                            batch = encode(pending, chunk.sending, sid)
+                            batch = encode(pending, chunk.sending, sid, first)
                             if not batch:
                                 continue
                             if chunk.name not in opened:
@@ -212,7 +213,8 @@ class Engine:
                                 batch.insert(0, {**SENTINEL, "sid": sid})
                             self._assert(chunk.name, batch)
                         # Derived facts go to every chunk that reads them, until none is new.
-                        pending, run.derived = run.add(run.derived), []
+                        pending, run.derived = run.derived, []
+                        first = run.add(pending)
             finally:
                 self._active = None
                 failed = self._delete(opened, sid)
