@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import icorules
 from icorules.errors import InputError
 from icorules.inputs.codes import SERVICE_LINES
-from icorules.inputs.market import Market, load_market, market_warnings, reconcile
+from icorules.inputs.market import Market, load_market, market_warnings
+from icorules.inputs.market_match import reconcile
 from icorules.inputs.proposal import load_proposal
 from tests.proposals import clean_proposal
 
@@ -405,7 +406,7 @@ _ODS = [None, *_CODES, "C81004"]
 def test_providers_found_by_index_are_those_a_scan_finds(
     providers: list[tuple[str, str | None]], partner_codes: list[str]
 ) -> None:
-    from icorules.inputs.market import _candidates, matches
+    from icorules.inputs.market_match import _candidates, matches
 
     data = clean_proposal()
     practices = [o for o in data["organisations"] if o["type"] == "gp_practice"]

@@ -19,7 +19,8 @@ from icorules.engines import Match, check_cost, get_backend
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document
 from icorules.inputs.formats import FORMAT_1_NEEDS
-from icorules.inputs.market import Market, load_market, reconcile
+from icorules.inputs.market import Market, load_market
+from icorules.inputs.market_match import reconcile
 from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.findings import FactKey, Finding, build_findings, construct

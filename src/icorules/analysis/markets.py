@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from icorules.inputs.codes import OrgType
-from icorules.inputs.market import Market, MarketPctArea, Provider, matches
+from icorules.inputs.market import Market, MarketPctArea, Provider
+from icorules.inputs.market_match import matches
 from icorules.inputs.proposal import Organisation, Proposal
 
 # Sizes are bounded where they are read (icorules.inputs.market.MAX_SIZE); above this the sums
@@ -103,7 +104,8 @@ class MarketView:
     market: Market
     markets: dict[tuple[str, str], MarketMeasure] = field(default_factory=dict)
     outside_nearby: dict[str, int] = field(default_factory=dict)  # service -> other providers
-    area_practices: dict[str, frozenset[str]] = field(default_factory=dict)  # all GP practices
+    # the GP practices of each of the bid's areas (the market file's and the bid's)
+    area_practices: dict[str, frozenset[str]] = field(default_factory=dict)
     nearby_areas: list[MarketPctArea] = field(default_factory=list)  # in reach, not the bid's
     outside_providers: list[Provider] = field(default_factory=list)  # non-partners that matter
     warnings: list[str] = field(default_factory=list)
@@ -128,7 +130,7 @@ class _Who:
             orgs={o.id: o for o in proposal.organisations},
             body_of={o.id: o.part_of or o.id for o in proposal.everyone()},
             provider_org={market.providers[j].id: org for j, org in found.items()},
-            provider_parent={p.id: p.part_of for p in market.providers if p.part_of},
+            provider_parent=market.provider_parent,
         )
 
     def key(self, provider: Provider) -> str:
@@ -165,9 +167,10 @@ def measure_markets(
     known = {a.code for a in proposal.pct_areas} | {o.pct for o in who.orgs.values() if o.pct}
     view.nearby_areas = [a for a in market.pct_areas if a.code in nearby and a.code not in known]
     view.outside_providers = found.providers
-    view.area_practices = area_practices(proposal, found.practices)
+    listed = listed_practices(market, who, [a.code for a in proposal.pct_areas])
+    view.area_practices = area_practices(proposal, listed)
     view.outside_nearby = {s: len(ids) for s, ids in found.outside.items()}
-    view.warnings += practice_count_warnings(proposal, market, found.practices)
+    view.warnings += practice_count_warnings(proposal, market, listed)
     listed_areas = {a.code for a in market.pct_areas}
     bodies = who.partner_bodies()
     for (area, service), entries_ in sorted(supply.bodies.items()):
@@ -199,14 +202,12 @@ def pilot_areas(proposal: Proposal, registered_population: Mapping[str, int]) ->
 
 @dataclass
 class Competition:
-    """What one pass over a market file's providers finds (see `scan_providers`)."""
+    """What a pass over the providers near the pilot finds (see `scan_providers`)."""
 
     # (area, service) supplied by someone other than the pilot, in an area near it
     offered: set[tuple[str, str]] = field(default_factory=set)
     # service -> the other providers of it nearby (a partner's supply outside the pilot counts)
     outside: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    # area -> the GP practices the market file lists there (near the pilot or not)
-    practices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     # the non-partners that offer, near the pilot, a service line the partners provide
     providers: list[Provider] = field(default_factory=list)
 
@@ -214,16 +215,15 @@ class Competition:
 def scan_providers(
     market: Market, who: _Who, nearby: Collection[str], supply: PilotSupply
 ) -> Competition:
-    """One pass over the market file's providers: who else supplies the pilot's service lines
-    near it, added to `supply` in the markets the partners are in, and every GP practice."""
+    """A pass over the market file's providers near the pilot, in file order: who else
+    supplies the pilot's service lines there, added to `supply` in the markets the partners
+    are in."""
     found = Competition()
     pilot_services = {service for _, service in supply.bodies}
     bodies = who.partner_bodies()
-    for provider in market.providers:
-        if provider.type is _GP_PRACTICE:
-            found.practices[provider.pct].add(who.provider_org.get(provider.id, provider.id))
-        if provider.pct not in nearby:
-            continue
+    in_area, providers = market.in_area, market.providers
+    for j in sorted(j for area in nearby for j in in_area.get(area, ())):
+        provider = providers[j]
         key = who.key(provider)
         partner = key in bodies
         services = outside_services(provider, supply.lines_of.get(key, set()), pilot_services)
@@ -255,8 +255,16 @@ def outside_services(
     return [line for line in lines if line in pilot_services and line not in in_pilot]
 
 
+def listed_practices(market: Market, who: _Who, areas: Collection[str]) -> dict[str, set[str]]:
+    """The GP practices the market file lists in each of `areas` (the bid's: what the facts
+    and warnings read), a partner's by the organisation it is."""
+    renamed, listed = who.provider_org, market.practices_in
+    return {a: {renamed.get(pid, pid) for pid in listed[a]} for a in areas if a in listed}
+
+
 def area_practices(proposal: Proposal, listed: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
-    """Every GP practice in each area: the market file's and the proposal's."""
+    """Every GP practice in each area: the market file's (listed_practices) and the
+    proposal's."""
     practices: dict[str, set[str]] = defaultdict(set, {a: set(ids) for a, ids in listed.items()})
     for org in proposal.organisations:
         if org.type is _GP_PRACTICE and org.pct:
@@ -352,7 +360,7 @@ def partner_supply(
     """The partners' supply in each market: a partner with no PCT area supplies in every area
     of the pilot. A body's supply is its partners' sizes, or the market file's for the body
     where that is larger (a PCT whose arm joins supplies the whole of its service)."""
-    listed = {provider.id: provider for provider in market.providers}
+    listed = market.provider_by_id
     by_org = {org: listed[pid] for pid, org in who.provider_org.items()}
     supply = PilotSupply()
     supply.with_units = {who.body_of[o.id] for o in proposal.organisations if o.part_of}

@@ -12,7 +12,6 @@ size_measure}]`), its ODS code, and the provider it is a unit of (`part_of`); a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -36,7 +35,6 @@ from icorules.inputs.codes import (
 )
 from icorules.inputs.documents import Document, Loc, check_data, json_path, load_document
 from icorules.inputs.kinds import refuse_other_kind
-from icorules.inputs.proposal import Organisation, Proposal, Stakeholder
 from icorules.inputs.references import (
     NOT_DECLARED,
     LocatedMessage,
@@ -52,7 +50,7 @@ from icorules.memo import once
 
 FORMAT_1: Final = "icorules/market/1"
 FORMAT: Final = "icorules/market/2"
-__all__ = ["FORMAT", "FORMAT_1", "Market", "SizeMeasure", "load_market", "reconcile"]
+__all__ = ["FORMAT", "FORMAT_1", "Market", "SizeMeasure", "load_market"]
 
 
 class _Deferred(Strict):
@@ -149,11 +147,13 @@ class Market(_Deferred):
             return NotImplemented
         return all(self.__dict__[name] == other.__dict__[name] for name in Market.model_fields)
 
+    # Looked up by every check given the market, worked out once per market (a batch, the
+    # command line and the service keep one Market for all their checks): the national market
+    # has ~19,000 providers, and each pass over them cost a 500-partner check ~4-8 ms.
+
     @once
     def provider_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-        """The providers' indexes by id and by ODS code: each check with the market looks up
-        its partners in it, and the national market has ~19,000 providers (a pass over them
-        for each was ~8 ms of a 500-partner check)."""
+        """The providers' indexes by id and by ODS code."""
         by_id: dict[str, list[int]] = {}
         by_ods: dict[str, list[int]] = {}
         for j, provider in enumerate(self.providers):
@@ -161,6 +161,32 @@ class Market(_Deferred):
             if provider.ods_code:
                 by_ods.setdefault(provider.ods_code, []).append(j)
         return by_id, by_ods
+
+    @once
+    def provider_by_id(self) -> dict[str, Provider]:
+        return {provider.id: provider for provider in self.providers}
+
+    @once
+    def provider_parent(self) -> dict[str, str]:
+        """Provider id -> the provider it is a unit of (`part_of`), for units only."""
+        return {p.id: p.part_of for p in self.providers if p.part_of}
+
+    @once
+    def in_area(self) -> dict[str, tuple[int, ...]]:
+        """PCT code -> the indexes of the providers in it, in file order."""
+        out: dict[str, list[int]] = {}
+        for j, provider in enumerate(self.providers):
+            out.setdefault(provider.pct, []).append(j)
+        return {code: tuple(found) for code, found in out.items()}
+
+    @once
+    def practices_in(self) -> dict[str, frozenset[str]]:
+        """PCT code -> the ids of the GP practices in it."""
+        out: dict[str, set[str]] = {}
+        for provider in self.providers:
+            if provider.type is OrgType.gp_practice:
+                out.setdefault(provider.pct, set()).add(provider.id)
+        return {code: frozenset(ids) for code, ids in out.items()}
 
     __hash__ = None  # type: ignore[assignment]  # lists inside: not hashable anyway
 
@@ -312,130 +338,3 @@ def market_warnings(market: Market, *, skip: frozenset[str] = frozenset()) -> li
         for i, p in enumerate(market.providers)
         if not p.services and p.id not in skip
     ]
-
-
-def matches(proposal: Proposal, market: Market) -> dict[int, str]:
-    """Which market providers are organisations the bid names (partners or stakeholders):
-    provider index -> organisation id. A provider is an organisation when its id is the
-    organisation's id or ODS code (a file from `icorules market import` uses ODS codes as ids),
-    or when both give the same ODS code."""
-    return {j: ids[0] for j, ids in _candidates(proposal, market) if ids}
-
-
-def _candidates(proposal: Proposal, market: Market) -> Iterator[tuple[int, list[str]]]:
-    """(provider index, the organisations it could be, best match first), in file order, for
-    every provider that could be one."""
-    by_id = {org.id for org in proposal.everyone()}
-    by_ods: dict[str, str] = {}
-    for org in proposal.everyone():
-        if org.ods_code:
-            by_ods.setdefault(org.ods_code, org.id)
-    with_id, with_ods = market.provider_index
-    found_at = {j for code in by_id | by_ods.keys() for j in with_id.get(code, ())}
-    found_at.update(j for code in by_ods for j in with_ods.get(code, ()))
-    for j in sorted(found_at):
-        provider = market.providers[j]
-        found = [provider.id] if provider.id in by_id else []
-        found += [by_ods[code] for code in (provider.id, provider.ods_code) if code in by_ods]
-        yield j, list(dict.fromkeys(found))
-
-
-def reconcile(proposal: Proposal, market: Market) -> tuple[list[Problem], list[str]]:
-    """Errors and warnings where a proposal and a market file describe the same things.
-
-    A market provider that is a partner (see `matches`) *is* that partner (an ODS extract
-    lists every practice, partners included). Where the two disagree the proposal wins, except
-    on the PCT area a partner sits in: that decides which markets it counts in, so it is an
-    error; so is a provider that would be two organisations of different bodies.
-    """
-    errors: list[Problem] = []
-    warnings: list[str] = []
-    partners = {org.id: (i, org) for i, org in enumerate(proposal.organisations)}
-    warnings += market_warnings(market, skip=frozenset(partners))
-    warnings += _area_warnings(proposal, market)
-    body = {org.id: org.part_of or org.id for org in proposal.everyone()}
-    for j, ids in _candidates(proposal, market):
-        if len({body[i] for i in ids}) > 1:
-            message = f"'{market.providers[j].id}' matches {' and '.join(ids)} of the proposal"
-            errors.append(market.problem(("providers", j), message + " (by id or ODS code)"))
-        elif ids and ids[0] in partners:
-            _reconcile_partner(market, j, *partners[ids[0]], errors, warnings)
-    return errors, warnings
-
-
-def _area_warnings(proposal: Proposal, market: Market) -> list[str]:
-    warnings: list[str] = []
-    market_areas = {area.code: (j, area) for j, area in enumerate(market.pct_areas)}
-    for i, area in enumerate(proposal.pct_areas):
-        if area.code not in market_areas:
-            warnings.append(
-                f"pct_areas[{i}]: the proposal's PCT area '{area.code}' is not in the market"
-                f" file {market.source_name()}; no providers outside the partnership are known"
-                " there"
-            )
-            continue
-        j, known = market_areas[area.code]
-        if known.population != area.population:
-            warnings.append(
-                str(
-                    market.problem(
-                        ("pct_areas", j, "population"),
-                        f"PCT area '{area.code}' has population {known.population:,} here but"
-                        f" {area.population:,} in the proposal (pct_areas[{i}].population);"
-                        " the proposal's is used",
-                    )
-                )
-            )
-    return warnings
-
-
-def _reconcile_partner(
-    market: Market,
-    j: int,
-    i: int,
-    org: Organisation,
-    errors: list[Problem],
-    warnings: list[str],
-) -> None:
-    """Where a provider and the partner it is disagree."""
-    provider = market.providers[j]
-    where = f"organisations[{i}]"
-    if org.pct is not None and org.pct != provider.pct:
-        errors.append(
-            market.problem(
-                ("providers", j, "pct"),
-                f"'{provider.id}' is in PCT {provider.pct} here but in {org.pct} in the"
-                f" proposal ({where}.pct)",
-            )
-        )
-    if org.type != provider.type:
-        warnings.append(
-            str(
-                market.problem(
-                    ("providers", j, "type"),
-                    f"'{provider.id}' has type {provider.type.value} here but"
-                    f" {org.type.value} in the proposal ({where}.type); the proposal's is"
-                    " used",
-                )
-            )
-        )
-    if (
-        org.list_size is not None
-        and provider.size is not None
-        and provider.size_measure in (None, "list_size")
-        and provider.size != org.list_size
-    ):
-        warnings.append(
-            str(
-                market.problem(
-                    ("providers", j, "size"),
-                    f"'{provider.id}' has list size {provider.size:,.0f} here but"
-                    f" {org.list_size:,} in the proposal ({where}.list_size); the proposal's"
-                    " is used",
-                )
-            )
-        )
-
-
-def stakeholder_of(proposal: Proposal, org_id: str) -> Stakeholder | None:
-    return next((s for s in proposal.stakeholders if s.id == org_id), None)
