@@ -7,11 +7,13 @@ import ast
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import icorules
 from icorules.analysis import derive
 from icorules.analysis.facts import FACT_KINDS
-from icorules.analysis.graph import build_graph
+from icorules.analysis.graph import build_graph, linked_groups
 from icorules.inputs.market import load_market
 from tests.proposals import clean_market, clean_proposal
 
@@ -113,3 +115,30 @@ def test_components_are_networkx_connected_components(path: Path) -> None:
     expected = [frozenset(c & partners) for c in nx.connected_components(links) if c & partners]
     expected.sort(key=lambda c: (-len(c), sorted(c)))
     assert build_graph(proposal).components == expected
+
+
+_NAMES = st.sampled_from([f"o{i}" for i in range(12)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    links=st.lists(st.lists(_NAMES, min_size=1, max_size=6), max_size=10),
+    ids=st.lists(_NAMES, unique=True, max_size=12),
+)
+def test_linked_groups_are_networkx_connected_components(
+    links: list[list[str]], ids: list[str]
+) -> None:
+    """Grouping by renaming the smaller group into the larger finds what networkx does, in the
+    same order, whatever the links (repeated names, chains that join groups late, names beyond
+    the ids)."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(ids)
+    for link in links:
+        graph.add_nodes_from(link)
+        graph.add_edges_from((link[0], name) for name in link[1:])
+    wanted = set(ids)
+    expected = [frozenset(c & wanted) for c in nx.connected_components(graph) if c & wanted]
+    expected.sort(key=lambda c: (-len(c), sorted(c)))
+    assert linked_groups(links, ids) == expected

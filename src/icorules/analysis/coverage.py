@@ -29,8 +29,9 @@ class Safeguards:
     @classmethod
     def of(cls, proposal: Proposal) -> Safeguards:
         found = cls()
+        # str() of a StrEnum member is its value, in C; `.value` is a Python-level property.
         for index, safeguard in enumerate(proposal.choice_safeguards):
-            line = safeguard.service.value
+            line = str(safeguard.service)
             found.paths.setdefault(line, f"choice_safeguards[{index}]")
             if is_placeholder(safeguard.description):
                 continue
@@ -38,7 +39,7 @@ class Safeguards:
                 found.specialties.add(f"{line}/{safeguard.specialty}")
             else:
                 found.lines.add(line)
-            found.mechanisms.setdefault(line, []).extend(m.value for m in safeguard.mechanisms)
+            found.mechanisms.setdefault(line, []).extend(map(str, safeguard.mechanisms))
         return found
 
     def covers(self, entry: ServiceEntry) -> bool:

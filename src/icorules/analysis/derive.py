@@ -26,7 +26,7 @@ from icorules.analysis.facts import (
     ProposalFact,
     ServiceLineFact,
 )
-from icorules.analysis.graph import PartnerGraph, provides_acute
+from icorules.analysis.graph import ACUTE_LINES, PartnerGraph
 from icorules.inputs.codes import SERVICE_LINES, AgreementType, OrgType, Setting, SupportStatus
 from icorules.inputs.proposal import PctArea
 from icorules.inputs.services import ProvidedService
@@ -67,7 +67,10 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
     evaluation = governance.evaluation
     budget = governance.budget
     practices = [org for org in organisations if org.type is _GP_PRACTICE]
-    settings = {SERVICE_LINES[line] for org in organisations for line in org.provided_lines}
+    # Each line's setting looked up once: most partners provide a line another does.
+    lines = set().union(*[org.provided_lines for org in organisations])
+    settings = {SERVICE_LINES[line] for line in lines}
+    kinds = {org.type for org in organisations}
     types = partners.types
     shares = partners.risk
     pooled = pool(proposal, types, partners.body_of, shares)
@@ -104,7 +107,7 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
             "data_submission_party_count": len(partners.members["data_submission"]),
             "has_it_support": governance.it_support is not None,
             "has_patient_engagement_plan": governance.patient_engagement is not None,
-            "has_patient_group": any(org.type is _PATIENT_GROUP for org in organisations),
+            "has_patient_group": _PATIENT_GROUP in kinds,
             "outcome_measure_count": len(governance.outcome_measures),
             "component_count": len(partners.components),
             "provides_primary": Setting.primary in settings,
@@ -116,12 +119,10 @@ def proposal_row(partners: PartnerGraph) -> FactRow[ProposalFact]:
             "commissions_acute": any(
                 SERVICE_LINES[line] is _ACUTE
                 for org in organisations
-                if org.type not in STATUTORY_COMMISSIONERS
+                if org.commissions and org.type not in STATUTORY_COMMISSIONERS
                 for line in org.commissioned_lines
             ),
-            "has_social_care_partner": any(
-                org.type in SOCIAL_CARE_PARTNER_TYPES for org in organisations
-            ),
+            "has_social_care_partner": not kinds.isdisjoint(SOCIAL_CARE_PARTNER_TYPES),
             "pct_area_count": len(practice_areas(partners)),
             "has_lead_commissioner": governance.lead_commissioner is not None,
             "cross_boundary_agreement": has_cross_boundary_agreement(partners),
@@ -154,24 +155,26 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
     risk_sharing, covered = members["risk_sharing"], members["conflict_of_interest"]
     tied, agreements_of = partners.tied_to_board, partners.agreements_of
     for index, org in enumerate(proposal.organisations):
-        org_id = org.id
+        org_id, org_type = org.id, org.type
         provided = org.provided_lines
         body = body_of.get(org_id, org_id)
         # A unit and its body are one: what either commissions, the other is conflicted over.
+        # (Sorted only when there is any: most partners commission nothing they provide.)
         both = commissioned[body].intersection(provided) if body in commissioned else ()
-        conflicted = sorted(both)
+        conflicted = sorted(both) if both else ()
+        share = shares.get(org_id)
         yield PartnerFact.row(
             {
                 "id": org_id,
                 "path": f"organisations[{index}]",
                 "name": org.name,
-                "type": org.type,
+                "type": org_type,
                 "pct": org.pct or "",
                 "list_size": org.list_size or 0,
-                "is_practice": org.type is _GP_PRACTICE,
+                "is_practice": org_type is _GP_PRACTICE,
                 "is_lead": org_id == lead,
                 "provides_care": bool(provided),
-                "provides_acute": provides_acute(org),
+                "provides_acute": not ACUTE_LINES.isdisjoint(provided),  # provides_acute, inline
                 "service_count": len(provided),  # each line once (provided_lines)
                 "agreement_count": len(agreements_of[org_id]),
                 "on_board": org_id in board,
@@ -188,8 +191,8 @@ def partner_rows(partners: PartnerGraph) -> Iterator[FactRow[PartnerFact]]:
                 "is_unit": org.part_of is not None,
                 "body_is_partner": body in partner_ids,
                 "ods_code": org.ods_code or "",
-                "has_risk_share": org_id in shares,
-                "risk_share": round(shares.get(org_id, 0.0), 2),
+                "has_risk_share": share is not None,
+                "risk_share": 0.0 if share is None else round(share, 2),
             }
         )
 
@@ -198,9 +201,10 @@ def body_commissions(partners: PartnerGraph) -> dict[str, set[str]]:
     """Body -> the service lines any of its partner organisations commissions (bodies that
     commission none are left out)."""
     out: dict[str, set[str]] = {}
+    body_of = partners.body_of
     for org in partners.proposal.organisations:
-        if org.commissioned_lines:
-            out.setdefault(partners.body(org.id), set()).update(org.commissioned_lines)
+        if org.commissions:  # the list as given: its lines are worked out only if it has any
+            out.setdefault(body_of.get(org.id, org.id), set()).update(org.commissioned_lines)
     return out
 
 
@@ -212,25 +216,29 @@ def agreement_rows(partners: PartnerGraph) -> Iterator[FactRow[AgreementFact]]:
     for index, agreement in enumerate(proposal.agreements):
         services = sorted({entry.key for entry in agreement.service_entries})
         unsafeguarded = safeguards.uncovered(agreement.service_entries)
+        parties = set(agreement.parties)
+        named = parties & stakeholders  # most agreements name none: their list is as given
         yield AgreementFact.row(
             {
                 "id": agreement.id,
                 "path": f"agreements[{index}]",
                 "type": agreement.type,
-                "party_count": len(set(agreement.parties)),
+                "party_count": len(parties),
                 "parties": ", ".join(
-                    f"{p} (stakeholder)" if p in stakeholders else p for p in agreement.parties
+                    (f"{p} (stakeholder)" if p in named else p for p in agreement.parties)
+                    if named
+                    else agreement.parties
                 ),
                 "services": ", ".join(services),
                 "exclusive_referral": agreement.exclusive_referral,
                 "unsafeguarded_services": ", ".join(unsafeguarded),
                 "unsafeguarded_count": len(unsafeguarded),
-                "involves_acute": any(party in trusts for party in agreement.parties),
+                "involves_acute": not trusts.isdisjoint(parties),
                 "involves_practice": any(
                     types[party] is _GP_PRACTICE for party in agreement.parties
                 ),
                 "status": agreement.status.value if agreement.status else "not_stated",
-                "stakeholder_count": len(set(agreement.parties) & stakeholders),
+                "stakeholder_count": len(named),
             }
         )
 
@@ -291,16 +299,18 @@ def service_line_rows(partners: PartnerGraph) -> Iterator[FactRow[ServiceLineFac
     """One fact per service line the partners provide, in sorted order."""
     proposal = partners.proposal
     safeguards, covered = partners.safeguards, partners.covered_areas
-    area_of = {org.id: org.pct for org in proposal.organisations}
+    area_of = {org.id: org.pct for org in proposal.organisations} if covered else {}
     providers: dict[str, list[str]] = {}
-    given: dict[str, list[ProvidedService]] = {}  # line -> its entries, in one pass
+    # line -> its entries, each once: entries are shared between the partners that name the
+    # same item (services.entries), so by identity; ~30 practices name one general_practice.
+    given: dict[str, dict[int, ProvidedService]] = {}
     for org in proposal.organisations:
         for line in org.provided_lines:
             providers.setdefault(line, []).append(org.id)
         for entry in org.provided:
-            given.setdefault(str(entry.service), []).append(entry)
+            given.setdefault(str(entry.service), {})[id(entry)] = entry
     for service in sorted(providers):
-        uncovered = safeguards.uncovered(given[service])
+        uncovered = safeguards.uncovered(given[service].values())
         yield ServiceLineFact.row(
             {
                 "id": service,
