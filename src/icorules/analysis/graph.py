@@ -372,7 +372,7 @@ def _add_market(partners: PartnerGraph, view: MarketView) -> None:
                 "kind": "organisation",
                 "id": provider.id,
                 "name": provider.name,
-                "type": provider.type.value,
+                "type": str(provider.type),  # its text (.value is a slow property)
                 "pct": provider.pct,
                 "partner": False,
             },
