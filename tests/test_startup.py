@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = str(Path(icorules.__file__).resolve().parents[1])
 EXAMPLE = ROOT / "examples" / "church-view.json"
 
-# Never imported by `icorules check` of a JSON proposal, as text, with the bundled rules.
+# Never imported by `icorules check` of a JSON proposal, as text, with the bundled rules (PyYAML
+# and the readers built on it: only a YAML document, or a problem to locate, needs them).
 NOT_FOR_A_CHECK = {
     "asyncio",
     "concurrent.futures",
@@ -35,6 +36,8 @@ NOT_FOR_A_CHECK = {
     "importlib.metadata",
     "icorules.compiled_market",
     "icorules.engines.reference",
+    "icorules.inputs.marks",
+    "icorules.inputs.yaml_reader",
     "icorules.output.editing",
     "icorules.output.html",
     "icorules.output.json_report",
@@ -50,6 +53,7 @@ NOT_FOR_A_CHECK = {
     "rich",
     "sarif_pydantic",
     "tomllib",
+    "yaml",
 }
 
 

@@ -9,6 +9,10 @@ bounds its depth and size and counts its keys, and the keys are compared with th
 the text to prove that no key is repeated. Anything the fast path cannot vouch for (a parse
 error, a limit passed, a number orjson would read differently, a colon it cannot account for)
 is parsed again by Python's json, as before, which says exactly what is wrong and where.
+
+PyYAML (the YAML reader, and the marks that locate a problem) is imported only when a YAML
+document or a problem needs it: a check of a JSON proposal that has none never imports it,
+~10 ms of a cold start.
 """
 
 from __future__ import annotations
@@ -18,25 +22,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
 
 from icorules.errors import InputError, Problem
-from icorules.inputs.marks import Marks
 from icorules.inputs.paths import Loc, json_path
 from icorules.inputs.reading import decode, read_stream, read_text
-from icorules.inputs.yaml_reader import (
-    ESCAPE,
-    check_yaml_keys,
-    compose,
-    parse_yaml,
-    plain,
-    too_deep,
-    yaml_safe,
-)
 from icorules.limits import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from icorules.inputs.marks import Marks
 
 __all__ = [
     "Document",
@@ -64,6 +60,8 @@ class Document:
     def position(self, loc: Iterable[str | int]) -> tuple[int | None, int | None]:
         """Line and column (1-based) of `loc`, or of its nearest ancestor that exists."""
         if self._marks is None:
+            from icorules.inputs.marks import Marks
+
             self._marks = Marks(self.text, self.is_yaml)
         key = tuple(loc)
         while key:
@@ -97,6 +95,8 @@ def load_document(
     suffix = path.suffix.lower()
     is_yaml = suffix in {".yaml", ".yml"} or (suffix != ".json" and text.lstrip()[:1] not in "{[")
     if is_yaml:
+        from icorules.inputs.yaml_reader import parse_yaml
+
         data = parse_yaml(text, name, limits)
         _check_shape(data, name, limits)
     else:
@@ -198,6 +198,8 @@ def _reject_constant(word: str) -> Any:
 
 
 def _parse_json(text: str, name: str, limits: Limits) -> Any:
+    from icorules.inputs.yaml_reader import plain, too_deep  # for the problems below
+
     try:
         return json.loads(
             text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
@@ -264,8 +266,6 @@ def _json_problem(text: str, name: str, exc: json.JSONDecodeError) -> Problem:
     return Problem(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")
 
 
-# A JSON escape: \uXXXX, or a backslash and one character.
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -290,6 +290,8 @@ def _check_shape(data: Any, name: str, limits: Limits, json_text: str | None = N
                 limits.exceeded("values", "the document has too many values"),
             )
         if depth > limits.depth:
+            from icorules.inputs.yaml_reader import too_deep
+
             raise InputError.single(name, too_deep(limits))
         if isinstance(item, dict):
             if json_text is not None and any(_SURROGATE.search(k) for k in item):
@@ -303,6 +305,8 @@ def _check_shape(data: Any, name: str, limits: Limits, json_text: str | None = N
 
 def _lone_surrogate(text: str, name: str) -> None:
     """Raise at the first \\uD800-\\uDFFF escape that is not half of a proper pair."""
+    from icorules.inputs.yaml_reader import ESCAPE
+
     pending: re.Match[str] | None = None
     for found in ESCAPE.finditer(text):
         code = found.group(1)
@@ -335,6 +339,10 @@ def _lone_surrogate(text: str, name: str) -> None:
 
 def _locate_duplicate_key(text: str, name: str, limits: Limits) -> None:
     """JSON is YAML, and YAML's node tree knows where each key is: find the repeated one."""
+    import yaml
+
+    from icorules.inputs.yaml_reader import check_yaml_keys, compose, yaml_safe
+
     try:
         root = compose(yaml_safe(text), name, limits)
     except (yaml.YAMLError, InputError):

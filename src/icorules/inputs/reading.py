@@ -57,11 +57,12 @@ def read_bytes(
     except OSError as exc:
         raise InputError.single(name, f"cannot read the file ({exc.strerror})") from None
     try:
-        mode = os.fstat(handle).st_mode
+        info = os.fstat(handle)
+        mode = info.st_mode
         if stat.S_ISDIR(mode):
             raise InputError.single(name, "is a directory, not a file")
         if stat.S_ISREG(mode):
-            size = os.fstat(handle).st_size
+            size = info.st_size
             if size > cap:
                 raise InputError.single(
                     name, limits.exceeded("input_bytes", f"the file is {size:,} bytes")

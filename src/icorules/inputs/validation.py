@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from icorules.errors import Problem
 from icorules.inputs.documents import Document, Loc, json_path
 from icorules.inputs.references import suggest
+from icorules.inputs.services import ENTRY, LINE, ServiceEntry
 
 
 def located(document: Document | None, name: str, loc: Loc, message: str) -> Problem:
@@ -38,7 +39,7 @@ def pydantic_problems(
 
     `prefix` is where `root` sits in the document when it validated only a part of it.
     """
-    errors = exc.errors(include_url=False)
+    errors = _one_form(exc.errors(include_url=False))
     # 'organisatons' unknown and 'organisations' missing are one slip: report only the first.
     misspelt = {
         (_path(e)[:-1], m)
@@ -55,6 +56,27 @@ def pydantic_problems(
         message = _explain(error, root, loc, document is not None and document.is_yaml)
         problems.append(located(document, name, (*prefix, *loc), message))
     return problems
+
+
+def _one_form(errors: list[Any]) -> list[Any]:
+    """Of a service neither of whose forms passed (services._LineOrEntry), only the errors of
+    the form it has: an object's if it is an object, else a line's. (Where a union chose one
+    form first, as the market's does, there are errors of that form only, and all are kept.)"""
+    is_object = {
+        error["loc"][: error["loc"].index(LINE)]: isinstance(error["input"], dict | ServiceEntry)
+        for error in errors
+        if LINE in error["loc"]
+    }
+    return [error for error in errors if not _other_form(error["loc"], is_object)]
+
+
+def _other_form(loc: tuple[Any, ...], is_object: dict[tuple[Any, ...], bool]) -> bool:
+    """An error of the form a service does not have, when both forms were tried."""
+    if LINE in loc:
+        return is_object[loc[: loc.index(LINE)]]
+    if ENTRY in loc:
+        return is_object.get(loc[: loc.index(ENTRY)]) is False
+    return False
 
 
 def _path(error: Any) -> Loc:
