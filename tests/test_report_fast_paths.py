@@ -4,8 +4,10 @@ evaluated as going over the rules for each check did."""
 
 from __future__ import annotations
 
+import pickle
 import string
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from hypothesis import example, given, settings
@@ -20,6 +22,7 @@ from icorules.results.report import NO_MARKET, NOT_COVERED, NotEvaluated
 from icorules.rules import templates
 from icorules.rules.templates import CUT, MAX_MESSAGE_CHARS, PARSED_CHARS, Budget, render
 
+ROOT = Path(__file__).resolve().parent.parent
 VALUES = {"name": "Acme", "share": 0.456, "count": 12, "when": None, "flag": "yes"}
 PARAMS: dict[str, Any] = {"limit": 0.25, "kinds": ["a", "b"], "n": 3}
 
@@ -170,3 +173,20 @@ def test_a_bundle_has_one_plan_and_its_areas_cache_is_bounded(monkeypatch: Any) 
     assert [r.model_dump() for r in again] == [
         r.model_dump() for r in reference_not_evaluated(2, ["A1"], NO_MARKET, ())
     ]
+
+
+def test_an_outcome_comes_back_from_a_worker_as_it_left() -> None:
+    from icorules.batch import Settings, _check_one, _init
+    from icorules.errors import Problem
+    from icorules.results.outcome import Outcome
+
+    _init(Settings(rulesets=icorules.default_rulesets(), render="json"))
+    checked = _check_one(str(ROOT / "examples" / "church-view.json"))
+    unreadable = Outcome("x.json", problems=(Problem("x.json", 1, 2, "bad"),))
+    broken = Outcome("y.json", internal_error="engine", waivers_used=frozenset({1}))
+    for sent in (checked, unreadable, broken):
+        back = pickle.loads(pickle.dumps(sent))
+        assert back == sent
+        assert back.summary is None or back.summary.model_dump() == sent.summary.model_dump()
+        assert back.proposal is None or back.proposal.__dict__ == sent.proposal.__dict__
+        assert type(back.proposal) is type(sent.proposal)
