@@ -191,7 +191,8 @@ def run_check(
     warnings += expired_warnings(model.id, findings, accepted)
     if not isinstance(waivers, list):  # read here for this one check, so it is every proposal
         warnings += proposal_warnings(accepted, [model.id])
-    unfinished = {n.rule for n in not_evaluated} | set(ignored)
+    not_run = {n.rule for n in not_evaluated}
+    unfinished = not_run | set(ignored)
     passed = [i for i in plan.ids if i not in fired and i not in unfinished]
     # Values worked out here, of the fields' types: built without validation (see findings.py).
     report = construct(
@@ -231,7 +232,7 @@ def run_check(
             warning=sum(f.severity == "warning" for f in findings),
             info=sum(f.severity == "info" for f in findings),
             passed=len(passed),
-            not_evaluated=len({n.rule for n in not_evaluated}),
+            not_evaluated=len(not_run),
             waived=len(waived),
             ignored=len(ignored),
         ),
