@@ -3,7 +3,7 @@
 Which rules need a market or a newer proposal format, their not-evaluated entries, the rule
 ids and the rulesets' rows are the same for every check with a bundle, and a bundle never
 changes: a check (every bid of a batch) looks them up here instead of going over the rules
-again (~0.05 ms of a generated bid's 2.2 ms, where ~20 not-evaluated entries were built).
+again (a generated bid, with ~20 not-evaluated entries: 77 -> 11 us in one busy spell).
 The entries are frozen models, shared by the reports that list them.
 """
 
