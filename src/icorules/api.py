@@ -5,7 +5,6 @@ proposal -> model -> graph -> facts -> engine -> findings -> report
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,13 +17,13 @@ from icorules.analysis.graph import build_graph
 from icorules.engines import Match, check_cost, get_backend
 from icorules.errors import InputError, Problem, did_you_mean
 from icorules.inputs.documents import Document
-from icorules.inputs.formats import FORMAT_1_NEEDS
 from icorules.inputs.market import Market, load_market
 from icorules.inputs.market_match import reconcile
 from icorules.inputs.proposal import Proposal, read_proposal
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.results.findings import FactKey, Finding, build_findings, construct
 from icorules.results.outcome import CheckResult
+from icorules.results.plan import ReportPlan, report_plan
 from icorules.results.report import (
     NO_MARKET,
     NOT_COVERED,
@@ -32,7 +31,6 @@ from icorules.results.report import (
     NotEvaluated,
     ProposalInfo,
     Report,
-    RulesetInfo,
     Summary,
 )
 from icorules.results.waivers import (
@@ -163,9 +161,10 @@ def run_check(
     backend = get_backend(engine)
     matches = backend.run(backend.prepare(bundle), records)
     by_key = FactsByKey(rows)
-    not_evaluated = _not_evaluated(bundle, model, context, ignored)
-    skipped = [r.id for r in bundle.rules if r.needs_market and context is None]
-    skipped += [r.id for r in bundle.rules if r.needs_format > model.format_version]
+    plan = report_plan(bundle)  # what the report takes from the rules alone: once per bundle
+    not_evaluated = _not_evaluated(plan, model, context, ignored)
+    skipped = [*plan.market_rules] if context is None else []
+    skipped += plan.newer_format(model.format_version)
     dropped = {*skipped, *ignored}
     findings = [
         f for f in _findings(matches, bundle, by_key, limits, document) if f.rule not in dropped
@@ -194,8 +193,9 @@ def run_check(
     warnings += expired_warnings(model.id, findings, accepted)
     if not isinstance(waivers, list):  # read here for this one check, so it is every proposal
         warnings += proposal_warnings(accepted, [model.id])
-    unfinished = {n.rule for n in not_evaluated} | set(ignored)
-    passed = [r.id for r in bundle.rules if r.id not in fired and r.id not in unfinished]
+    not_run = {n.rule for n in not_evaluated}
+    unfinished = not_run | set(ignored)
+    passed = [i for i in plan.ids if i not in fired and i not in unfinished]
     # Values worked out here, of the fields' types: built without validation (see findings.py).
     report = construct(
         Report,
@@ -205,10 +205,7 @@ def run_check(
             name=model.name,
             file=document.name if document is not None else "",
         ),
-        rulesets=[
-            construct(RulesetInfo, name=r.name, version=r.version, file=_short(r.file))
-            for r in bundle.rulesets
-        ],
+        rulesets=[*plan.rulesets],
         findings=findings,
         waived=waived,
         explained=explained if explain_rules else None,
@@ -237,7 +234,7 @@ def run_check(
             warning=sum(f.severity == "warning" for f in findings),
             info=sum(f.severity == "info" for f in findings),
             passed=len(passed),
-            not_evaluated=len({n.rule for n in not_evaluated}),
+            not_evaluated=len(not_run),
             waived=len(waived),
             ignored=len(ignored),
         ),
@@ -302,7 +299,7 @@ def load_market_file(
 
 
 def _not_evaluated(
-    bundle: RuleBundle, proposal: Proposal, market: Market | None, ignored: Sequence[str]
+    plan: ReportPlan, proposal: Proposal, market: Market | None, ignored: Sequence[str]
 ) -> list[NotEvaluated]:
     """Rules that need market data, for each of the bid's PCT areas that has none: all of
     them without a market file, those the file does not list with one."""
@@ -312,19 +309,7 @@ def _not_evaluated(
         covered = {a.code for a in market.pct_areas}
         areas = [a.code for a in proposal.pct_areas if a.code not in covered]
         reason = NOT_COVERED
-    older = [  # rules that need fields an older proposal format lacks
-        construct(
-            NotEvaluated, rule=rule.id, reason=f"the proposal is in format 1: {FORMAT_1_NEEDS}"
-        )
-        for rule in bundle.rules
-        if rule.needs_format > proposal.format_version and rule.id not in ignored
-    ]
-    return older + [
-        construct(NotEvaluated, rule=rule.id, pct_area=area, reason=reason)
-        for rule in bundle.rules
-        if rule.needs_market and rule.id not in ignored
-        for area in areas
-    ]
+    return plan.not_evaluated(proposal.format_version, areas, reason, ignored)
 
 
 def left_out(bundle: RuleBundle, select: Sequence[str], ignore: Sequence[str]) -> list[str]:
@@ -354,16 +339,3 @@ def _waivers(
     if isinstance(source, list):
         return source
     return load_waivers(source, bundle, limits=limits)
-
-
-@functools.lru_cache(maxsize=256)
-def _short(file: str) -> str:
-    """Bundled ruleset files are reported relative to the bundle, so reports do not vary by
-    install location."""
-    from icorules.rules.loader import bundled_ruleset_dir
-
-    path = Path(file)
-    try:
-        return f"<bundled>/{path.resolve().relative_to(bundled_ruleset_dir().resolve())}"
-    except ValueError:
-        return file
