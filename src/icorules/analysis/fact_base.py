@@ -1,9 +1,9 @@
 """The base of every fact kind, and a check's facts kept as rows until needed.
 
 A fact is built without validation from values icorules worked out itself (`Fact.trusted`),
-or kept as a row (its kind and values) until something needs the object (`FactsByKey`). The
-record an engine gets is engines.record_of's; the kinds themselves are in
-icorules.analysis.facts.
+or kept as a row (its kind and values) until something needs the object (`FactsByKey`). A
+row's values are also the record a check sends the engine (engines.normalized); the kinds
+themselves are in icorules.analysis.facts.
 """
 
 from __future__ import annotations
