@@ -149,7 +149,7 @@ class Market(_Deferred):
 
     # Looked up by every check given the market, worked out once per market (a batch, the
     # command line and the service keep one Market for all their checks): the national market
-    # has ~19,000 providers, and each pass over them cost a 500-partner check ~4-8 ms.
+    # has ~9,600 providers, and each pass over them cost a 500-partner check ~2-4 ms.
 
     @once
     def provider_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
