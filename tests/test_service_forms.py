@@ -1,7 +1,8 @@
-"""A service in a list is a line or an object (services._LineOrEntry): pydantic tries both
-forms, and validation.py reports only the errors of the form the item has. Held here to what a
-union whose form is chosen first by the item's kind (as services were validated before) says:
-the same values, and the same messages at the same places."""
+"""A service in a list, in a bid or a market file, is a line or an object
+(services.LineOrEntry): pydantic tries both forms, and validation.py reports only the errors of
+the form the item has. Held here to what a union whose form is chosen first by the item's kind
+(as services were validated before) says: the same values, and the same messages at the same
+places."""
 
 from __future__ import annotations
 
@@ -12,16 +13,21 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
 from icorules.inputs.codes import ServiceLine
+from icorules.inputs.market import LineSize, MarketService
 from icorules.inputs.services import Provided, ProvidedService, ServiceEntry
 from icorules.inputs.validation import pydantic_problems
 
 
 def _kind(value: Any) -> str:
-    return "~entry" if isinstance(value, dict | ServiceEntry) else "~line"
+    return "~entry" if isinstance(value, dict | ServiceEntry | LineSize) else "~line"
 
 
 Chosen = Annotated[
     Annotated[ServiceLine, Tag("~line")] | Annotated[ProvidedService, Tag("~entry")],
+    Discriminator(_kind),
+]
+ChosenInMarket = Annotated[
+    Annotated[ServiceLine, Tag("~line")] | Annotated[LineSize, Tag("~entry")],
     Discriminator(_kind),
 ]
 
@@ -34,6 +40,16 @@ class Both(BaseModel):
 class Reference(BaseModel):
     model_config = ConfigDict(extra="forbid")
     provides: list[Chosen]
+
+
+class BothInMarket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provides: list[MarketService]
+
+
+class ReferenceInMarket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provides: list[ChosenInMarket]
 
 
 def _answer(model: type[BaseModel], data: Any) -> Any:
@@ -60,6 +76,7 @@ ITEMS = st.one_of(
 def test_a_list_of_services_gets_the_chosen_forms_answer(items: list[Any]) -> None:
     data = {"provides": items}
     assert _answer(Both, data) == _answer(Reference, data)
+    assert _answer(BothInMarket, data) == _answer(ReferenceInMarket, data)
 
 
 def test_both_forms_are_reported_once_each() -> None:

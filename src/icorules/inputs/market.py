@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 
 from icorules.errors import InputError, Problem
 from icorules.inputs.codes import (
@@ -43,7 +43,7 @@ from icorules.inputs.references import (
     items_of,
     list_at,
 )
-from icorules.inputs.services import Strict
+from icorules.inputs.services import LineOrEntry, Strict
 from icorules.inputs.validation import located, pydantic_problems
 from icorules.limits import DEFAULT_LIMITS, Limits
 from icorules.memo import once
@@ -80,14 +80,7 @@ class LineSize(_Deferred):
     size_measure: SizeMeasure | None = None
 
 
-def _line_or_sized(value: Any) -> str:
-    return "~entry" if isinstance(value, dict | LineSize) else "~line"
-
-
-MarketService = Annotated[
-    Annotated[ServiceLine, Tag("~line")] | Annotated[LineSize, Tag("~entry")],
-    Discriminator(_line_or_sized),
-]
+MarketService = Annotated[ServiceLine | LineSize, LineOrEntry()]  # as a bid's services are
 
 
 class Provider(_Deferred):

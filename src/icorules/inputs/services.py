@@ -59,8 +59,9 @@ LINE = "~line"  # the tags of a service's two forms, in the paths of pydantic's 
 ENTRY = "~entry"
 
 
-class _LineOrEntry:
-    """An item of a list of services: a service line (text) or an object (format 2).
+class LineOrEntry:
+    """An item of a list of services, in a bid or a market file: a service line (text) or an
+    object (format 2).
 
     pydantic tries the line, then the object (a union, left to right), all in Rust: choosing
     one form first with a Python function cost a call per item (~50 a check, ~10-25 us).
@@ -82,8 +83,8 @@ class _LineOrEntry:
 
 
 _TAGS = (LINE, ENTRY)
-Service = Annotated[ServiceLine | ServiceEntry, _LineOrEntry()]
-Provided = Annotated[ServiceLine | ProvidedService, _LineOrEntry()]
+Service = Annotated[ServiceLine | ServiceEntry, LineOrEntry()]
+Provided = Annotated[ServiceLine | ProvidedService, LineOrEntry()]
 
 
 def entries(items: list[Any]) -> tuple[ProvidedService, ...]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from icorules.errors import Problem
 from icorules.inputs.documents import Document, Loc, json_path
 from icorules.inputs.references import suggest
-from icorules.inputs.services import ENTRY, LINE, ServiceEntry
+from icorules.inputs.services import ENTRY, LINE
 
 
 def located(document: Document | None, name: str, loc: Loc, message: str) -> Problem:
@@ -59,11 +59,10 @@ def pydantic_problems(
 
 
 def _one_form(errors: list[Any]) -> list[Any]:
-    """Of a service neither of whose forms passed (services._LineOrEntry), only the errors of
-    the form it has: an object's if it is an object, else a line's. (Where a union chose one
-    form first, as the market's does, there are errors of that form only, and all are kept.)"""
+    """Of a service neither of whose forms passed (services.LineOrEntry), only the errors of
+    the form it has: an object's if it is an object, else a line's."""
     is_object = {
-        error["loc"][: error["loc"].index(LINE)]: isinstance(error["input"], dict | ServiceEntry)
+        error["loc"][: error["loc"].index(LINE)]: isinstance(error["input"], dict | BaseModel)
         for error in errors
         if LINE in error["loc"]
     }
