@@ -42,6 +42,11 @@ def test_a_compiled_market_is_the_market_it_was_compiled_from(tmp_path: Path, so
     assert trusted(Market, slow.model_dump(mode="json")) == slow
     kinds = [[type(s) for s in p.services] for p in slow.providers]
     assert [[type(s) for s in p.services] for p in fast.providers] == kinds
+    # The lookups it stores are those the market works out for itself.
+    for name in ("provider_index", "provider_parent", "in_area", "practices_in"):
+        assert getattr(fast, name) == getattr(slow, name), name
+    assert fast.without_services == slow.without_services
+    assert [fast.provider(p.id) for p in slow.providers] == slow.providers
 
 
 def test_a_compiled_market_is_built_without_validating_it_again() -> None:
@@ -112,6 +117,22 @@ def test_a_compiled_file_whose_market_file_changed_is_refused(tmp_path: Path) ->
     assert line.endswith(f"icorules market compile {copy} -o {target}")
     copy.unlink()
     assert f"was compiled from {copy}, which cannot be read now" in refusal(target)
+
+
+def test_a_compiled_file_without_the_market_lookups_is_refused(tmp_path: Path) -> None:
+    """A file compiled before the lookups were stored (the same version, during development)."""
+    import hashlib
+
+    import orjson
+
+    _, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    header, _, rest = target.read_bytes().partition(b"\n")
+    body = orjson.loads(rest)
+    del body["lookups"]
+    rest = orjson.dumps(body)
+    digest = hashlib.sha256(rest).hexdigest().encode()
+    target.write_bytes(header[: header.index(b'"digest":"') + 10] + digest + b'"}\n' + rest)
+    assert "was compiled for another form of the market model" in refusal(target)
 
 
 def test_a_file_that_is_not_a_compiled_market_is_refused(tmp_path: Path) -> None:

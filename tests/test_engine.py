@@ -152,7 +152,7 @@ def test_an_action_failure_is_raised_not_swallowed(monkeypatch: pytest.MonkeyPat
 
 
 def test_missing_engine_gives_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "durable", None)
+    monkeypatch.setitem(sys.modules, "durable_rules_engine", None)
     with pytest.raises(EngineError, match=r"supports Python 3\.11 and 3\.12"):
         engine_module._import_durable()
 

@@ -15,6 +15,7 @@ OPERATORS = frozenset(
     | {"$not", "$m", "$l", "$r", "$add", "$sub", "$mul", "$div", "$mt", "$imt", "$iall", "$iany"}
     | {"$i", "$s", "$forward"}
 )
+_DURABLE = ("durable", "durable_rules_engine")  # its Python package and its C extension
 _QUOTED = re.compile(r"""["'](\$[a-z]+)["']""")
 
 
@@ -25,14 +26,14 @@ def modules() -> list[Path]:
 def imports_durable(path: Path) -> bool:
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import) and any(
-            a.name == "durable" or a.name.startswith("durable.") for a in node.names
+            a.name in _DURABLE or a.name.startswith("durable.") for a in node.names
         ):
             return True
         if (
             isinstance(node, ast.ImportFrom)
             and node.level == 0
             and node.module is not None
-            and (node.module == "durable" or node.module.startswith("durable."))
+            and (node.module in _DURABLE or node.module.startswith("durable."))
         ):
             return True
     return False

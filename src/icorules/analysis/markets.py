@@ -360,8 +360,7 @@ def partner_supply(
     """The partners' supply in each market: a partner with no PCT area supplies in every area
     of the pilot. A body's supply is its partners' sizes, or the market file's for the body
     where that is larger (a PCT whose arm joins supplies the whole of its service)."""
-    listed = market.provider_by_id
-    by_org = {org: listed[pid] for pid, org in who.provider_org.items()}
+    by_org = {org: market.provider(pid) for pid, org in who.provider_org.items()}
     supply = PilotSupply()
     supply.with_units = {who.body_of[o.id] for o in proposal.organisations if o.part_of}
     for org in proposal.organisations:

@@ -156,10 +156,6 @@ class Market(_Deferred):
         return by_id, by_ods
 
     @once
-    def provider_by_id(self) -> dict[str, Provider]:
-        return {provider.id: provider for provider in self.providers}
-
-    @once
     def provider_parent(self) -> dict[str, str]:
         """Provider id -> the provider it is a unit of (`part_of`), for units only."""
         return {p.id: p.part_of for p in self.providers if p.part_of}
@@ -180,6 +176,38 @@ class Market(_Deferred):
             if provider.type is OrgType.gp_practice:
                 out.setdefault(provider.pct, set()).add(provider.id)
         return {code: frozenset(ids) for code, ids in out.items()}
+
+    @once
+    def without_services(self) -> tuple[int, ...]:
+        """The indexes of the providers that list no service line."""
+        return tuple(j for j, provider in enumerate(self.providers) if not provider.services)
+
+    def lookups(self) -> dict[str, Any]:
+        """What the lookups above found, as JSON values (a compiled market stores them)."""
+        by_id, by_ods = self.provider_index
+        return {
+            "provider_index": [by_id, by_ods],
+            "provider_parent": self.provider_parent,
+            "in_area": self.in_area,
+            "practices_in": {code: sorted(ids) for code, ids in self.practices_in.items()},
+            "without_services": self.without_services,
+        }
+
+    def know(self, lookups: dict[str, Any]) -> None:
+        """Take the lookups `lookups()` gave for this market (a compiled market's, read back)."""
+        by_id, by_ods = lookups["provider_index"]
+        self.__dict__.update(
+            provider_index=(by_id, by_ods),
+            provider_parent=lookups["provider_parent"],
+            in_area={code: tuple(found) for code, found in lookups["in_area"].items()},
+            practices_in={code: frozenset(ids) for code, ids in lookups["practices_in"].items()},
+            without_services=tuple(lookups["without_services"]),
+        )
+
+    def provider(self, provider_id: str) -> Provider | None:
+        """The provider with this id (ids are unique in a market file)."""
+        found = self.provider_index[0].get(provider_id)
+        return self.providers[found[0]] if found else None
 
     __hash__ = None  # type: ignore[assignment]  # lists inside: not hashable anyway
 
@@ -328,6 +356,6 @@ def market_warnings(market: Market, *, skip: frozenset[str] = frozenset()) -> li
                 f"provider '{p.id}' has no service lines; it is ignored for market shares",
             )
         )
-        for i, p in enumerate(market.providers)
-        if not p.services and p.id not in skip
+        for i in market.without_services
+        if (p := market.providers[i]).id not in skip
     ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import logging
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -37,10 +36,13 @@ Action = Callable[[list[dict[str, Any]]], None]  # gets one rule's matches, `cap
 
 
 def _import_durable() -> Any:
-    """durable_rules' C extension, or EngineError saying why it cannot be loaded."""
+    """durable_rules' C extension, or EngineError saying why it cannot be loaded.
+
+    Only the extension: its Python package (`durable`) is the stock host this module replaces,
+    and importing it cost a cold start ~10-15 ms (logging, inspect) for a logger nothing here
+    ever writes to."""
     try:
         import durable_rules_engine  # type: ignore[import-not-found]
-        from durable import engine  # noqa: F401  (the package, so its logger is quiet too)
     except ImportError as exc:  # e.g. Python 3.13+, where the C extension does not import
         import sys
 
@@ -49,10 +51,6 @@ def _import_durable() -> Any:
             f"{sys.version_info.major}.{sys.version_info.minor} ({exc}); "
             "icorules supports Python 3.11 and 3.12"
         ) from None
-    quiet = logging.getLogger("durable")
-    if not any(isinstance(h, logging.NullHandler) for h in quiet.handlers):
-        quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     return durable_rules_engine
 
 
