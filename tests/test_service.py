@@ -488,3 +488,26 @@ def test_serve_refuses_a_ruleset_that_does_not_load(tmp_path: Path) -> None:
     assert f"{rules}:9:5: rules[0].fix: required field 'fix' is missing" in err
     code, _, err = cli_run("serve", "--market", str(tmp_path / "none.json"))
     assert code == 2 and "no such file" in err
+
+
+def test_a_worker_works_out_its_markets_lookups_and_freezes_them_before_any_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """So that a worker's first check neither builds them nor sets off a full collection."""
+    import gc
+    import signal
+
+    from icorules.inputs.market import LOOKUPS
+    from icorules.service import workers
+
+    state = load_state(ServeOptions(markets=(str(ROOT / MARKET),)))
+    market = next(iter(state.markets.values()))
+    assert not set(LOOKUPS) & market.__dict__.keys()
+    frozen: list[bool] = []
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # not this test process's
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(workers, "_state", None)
+    monkeypatch.setattr(workers, "_bundles", None)
+    workers._init(state)
+    assert set(LOOKUPS) <= market.__dict__.keys()
+    assert frozen == [True]

@@ -122,6 +122,10 @@ class Provider(_Deferred):
         return self.size, self.size_measure
 
 
+# What a Market works out once (`once`), for every check given it (Market.look_up).
+LOOKUPS = ("provider_index", "provider_parent", "in_area", "practices_in", "without_services")
+
+
 class Market(_Deferred):
     """The providers of a local health economy, by PCT area."""
 
@@ -203,6 +207,11 @@ class Market(_Deferred):
             practices_in={code: frozenset(ids) for code, ids in lookups["practices_in"].items()},
             without_services=tuple(lookups["without_services"]),
         )
+
+    def look_up(self) -> None:
+        """Work out every lookup now (a process about to freeze what it holds)."""
+        for name in LOOKUPS:
+            getattr(self, name)
 
     def provider(self, provider_id: str) -> Provider | None:
         """The provider with this id (ids are unique in a market file)."""
