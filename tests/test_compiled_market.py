@@ -3,9 +3,13 @@ from, and refused in one line, saying how to compile again, once damaged or out 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -119,20 +123,33 @@ def test_a_compiled_file_whose_market_file_changed_is_refused(tmp_path: Path) ->
     assert f"was compiled from {copy}, which cannot be read now" in refusal(target)
 
 
-def test_a_compiled_file_without_the_market_lookups_is_refused(tmp_path: Path) -> None:
-    """A file compiled before the lookups were stored (the same version, during development)."""
-    import hashlib
-
-    import orjson
-
-    _, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+def edited(target: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """`target` with its body changed by `edit` and its digest made again to match."""
     header, _, rest = target.read_bytes().partition(b"\n")
     body = orjson.loads(rest)
-    del body["lookups"]
+    edit(body)
     rest = orjson.dumps(body)
     digest = hashlib.sha256(rest).hexdigest().encode()
     target.write_bytes(header[: header.index(b'"digest":"') + 10] + digest + b'"}\n' + rest)
+
+
+def test_a_compiled_file_without_the_market_lookups_is_refused(tmp_path: Path) -> None:
+    """A file compiled before the lookups were stored (the same version, during development)."""
+    _, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    edited(target, lambda body: body.pop("lookups"))
     assert "was compiled for another form of the market model" in refusal(target)
+
+
+@pytest.mark.parametrize(
+    "field, value", [("type", "dragon"), ("services", ["not_a_line"]), ("services", 7)]
+)
+def test_a_compiled_file_edited_with_its_digest_made_again_is_refused_in_one_line(
+    tmp_path: Path, field: str, value: Any
+) -> None:
+    """Values validation would refuse, in a file whose digest was made to match them."""
+    _, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    edited(target, lambda body: body["market"]["providers"][0].update({field: value}))
+    assert "has been changed or damaged since it was compiled" in refusal(target)
 
 
 def test_a_file_that_is_not_a_compiled_market_is_refused(tmp_path: Path) -> None:
@@ -205,3 +222,14 @@ def test_a_market_the_command_line_loaded_is_not_checked_again_by_the_check(
     loaded = len(calls)
     assert icorules.check(BAY, market=area).findings is not None
     assert len(calls) == loaded
+
+
+def test_a_market_file_is_never_compiled_over_itself(tmp_path: Path) -> None:
+    """A market file named *.icm would be its own default output."""
+    source = tmp_path / "area.icm"
+    shutil.copy(ROOT / "examples" / "markets" / "morecambe-bay.json", source)
+    before = source.read_bytes()
+    result = CliRunner().invoke(cli, ["market", "compile", str(source)])
+    assert result.exit_code == 2
+    assert f"{source}: is the market file itself ({source}); give another file" in result.stderr
+    assert source.read_bytes() == before

@@ -68,6 +68,10 @@ def compile_market(
     from icorules.output.atomic import write_atomic
 
     name = str(source)
+    if _same_file(Path(output), Path(source)):  # a market file named *.icm, compiled in place
+        raise InputError.single(
+            str(output), f"is the market file itself ({name}); give another file for --output"
+        )
     raw = read_bytes(Path(source), name, limits)
     document = load_document(source, text=decode(raw, name), limits=limits)
     market = parse_market(document.data, document)
@@ -120,13 +124,23 @@ def load_compiled(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Market:
         raise _refused(name, f"is out of date: {shown} has changed since it was compiled", shown)
     if not isinstance(body.get("lookups"), dict):
         raise _refused(name, "was compiled for another form of the market model", shown)
-    with gc_paused():  # ~10,000 objects that form no cycles: no collector passes over them
-        market: Market = trusted(Market, body["market"])
-        market.know(body["lookups"])
+    try:
+        with gc_paused():  # ~10,000 objects that form no cycles: no collector passes over them
+            market: Market = trusted(Market, body["market"])
+            market.know(body["lookups"])
+    except (ValueError, TypeError, KeyError, AttributeError):  # edited, its digest made again
+        raise _refused(name, "has been changed or damaged since it was compiled", shown) from None
     is_yaml = where.suffix.lower() in (".yaml", ".yml")
     document = Document(name=shown, text=decode(original, shown), data=None, is_yaml=is_yaml)
     market._document = document  # problems are located in the market file itself
     return market
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _refused(name: str, what: str, source: str | None) -> InputError:
