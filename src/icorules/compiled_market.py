@@ -65,10 +65,10 @@ def compile_market(
     compiled to `output`, atomically."""
     from icorules.inputs.documents import load_document
     from icorules.inputs.market import Market, parse_market
-    from icorules.output.atomic import write_atomic
+    from icorules.output.atomic import same_file, write_atomic
 
     name = str(source)
-    if _same_file(Path(output), Path(source)):  # a market file named *.icm, compiled in place
+    if same_file(output, source):  # a market file named *.icm, compiled in place
         raise InputError.single(
             str(output), f"is the market file itself ({name}); give another file for --output"
         )
@@ -134,13 +134,6 @@ def load_compiled(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Market:
     document = Document(name=shown, text=decode(original, shown), data=None, is_yaml=is_yaml)
     market._document = document  # problems are located in the market file itself
     return market
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and a.samefile(b)
-    except OSError:
-        return False
 
 
 def _refused(name: str, what: str, source: str | None) -> InputError:

@@ -22,7 +22,7 @@ from icorules.engines import EngineError
 from icorules.errors import InputError, Problem
 from icorules.limits import NAMES as LIMIT_NAMES
 from icorules.limits import Limits, parse_limits
-from icorules.output.atomic import write_atomic
+from icorules.output.atomic import same_file, write_atomic
 from icorules.output.escape import printable, unicode_safe
 
 EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
@@ -167,19 +167,12 @@ def write_output(
     if target.is_dir():
         fail([f"{output}: is a directory; give a file name for --output"])
     for source in inputs:
-        if _same_file(target, Path(source)):
+        if same_file(target, source):
             fail([f"{output}: is one of the inputs ({source}); give another file for --output"])
     try:
         write_atomic(target, text)
     except OSError as exc:
         fail([f"{output}: cannot write ({exc.strerror})"])
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and a.samefile(b)
-    except OSError:
-        return False
 
 
 ruleset_option = click.option(

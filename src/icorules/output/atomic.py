@@ -49,3 +49,12 @@ def write_atomic(path: str | Path, text: str, *, encoding: str = "utf-8") -> Non
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether `a` and `b` are one file (by name, symbolic or hard link): an output that is
+    one of a command's inputs is refused, never written over it."""
+    try:
+        return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+    except OSError:
+        return False
