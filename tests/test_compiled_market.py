@@ -140,6 +140,12 @@ def test_a_compiled_file_without_the_market_lookups_is_refused(tmp_path: Path) -
     assert "was compiled for another form of the market model" in refusal(target)
 
 
+def test_a_compiled_file_whose_lookups_name_a_provider_it_lacks_is_refused(tmp_path: Path) -> None:
+    _, target = compiled(tmp_path, ROOT / "examples" / "markets" / "morecambe-bay.json")
+    edited(target, lambda body: body["lookups"]["without_services"].append(10_000))
+    assert "has been changed or damaged since it was compiled" in refusal(target)
+
+
 @pytest.mark.parametrize(
     "field, value", [("type", "dragon"), ("services", ["not_a_line"]), ("services", 7)]
 )

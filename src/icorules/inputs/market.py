@@ -198,8 +198,15 @@ class Market(_Deferred):
         }
 
     def know(self, lookups: dict[str, Any]) -> None:
-        """Take the lookups `lookups()` gave for this market (a compiled market's, read back)."""
+        """Take the lookups `lookups()` gave for this market (a compiled market's, read back);
+        ValueError if one names a provider the market does not have."""
         by_id, by_ods = lookups["provider_index"]
+        count = len(self.providers)
+        named = [*by_id.values(), *by_ods.values(), *lookups["in_area"].values()]
+        if not all(0 <= j < count for js in named for j in js) or not all(
+            0 <= j < count for j in lookups["without_services"]
+        ):
+            raise ValueError("a lookup names a provider the market does not have")
         self.__dict__.update(
             provider_index=(by_id, by_ods),
             provider_parent=lookups["provider_parent"],
