@@ -32,6 +32,7 @@ EXAMPLE = ROOT / "examples" / "church-view.json"
 NOT_FOR_A_CHECK = {
     "asyncio",
     "concurrent.futures",
+    "durable",  # durable_rules' Python package (its stock host): only its C extension is used
     "fastapi",
     "importlib.metadata",
     "icorules.compiled_market",
