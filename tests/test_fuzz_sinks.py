@@ -68,7 +68,7 @@ def test_every_format_holds_whatever_the_names_hold(name: str, reason: str) -> N
         options = RenderOptions(color=fmt == "text")
         part = chosen.part(result, options)
         outcome = Outcome("bid.json", result.report.proposal, result.report.summary, part)
-        out = chosen.document([outcome], result.bundle, options)
+        out = "".join(chosen.document([outcome], result.bundle, options))
         out.encode("utf-8")  # no lone surrogate in any output
         if fmt == "text":
             assert not RAW_TERMINAL.search(out.replace("\x1b[", "").replace("\n", ""))

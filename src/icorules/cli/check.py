@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Sequence
@@ -260,10 +261,12 @@ def _write(
 ) -> None:
     """The run's document to standard output or a file; for pages of a batch, a directory of
     pages with the document as its index."""
-    text = chosen.document(outcomes, bundle, options)
+    pieces = iter(chosen.document(outcomes, bundle, options))
+    first = next((piece for piece in pieces if piece), None)
+    if first is None:  # nothing to write (every proposal unreadable): no file is made
+        return
     if not (chosen.pages and len(outcomes) > 1):
-        if text:
-            write_output(text, output, color=options.color, inputs=inputs)
+        write_output(itertools.chain([first], pieces), output, color=options.color, inputs=inputs)
         return
     from icorules.output.html import page_names
 
@@ -276,7 +279,7 @@ def _write(
     for outcome, name in zip(outcomes, page_names(outcomes), strict=True):
         if name is not None and outcome.part is not None:
             write_output(outcome.part, str(directory / name), inputs=inputs)
-    write_output(text, str(directory / "index.html"), inputs=inputs)
+    write_output(itertools.chain([first], pieces), str(directory / "index.html"), inputs=inputs)
 
 
 def _fix(

@@ -12,7 +12,7 @@ import gc
 import importlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -154,14 +154,20 @@ def color_wanted(color: bool | None, output: str | None) -> bool:
 
 
 def write_output(
-    text: str, output: str | None, *, color: bool = False, inputs: Sequence[str] = ()
+    text: str | Iterable[str],
+    output: str | None,
+    *,
+    color: bool = False,
+    inputs: Sequence[str] = (),
 ) -> None:
     """Print, or replace `output` atomically so a failed write never leaves half a file. An
     output that is one of the inputs (by name, link or hard link) is refused: a report never
-    replaces what it reports on."""
-    text = unicode_safe(text)
+    replaces what it reports on. A document in pieces is written as it is made, a megabyte at
+    a time, never joined whole."""
+    pieces = _megabytes(map(unicode_safe, [text] if isinstance(text, str) else text))
     if output is None or output == "-":
-        click.echo(text, nl=False, color=color)
+        for piece in pieces:
+            click.echo(piece, nl=False, color=color)
         return
     target = Path(output)
     if target.is_dir():
@@ -170,9 +176,23 @@ def write_output(
         if same_file(target, source):
             fail([f"{output}: is one of the inputs ({source}); give another file for --output"])
     try:
-        write_atomic(target, text)
+        write_atomic(target, pieces)
     except OSError as exc:
         fail([f"{output}: cannot write ({exc.strerror})"])
+
+
+def _megabytes(pieces: Iterable[str], size: int = 1 << 20) -> Iterator[str]:
+    """Pieces joined into runs of about `size` characters: one write each, not one per piece."""
+    run: list[str] = []
+    held = 0
+    for piece in pieces:
+        run.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(run)
+            run, held = [], 0
+    if run:
+        yield "".join(run)
 
 
 ruleset_option = click.option(

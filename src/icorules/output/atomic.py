@@ -12,11 +12,13 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: str | Path, text: str, *, encoding: str = "utf-8") -> None:
-    """Replace the file at `path` with `text` in one step (see the module docstring).
+def write_atomic(path: str | Path, text: str | Iterable[str], *, encoding: str = "utf-8") -> None:
+    """Replace the file at `path` with `text`, or the pieces of it, in one step (see the module
+    docstring).
 
     A symbolic link is followed, so the file it points to is replaced and the link stays. A
     target that exists but is not a regular file (/dev/null, a pipe, a terminal) cannot be
@@ -25,21 +27,27 @@ def write_atomic(path: str | Path, text: str, *, encoding: str = "utf-8") -> Non
     reading the umask would briefly change it for every thread of the process).
     """
     target = Path(path)
-    data = text.encode(encoding)  # before anything is created: an encoding error leaves no trace
+    # A string is encoded before anything is created, so an encoding error leaves no trace;
+    # pieces are encoded as they are written, and an error in one removes the temporary file.
+    data: Iterable[bytes] = (
+        [text.encode(encoding)]
+        if isinstance(text, str)
+        else (piece.encode(encoding) for piece in text)
+    )
     try:
         info = target.stat()
     except FileNotFoundError:
         info = None
     if info is not None and not stat.S_ISREG(info.st_mode):
         with target.open("wb") as handle:
-            handle.write(data)
+            handle.writelines(data)
         return
     real = target.resolve()
     tmp = real.with_name(f".{real.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines(data)
             handle.flush()
             os.fsync(handle.fileno())
         if info is not None:

@@ -9,7 +9,7 @@ paragraph-separator or bidi character is written as a visible escape, as in the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from icorules.errors import printable
 from icorules.output.escape import unicode_safe
@@ -61,22 +61,19 @@ class GithubRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
-        text = ""
+    ) -> Iterator[str]:
         for o in outcomes:
             if o.part is not None:
-                text += o.part
+                yield o.part
             for problem in o.problems:
                 where: dict[str, str | int] = {"file": problem.file}
                 if problem.line is not None:
                     where["line"] = problem.line
                 if problem.column is not None:
                     where["col"] = problem.column
-                text += command("error", problem.message, **where, title="unreadable input") + "\n"
+                yield command("error", problem.message, **where, title="unreadable input") + "\n"
             if o.internal_error is not None:
-                text += command("error", o.internal_error, file=o.path, title="internal error")
-                text += "\n"
-        return text
+                yield command("error", o.internal_error, file=o.path, title="internal error") + "\n"
 
 
 RENDERER = GithubRenderer()

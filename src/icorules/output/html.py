@@ -200,14 +200,14 @@ class HtmlRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
+    ) -> tuple[str]:
         if len(outcomes) == 1:
-            return outcomes[0].part or ""
+            return (outcomes[0].part or "",)
         rows = [
             index_row(o, link, options.fail_on)
             for o, link in zip(outcomes, page_names(outcomes), strict=True)
         ]
-        return render_index(rows)
+        return (render_index(rows),)
 
 
 RENDERER = HtmlRenderer()

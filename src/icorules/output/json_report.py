@@ -13,7 +13,7 @@ one (or anything orjson refuses), Python's json writes the report instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import orjson
 
@@ -62,12 +62,18 @@ def render_json(reports: Sequence[Report]) -> str:
 
 
 def _join(parts: Sequence[str]) -> str:
+    return "".join(_pieces(parts)) if parts else "[]\n"
+
+
+def _pieces(parts: Sequence[str]) -> Iterator[str]:
+    """One report as it is; several as a list, each indented as an item of it; none, nothing."""
     if len(parts) == 1:
-        return parts[0] + "\n"
-    if not parts:
-        return "[]\n"
-    items = ",\n".join("  " + part.replace("\n", "\n  ") for part in parts)
-    return f"[\n{items}\n]\n"
+        yield parts[0] + "\n"
+        return
+    for i, part in enumerate(parts):
+        yield ("[\n  " if i == 0 else ",\n  ") + part.replace("\n", "\n  ")
+    if parts:
+        yield "\n]\n"
 
 
 class JsonRenderer:
@@ -80,9 +86,8 @@ class JsonRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
-        parts = [o.part for o in outcomes if o.part is not None]
-        return _join(parts) if parts else ""
+    ) -> Iterator[str]:
+        return _pieces([o.part for o in outcomes if o.part is not None])
 
 
 RENDERER = JsonRenderer()

@@ -81,9 +81,9 @@ class JunitRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
+    ) -> tuple[str, ...]:
         suites = [junitparser.TestSuite.fromstring(o.part) for o in outcomes if o.part is not None]
-        return junit_xml(suites) if suites else ""
+        return (junit_xml(suites),) if suites else ()
 
 
 RENDERER = JunitRenderer()

@@ -91,7 +91,7 @@ class MarkdownRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
+    ) -> tuple[str]:
         out: list[str] = []
         if len(outcomes) > 1:
             out += ["# icorules results", ""]
@@ -113,7 +113,7 @@ class MarkdownRenderer:
             out += [f"## {_t(o.path)}", "", "Could not be checked:", ""]
             out += [f"- {_t(str(p))}" for p in o.problems] or [f"- {_t(o.internal_error or '')}"]
             out.append("")
-        return "\n".join(out).rstrip("\n") + "\n"
+        return ("\n".join(out).rstrip("\n") + "\n",)
 
 
 RENDERER = MarkdownRenderer()

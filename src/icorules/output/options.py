@@ -8,7 +8,7 @@ import each other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,6 +39,8 @@ class Renderer(Protocol):
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
-        """The whole output of a run, from its outcomes (each with its part)."""
+    ) -> Iterable[str]:
+        """The whole output of a run, from its outcomes (each with its part), in the pieces it
+        is written in: a batch's output is never held as one string (the JSON of 10,000 bids
+        is ~75 million characters, and joining them cost more than writing them)."""
         ...

@@ -155,9 +155,9 @@ class SarifRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
+    ) -> tuple[str, ...]:
         parts = [json.loads(o.part) for o in outcomes if o.part is not None]
-        return sarif_log(parts, bundle) if parts else ""
+        return (sarif_log(parts, bundle),) if parts else ()
 
 
 RENDERER = SarifRenderer()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
 from icorules.output.escape import csv_cell
@@ -114,18 +114,17 @@ class CsvRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> str:
-        text = _rows_text([], header=True)
+    ) -> Iterator[str]:
+        yield _rows_text([], header=True)
         for o in outcomes:
             if o.part is not None:
-                text += o.part
+                yield o.part
                 continue
             messages = [str(p) for p in o.problems] or [o.internal_error or ""]
-            text += _rows_text(
+            yield _rows_text(
                 {"proposal_file": o.path, "status": "unreadable", "message": message}
                 for message in messages
             )
-        return text
 
 
 RENDERER = CsvRenderer()

@@ -333,7 +333,7 @@ def _run(state: State, job: _Job, request: Request, bundles: BundleCache) -> Rep
         )
     if problems:
         return problem_reply(problems, 413 if too_large(problems) else 400)
-    text = unicode_safe(chosen.document(outcomes, bundle, render))
+    text = unicode_safe("".join(chosen.document(outcomes, bundle, render)))
     verdicts = {o.verdict(fail_on) for o in outcomes}
     headers = {"X-Icorules-Verdict": "fail" if "fail" in verdicts else "pass"}
     return Reply(200, chosen.media_type, text.encode(), headers)
