@@ -7,6 +7,7 @@ Every cell goes through `csv_cell`, so a name such as `=HYPERLINK(...)` is shown
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
@@ -45,11 +46,29 @@ def sorted_outcomes(outcomes: Sequence[Outcome], order: SortOrder) -> list[Outco
 
 
 def _rows_text(rows: Iterable[Mapping[str, str]], header: bool = False) -> str:
+    """Rows as CSV lines. Each distinct proposal file and id is written once, and the rest of a
+    row once for every row and bid that shares it (the rules passed, not evaluated or ignored
+    are the same ~50 rows in every bid): the CSV of a bid cost 0.6 ms, half of checking it.
+    Fields are quoted one by one, so the pieces joined are the line written whole."""
+    lines = [_line(CSV_COLUMNS)] if header else []
+    heads: dict[tuple[str, str], str] = {}
+    for row in rows:
+        key = (row.get("proposal_file", ""), row.get("proposal_id", ""))
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = _line(tuple(map(csv_cell, key)))[:-1]
+        lines.append(f"{head},{_rest(tuple(row.get(c, '') for c in CSV_COLUMNS[2:]))}")
+    return "".join(lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rest(cells: tuple[str, ...]) -> str:
+    return _line(tuple(map(csv_cell, cells)))
+
+
+def _line(cells: tuple[str, ...]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    if header:
-        writer.writeheader()
-    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()
 
 
