@@ -154,3 +154,19 @@ def test_junit_keeps_a_case_for_a_rule_whose_findings_were_all_waived(tmp_path: 
     cases = {case.name: case for case in suite}
     assert len(cases) == 49
     assert cases["GOV-011"].is_passed and "council joins" in cases["GOV-011"].system_out
+
+
+def test_sarif_keeps_what_orjson_cannot_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result holding an integer past 64 bits or a lone surrogate (validation keeps both out
+    of bids today) reaches the log exactly: its part is written and read by Python's json."""
+    from icorules.api import run_check
+    from icorules.output import RenderOptions, sarif
+    from icorules.results.outcome import Outcome
+
+    result = run_check(DEFECTS)
+    odd = {"big": 2**70, "text": "a\ud800"}
+    monkeypatch.setattr(sarif, "results", lambda _: [{"ruleId": "GOV-001", "properties": odd}])
+    part = sarif.RENDERER.part(result, RenderOptions())
+    pieces = sarif.RENDERER.document([Outcome(DEFECTS, part=part)], result.bundle, RenderOptions())
+    [entry] = json.loads("".join(pieces))["runs"][0]["results"]
+    assert entry["properties"] == odd and isinstance(entry["properties"]["big"], int)

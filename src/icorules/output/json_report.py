@@ -25,7 +25,12 @@ from icorules.rules.loader import RuleBundle
 
 def report_json(report: Report) -> str:
     """One report as an indented JSON object (no trailing newline)."""
-    data = report.model_dump(mode="json", exclude_none=True)
+    return indented_json(report.model_dump(mode="json", exclude_none=True))
+
+
+def indented_json(data: object) -> str:
+    """`json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)`, written by orjson
+    where the two agree (see the module docstring)."""
     try:
         fast = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, an integer past 64 bits

@@ -36,6 +36,7 @@ def suite_of(report: Report, fail_on: FailOn) -> junitparser.TestSuite:
     for entry in report.not_evaluated:
         where = f"for {entry.pct_area}: " if entry.pct_area else ""
         unevaluated.setdefault(entry.rule, []).append(f"not evaluated {where}{entry.reason}")
+    cases = []
     for rule in sorted({*by_rule, *waived, *report.passed, *unevaluated}):
         case = junitparser.TestCase(rule, classname=xml_text(proposal.id), time=0.0)
         found = by_rule.get(rule, [])
@@ -51,16 +52,23 @@ def suite_of(report: Report, fail_on: FailOn) -> junitparser.TestSuite:
         notes += waived.get(rule, [])
         if notes:
             case.system_out = xml_text("\n".join(notes))
-        suite.add_testcase(case)
-    suite.update_statistics()
+        cases.append(case)
+    suite.add_testcases(cases)  # one count at the end (add_testcase counts the suite again)
     return suite
 
 
 def junit_xml(suites: Sequence[junitparser.TestSuite]) -> str:
     xml = junitparser.JUnitXml("icorules")
     for suite in suites:
-        xml.add_testsuite(suite)
-    xml.update_statistics()
+        # Appended, not `add_testsuite`: that compares each suite with every one before it
+        # (to merge equal ones; a bid's suite is named by its file, so none are equal).
+        xml.append(suite)
+    # The suites' own totals, added up (`update_statistics` would count every case again).
+    xml.tests = sum(suite.tests for suite in suites)
+    xml.failures = sum(suite.failures for suite in suites)
+    xml.errors = sum(suite.errors for suite in suites)
+    xml.skipped = sum(suite.skipped for suite in suites)
+    xml.time = round(sum(suite.time for suite in suites), 3)
     text: bytes = xml.tostring()
     return text.decode("utf-8") + "\n"
 

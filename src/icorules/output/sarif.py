@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sarif_pydantic as sarif
 
 from icorules import __version__
+from icorules.output.json_report import indented_json
 from icorules.output.options import RenderOptions
 from icorules.results.findings import Finding
 from icorules.results.outcome import CheckResult, Outcome
@@ -123,7 +125,9 @@ def results(result: CheckResult) -> list[dict[str, Any]]:
 
 def sarif_log(parts: Sequence[list[dict[str, Any]]], bundle: RuleBundle) -> str:
     order = {rule.id: i for i, rule in enumerate(bundle.rules)}
-    combined = [dict(r, ruleIndex=order[r["ruleId"]]) for part in parts for r in part]
+    combined = [r for part in parts for r in part]
+    for r in combined:  # the parts were read for this log alone, so they are changed in place
+        r["ruleIndex"] = order[r["ruleId"]]
     log = sarif.Sarif(
         version="2.1.0",
         schema_uri="https://json.schemastore.org/sarif-2.1.0.json",
@@ -142,7 +146,7 @@ def sarif_log(parts: Sequence[list[dict[str, Any]]], bundle: RuleBundle) -> str:
     )
     data = log.model_dump(**_DUMP)
     data["runs"][0]["results"] = combined
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return indented_json(data) + "\n"
 
 
 class SarifRenderer:
@@ -151,13 +155,30 @@ class SarifRenderer:
     pages = False
 
     def part(self, result: CheckResult, options: RenderOptions) -> str:
-        return json.dumps(results(result), ensure_ascii=False)
+        """The check's results as compact JSON, for `document` to read back."""
+        found = results(result)
+        try:
+            return orjson.dumps(found).decode()
+        except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, an integer past 64 bits
+            return _BY_PYTHON + json.dumps(found, ensure_ascii=False)
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
     ) -> tuple[str, ...]:
-        parts = [json.loads(o.part) for o in outcomes if o.part is not None]
+        parts = [_read(o.part) for o in outcomes if o.part is not None]
         return (sarif_log(parts, bundle),) if parts else ()
+
+
+# A part orjson could not write starts with this (JSON allows it), so it is read back by
+# Python's json too: orjson's reader would make an integer past 64 bits a float.
+_BY_PYTHON = " "
+
+
+def _read(part: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = (
+        json.loads(part) if part.startswith(_BY_PYTHON) else orjson.loads(part)
+    )
+    return data
 
 
 RENDERER = SarifRenderer()
