@@ -158,7 +158,7 @@ def test_junit_keeps_a_case_for_a_rule_whose_findings_were_all_waived(tmp_path: 
 
 def test_sarif_keeps_what_orjson_cannot_write(monkeypatch: pytest.MonkeyPatch) -> None:
     """A result holding an integer past 64 bits or a lone surrogate (validation keeps both out
-    of bids today) reaches the log exactly: its part is written and read by Python's json."""
+    of bids today) reaches the log exactly: orjson refuses them, so Python's json writes it."""
     from icorules.api import run_check
     from icorules.output import RenderOptions, sarif
     from icorules.results.outcome import Outcome

@@ -9,12 +9,10 @@ evaluated one of kind "notApplicable". JSON keeps any text valid, so names need 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sarif_pydantic as sarif
 
 from icorules import __version__
@@ -123,11 +121,10 @@ def results(result: CheckResult) -> list[dict[str, Any]]:
     return out
 
 
-def sarif_log(parts: Sequence[list[dict[str, Any]]], bundle: RuleBundle) -> str:
-    order = {rule.id: i for i, rule in enumerate(bundle.rules)}
-    combined = [r for part in parts for r in part]
-    for r in combined:  # the parts were read for this log alone, so they are changed in place
-        r["ruleIndex"] = order[r["ruleId"]]
+def sarif_log(bodies: Sequence[str], bundle: RuleBundle) -> Iterator[str]:
+    """The log, in pieces, around the bids' results, each bid's already written where it
+    stands (`part`): the same bytes as the whole log written at once, without reading ~100
+    results a bid back into Python objects (10,000 bids took 14 s so)."""
     log = sarif.Sarif(
         version="2.1.0",
         schema_uri="https://json.schemastore.org/sarif-2.1.0.json",
@@ -144,9 +141,23 @@ def sarif_log(parts: Sequence[list[dict[str, Any]]], bundle: RuleBundle) -> str:
             )
         ],
     )
-    data = log.model_dump(**_DUMP)
-    data["runs"][0]["results"] = combined
-    return indented_json(data) + "\n"
+    text = indented_json(log.model_dump(**_DUMP)) + "\n"
+    found = [body for body in bodies if body]
+    if not found:
+        yield text
+        return
+    # The run's "results" is the log's first such key: keys are sorted, "runs" comes before
+    # anything a rule describes, and a quote inside a text is always escaped.
+    before, after = text.split(_NO_RESULTS, 1)
+    yield before + '"results": [\n'
+    for i, body in enumerate(found):
+        yield ",\n" + body if i else body
+    yield f"\n{_RUN_KEYS}]{after}"
+
+
+_NO_RESULTS = '"results": []'
+_RUN_KEYS = " " * 6  # how deep the run's keys are indented, and so the end of its results
+_RESULTS = " " * 8  # how deep each result is
 
 
 class SarifRenderer:
@@ -155,30 +166,22 @@ class SarifRenderer:
     pages = False
 
     def part(self, result: CheckResult, options: RenderOptions) -> str:
-        """The check's results as compact JSON, for `document` to read back."""
+        """The check's results, each with its rule's index, written as items of the log's
+        list of results, indented as they stand in it."""
+        order = {rule.id: i for i, rule in enumerate(result.bundle.rules)}
         found = results(result)
-        try:
-            return orjson.dumps(found).decode()
-        except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, an integer past 64 bits
-            return _BY_PYTHON + json.dumps(found, ensure_ascii=False)
+        for entry in found:
+            entry["ruleIndex"] = order[entry["ruleId"]]
+        if not found:
+            return ""
+        items = indented_json(found)[2:-2]  # "[\n" and "\n]" off; each item indented by 2
+        return _RESULTS[2:] + items.replace("\n", "\n" + _RESULTS[2:])
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> tuple[str, ...]:
-        parts = [_read(o.part) for o in outcomes if o.part is not None]
-        return (sarif_log(parts, bundle),) if parts else ()
-
-
-# A part orjson could not write starts with this (JSON allows it), so it is read back by
-# Python's json too: orjson's reader would make an integer past 64 bits a float.
-_BY_PYTHON = " "
-
-
-def _read(part: str) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = (
-        json.loads(part) if part.startswith(_BY_PYTHON) else orjson.loads(part)
-    )
-    return data
+    ) -> Iterator[str]:
+        bodies = [o.part for o in outcomes if o.part is not None]
+        return sarif_log(bodies, bundle) if bodies else iter(())
 
 
 RENDERER = SarifRenderer()
