@@ -1039,8 +1039,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{meta['date']} · Python {meta['python']} · {meta['cpus']} CPUs · load average "
         f"{meta['before']['load']} before, {meta['after']['load']} after · calibration loop "
         f"{meta['before']['calibration_ms']} ms before, {meta['after']['calibration_ms']} ms "
-        "after (a fixed Python workload; lower is a faster machine: 11-12 ms when this machine "
-        f"is quiet, 15-20 ms in its slow spells) · {'quick' if meta['quick'] else 'full'} run"
+        "after (a fixed Python workload; lower is a faster machine: docs/performance.md gives "
+        f"what the machines of earlier runs read) · {'quick' if meta['quick'] else 'full'} run"
         f" · {meta['seconds']:.0f} s",
         "",
         "Every figure is the median of all its rounds with the 10th-90th percentiles in "

@@ -4,7 +4,8 @@ A format is a `Renderer` with one signature in two steps. `part` renders one che
 where the check ran: in a batch that is a worker process, which still holds the partner graph,
 the rules and the parsed proposal file, so nothing is read or built again and only text travels
 back. `document` puts a run's parts together with what only the whole run knows (files that
-could not be read, the verdicts, the rules described once). The CLI's `--format` choices are
+could not be read, the verdicts, the rules described once), as pieces written one after
+another: a batch's output is never held as one string. The CLI's `--format` choices are
 the names in `FORMATS`; each module is imported only when its format is asked for.
 
 `Renderer` and `RenderOptions` are defined in `options.py`, which the formats import (this
