@@ -7,7 +7,8 @@ cannot put HTML, images or links into the page.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
 
 from icorules.output.escape import markdown_code, markdown_text
 from icorules.output.options import RenderOptions
@@ -15,7 +16,9 @@ from icorules.results.outcome import CheckResult, Outcome
 from icorules.results.report import FailOn, Report
 from icorules.rules.loader import RuleBundle
 
-_t = markdown_text
+# Escaped once per text: a rule's title, fix and source recur in every bid (escaping them again
+# was most of a bid's Markdown, 0.4 ms).
+_t = functools.lru_cache(maxsize=4096)(markdown_text)
 
 
 def report_markdown(report: Report, fail_on: FailOn, bundle: RuleBundle) -> str:
@@ -91,7 +94,7 @@ class MarkdownRenderer:
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
-    ) -> tuple[str]:
+    ) -> Iterator[str]:
         out: list[str] = []
         if len(outcomes) > 1:
             out += ["# icorules results", ""]
@@ -113,7 +116,12 @@ class MarkdownRenderer:
             out += [f"## {_t(o.path)}", "", "Could not be checked:", ""]
             out += [f"- {_t(str(p))}" for p in o.problems] or [f"- {_t(o.internal_error or '')}"]
             out.append("")
-        return ("\n".join(out).rstrip("\n") + "\n",)
+        # "\n".join(out).rstrip("\n") + "\n", in pieces: the lines after the last with text
+        # add only line breaks, which the end drops.
+        last = max((i for i, line in enumerate(out) if line.rstrip("\n")), default=-1)
+        for line in out[:last]:
+            yield line + "\n"
+        yield out[last].rstrip("\n") + "\n" if last >= 0 else "\n"
 
 
 RENDERER = MarkdownRenderer()
