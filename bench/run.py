@@ -16,6 +16,8 @@ Writes bench/results.md and bench/results.json (or under --out). Sections:
 - batch: 10,000 generated proposals on every core (`icorules.batch.check_many`, rendering
   JSON parts as the command line does; `icorules check DIR`; a bare process pool), and in one
   process for the baseline;
+- formats: each report format's part of a bid and document of a batch (10,000 bids), beside
+  the check that made the result;
 - cold: wall time from process start to exit of `icorules check examples/church-view.json`,
   beside `python -c pass`, the bare imports of its dependencies and `import icorules.cli`;
 - large: `icorules check` of the 500-partner bid with the national market, from process start
@@ -550,6 +552,58 @@ def section_batch(quick: bool, work: Path) -> dict[str, Any]:
     return out
 
 
+def section_formats(quick: bool, work: Path) -> dict[str, Any]:
+    """Each report format: a bid's part (made where the check ran) and a batch's document
+    (made from the parts by the process that writes it), beside the check itself, in turn
+    round by round."""
+    from icorules.api import run_check
+    from icorules.output import FORMATS, RenderOptions, renderer
+    from icorules.results.outcome import Outcome
+
+    bids = proposals_dir(10_000)[:200]
+    batch = 1_000 if quick else 10_000
+    rounds = 3 if quick else 7
+    options = RenderOptions()
+    checks: list[float] = []
+    parts_ms: dict[str, list[float]] = {f: [] for f in FORMATS}
+    document_s: dict[str, list[float]] = {f: [] for f in FORMATS}
+    chars: dict[str, int] = {}
+    for _ in range(rounds):
+        start = time.perf_counter()
+        done = [run_check(p) for p in bids]
+        checks.append((time.perf_counter() - start) / len(bids))
+        for name in FORMATS:
+            chosen = renderer(name)
+            start = time.perf_counter()
+            parts = [chosen.part(result, options) for result in done]
+            parts_ms[name].append((time.perf_counter() - start) / len(bids))
+            outcomes = [
+                Outcome(
+                    f"{i}-{done[i % len(done)].report.proposal.file}",
+                    proposal=done[i % len(done)].report.proposal,
+                    summary=done[i % len(done)].report.summary,
+                    part=parts[i % len(done)],
+                )
+                for i in range(batch)
+            ]
+            start = time.perf_counter()
+            chars[name] = sum(map(len, chosen.document(outcomes, done[0].bundle, options)))
+            document_s[name].append(time.perf_counter() - start)
+    return {
+        "bids": len(bids),
+        "batch": batch,
+        "check_ms": spread(checks, 1e3),
+        "formats": {
+            name: {
+                "part_ms": spread(parts_ms[name], 1e3),
+                "document_s": spread(document_s[name]),
+                "chars": chars[name],
+            }
+            for name in FORMATS
+        },
+    }
+
+
 def section_cold(quick: bool, work: Path) -> dict[str, Any]:
     runs = 5 if quick else 21
     python = sys.executable
@@ -721,6 +775,7 @@ SECTIONS: dict[str, Callable[[bool, Path], dict[str, Any]]] = {
     "latency": section_latency,
     "engines": section_engines,
     "batch": section_batch,
+    "formats": section_formats,
     "cold": section_cold,
     "large": section_large,
     "scaling": section_scaling,
@@ -963,6 +1018,43 @@ def _md_batch(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _md_formats(results: dict[str, Any]) -> list[str]:
+    formats = results["formats"]
+    check = formats["check_ms"]["median"]
+    lines = [
+        f"## Report formats ({formats['bids']} generated bids; median (p10-p90) of the rounds)",
+        "",
+    ]
+    rows = [
+        [
+            name,
+            _range(f["part_ms"], "ms", 3),
+            f"{f['part_ms']['median'] / check:.2f}",
+            _range(f["document_s"], "s", 3),
+            f"{f['chars'] / 1e6:.1f}",
+        ]
+        for name, f in formats["formats"].items()
+    ]
+    lines += _table(
+        [
+            "format",
+            "a bid's part",
+            "part / check",
+            f"document of {formats['batch']:,} bids",
+            "million characters",
+        ],
+        rows,
+    )
+    lines += [
+        f"The check that made each result: {_range(formats['check_ms'], 'ms', 3)} a bid, in "
+        "turn with the parts. A batch makes each part in its worker and the document in the "
+        "writing process; html's document is the index of a directory of pages. "
+        + _machine_line(results, "formats"),
+        "",
+    ]
+    return lines
+
+
 def _md_cold(results: dict[str, Any]) -> list[str]:
     cold = results["cold"]
     lines = [f"## Cold start ({cold['runs']} runs each, seconds, median (p10-p90))", ""]
@@ -1060,6 +1152,7 @@ def markdown(results: dict[str, Any]) -> str:
         "latency": _md_latency,
         "engines": _md_engines,
         "batch": _md_batch,
+        "formats": _md_formats,
         "cold": _md_cold,
         "large": _md_large,
         "scaling": _md_scaling,
