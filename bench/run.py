@@ -1,6 +1,6 @@
 """Every icorules benchmark in one run, each figure beside its target and its baselines.
 
-    python bench/run.py            # the full run (about 10 minutes on 2 cores)
+    python bench/run.py            # the full run (5-10 minutes on 2 cores)
     python bench/run.py --quick    # a sanity run (under 90 s; smaller counts, fewer rounds)
     python bench/run.py --only latency,engines
 
