@@ -158,7 +158,8 @@ def sarif_log(bodies: Sequence[str], bundle: RuleBundle) -> Iterator[str]:
 
 _NO_RESULTS = '"results": []'
 _RUN_KEYS = " " * 6  # how deep the run's keys are indented, and so the end of its results
-_RESULTS = " " * 8  # how deep each result is
+# A result stands 8 deep in the log; as an item of its own list, indented_json puts it 2 deep.
+_SHIFT = " " * 6
 
 
 class SarifRenderer:
@@ -175,8 +176,8 @@ class SarifRenderer:
             entry["ruleIndex"] = order[entry["ruleId"]]
         if not found:
             return ""
-        items = indented_json(found)[2:-2]  # "[\n" and "\n]" off; each item indented by 2
-        return _RESULTS[2:] + items.replace("\n", "\n" + _RESULTS[2:])
+        items = indented_json(found)[2:-2]  # the list's "[\n" and "\n]" off
+        return _SHIFT + items.replace("\n", "\n" + _SHIFT)
 
     def document(
         self, outcomes: Sequence[Outcome], bundle: RuleBundle, options: RenderOptions
